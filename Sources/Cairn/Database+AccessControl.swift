@@ -1,0 +1,47 @@
+import Crypto
+import Foundation
+
+extension Database {
+    /// Creates or replaces a role.
+    public func putRole(_ role: Role) async throws {
+        try await engine.putRole(role)
+    }
+
+    public func deleteRole(_ name: String) async throws {
+        try await engine.deleteRole(name)
+    }
+
+    /// Creates a user with a new API key. The key is returned once and only its SHA-256 hash is
+    /// stored: keep it, it cannot be shown again.
+    public func createUser(_ name: String, roles: [String]) async throws -> (user: User, apiKey: String) {
+        let apiKey = APIKey.generate()
+        let user = User(name: name, roles: roles, apiKeyHashes: [APIKey.hash(apiKey)])
+        try await engine.putUser(user)
+        return (user, apiKey)
+    }
+
+    public func deleteUser(_ name: String) async throws {
+        try await engine.deleteUser(name)
+    }
+
+    /// Roles sorted by name.
+    public func roles() -> [Role] { engine.catalog.roles.values.sorted { $0.name < $1.name } }
+
+    /// Users sorted by name (with key hashes, never keys).
+    public func users() -> [User] { engine.catalog.users.values.sorted { $0.name < $1.name } }
+}
+
+/// API keys: random secrets shown once, stored as SHA-256 hashes.
+public enum APIKey {
+    /// A new key: `cairn_` and 48 hex digits (192 random bits).
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return "cairn_" + bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The lower-case hex SHA-256 of a key, as stored.
+    public static func hash(_ key: String) -> String {
+        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

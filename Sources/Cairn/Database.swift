@@ -1,0 +1,153 @@
+@_exported import CairnEngine
+@_exported import CairnVector
+import Foundation
+
+/// A Cairn database in a local data directory: collections of objects with vectors, tenants,
+/// aliases and access control, all written through one durable log.
+///
+/// ```swift
+/// let db = try await Database.open(at: "./cairn-data")
+/// try await db.createCollection(CollectionSchema(name: "articles", dimensions: 384))
+/// try await db.put([NewObject(vector: embedding)], into: "articles")
+/// let hits = try db.search(query, in: "articles", limit: 10)
+/// await db.close()
+/// ```
+/// Writes return once they are durable (their WAL record is synced); reads see every
+/// acknowledged write. One process at a time may open a data directory.
+public final class Database: Sendable {
+    /// The storage engine underneath, for tools that need its lower-level operations.
+    public let engine: Engine
+
+    /// The data directory.
+    public var directory: String { engine.directory }
+
+    private init(engine: Engine) {
+        self.engine = engine
+    }
+
+    /// Opens the database in `directory`, creating an empty one if the directory is new.
+    /// Recovery replays the WAL after the last checkpoint; corrupt files are reported, never loaded.
+    public static func open(at directory: String, options: EngineOptions = EngineOptions()) async throws -> Database {
+        Database(engine: try await Engine.open(at: directory, options: options))
+    }
+
+    /// Waits for queued writes and background work, then releases the directory.
+    public func close() async { await engine.close() }
+
+    // MARK: Collections
+
+    /// Creates a collection; fails if the name is taken or the schema is invalid.
+    public func createCollection(_ schema: CollectionSchema) async throws {
+        try await engine.createCollection(schema)
+    }
+
+    /// Every collection, sorted by name.
+    public func collections() -> [CollectionSchema] {
+        engine.catalog.collections.values.sorted { $0.name < $1.name }
+    }
+
+    /// The schema of a collection, by name or alias.
+    public func collection(named name: String) throws -> CollectionSchema {
+        try engine.catalog.resolve(name)
+    }
+
+    /// Drops a collection with all its tenants, objects and aliases.
+    public func dropCollection(_ name: String) async throws {
+        try await engine.dropCollection(name)
+    }
+
+    // MARK: Tenants
+
+    /// Adds an active tenant to a multi-tenant collection.
+    public func addTenant(_ tenant: String, to collection: String) async throws {
+        try await engine.addTenant(tenant, to: collection)
+    }
+
+    /// Removes a tenant and all its objects.
+    public func removeTenant(_ tenant: String, from collection: String) async throws {
+        try await engine.removeTenant(tenant, from: collection)
+    }
+
+    /// Activates or deactivates a tenant. An inactive tenant's files stay on disk, unloaded.
+    public func setTenantState(_ tenant: String, of collection: String, to state: TenantState) async throws {
+        try await engine.setTenantState(tenant, of: collection, to: state)
+    }
+
+    /// The tenants of a multi-tenant collection, sorted by name.
+    public func tenants(of collection: String) throws -> [TenantInfo] {
+        let catalog = engine.catalog
+        let schema = try catalog.resolve(collection)
+        guard schema.multiTenant else { throw CairnError.tenantsNotEnabled(collection: schema.name) }
+        return (catalog.tenants[schema.name] ?? [:]).values.sorted { $0.name < $1.name }
+    }
+
+    // MARK: Aliases
+
+    /// Points `alias` at `collection`, atomically replacing any earlier target.
+    public func setAlias(_ alias: String, to collection: String) async throws {
+        try await engine.setAlias(alias, to: collection)
+    }
+
+    public func removeAlias(_ alias: String) async throws {
+        try await engine.removeAlias(alias)
+    }
+
+    /// Alias name → collection name.
+    public func aliases() -> [String: String] { engine.catalog.aliases }
+
+    // MARK: Objects
+
+    /// Writes a batch atomically: all objects or none. An invalid object rejects the batch with
+    /// `CairnError.batchRejected`, which lists every invalid object and why.
+    public func put(_ objects: [NewObject], into collection: String, tenant: String? = nil) async throws {
+        try await engine.put(objects, collection: collection, tenant: tenant)
+    }
+
+    /// Writes one object.
+    public func put(_ object: NewObject, into collection: String, tenant: String? = nil) async throws {
+        try await engine.put([object], collection: collection, tenant: tenant)
+    }
+
+    /// The object with `id`, or nil.
+    public func get(_ id: UUID, from collection: String, tenant: String? = nil) throws -> StoredObject? {
+        try engine.get(id, collection: collection, tenant: tenant)
+    }
+
+    /// Deletes objects by id; unknown ids are ignored.
+    public func delete(_ ids: [UUID], from collection: String, tenant: String? = nil) async throws {
+        try await engine.delete(ids, collection: collection, tenant: tenant)
+    }
+
+    /// Up to `limit` objects in id order after `cursor`: pass the last id of a page to get the next.
+    public func scroll(_ collection: String, tenant: String? = nil, after cursor: UUID? = nil, limit: Int = 100) throws -> [StoredObject] {
+        try engine.scroll(collection: collection, tenant: tenant, after: cursor, limit: limit)
+    }
+
+    /// The number of objects, optionally only those matching `filter`.
+    public func count(_ collection: String, tenant: String? = nil, filter: Filter? = nil) throws -> Int {
+        try engine.count(collection: collection, tenant: tenant, filter: filter)
+    }
+
+    /// The `limit` objects nearest to `vector` among those matching `filter`, nearest first.
+    public func search(_ vector: [Float], in collection: String, tenant: String? = nil, limit: Int = 10,
+                       filter: Filter? = nil) throws -> [SearchHit] {
+        try engine.search(vector, collection: collection, tenant: tenant, limit: limit, filter: filter)
+    }
+
+    /// Parses a filter expression such as `year >= 2020 and lang = "en"` against a collection's schema.
+    public func parseFilter(_ text: String, for collection: String) throws -> Filter {
+        var parser = FilterParser(text: text, schema: try self.collection(named: collection))
+        return try parser.parse()
+    }
+
+    // MARK: Maintenance
+
+    /// Counts and sizes of the database now.
+    public func stats() -> EngineStats { engine.stats() }
+
+    /// Writes the in-memory part to segments and moves the checkpoint forward.
+    public func flush() async throws { try await engine.flush() }
+
+    /// Merges segments where a partition has accumulated many.
+    public func compact() async throws { try await engine.compact() }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// The JSON form of objects, as in JSONL imports and the HTTP API:
+/// `{"id": "<uuid>", "properties": {...}, "vector": [0.1, ...]}` (`id` optional).
+public enum ObjectJSON {
+    /// Builds an object from its JSON form, typing the properties by the schema.
+    public static func object(from json: JSONValue, schema: CollectionSchema) throws -> NewObject {
+        guard case let .object(fields) = json else {
+            throw CairnError.invalidArgument("expected a JSON object with id, properties and vector, got \(json.typeName)")
+        }
+        if let unknown = fields.keys.sorted().first(where: { !["id", "properties", "vector"].contains($0) }) {
+            throw CairnError.invalidArgument("unknown field '\(unknown)' (expected id, properties, vector)")
+        }
+        var id = UUID()
+        switch fields["id"] {
+        case nil, .null?: break
+        case let .string(text)?:
+            guard let parsed = UUID(uuidString: text) else { throw CairnError.invalidArgument("id '\(text)' is not a UUID") }
+            id = parsed
+        case let other?: throw CairnError.invalidArgument("id must be a UUID string, got \(other.typeName)")
+        }
+        guard case let .array(components)? = fields["vector"] else {
+            throw CairnError.invalidVector("the object needs a \"vector\" array of numbers")
+        }
+        let vector = try components.enumerated().map { index, component -> Float in
+            switch component {
+            case let .double(number): return Float(number)
+            case let .int(number): return Float(number)
+            default: throw CairnError.invalidVector("component \(index) is \(component.typeName), not a number")
+            }
+        }
+        var properties: [String: PropertyValue] = [:]
+        switch fields["properties"] {
+        case nil, .null?: break
+        case let .object(values)?:
+            for (name, value) in values {
+                if case .null = value { continue }
+                guard let definition = schema.property(named: name) else {
+                    throw CairnError.unknownProperty(collection: schema.name, property: name)
+                }
+                properties[name] = try definition.value(from: value)
+            }
+        case let other?: throw CairnError.invalidArgument("properties must be an object, got \(other.typeName)")
+        }
+        return NewObject(id: id, properties: properties, vector: vector)
+    }
+
+    /// The JSON form of a stored object (with its timestamps).
+    public static func json(of object: StoredObject) -> JSONValue {
+        .object([
+            "id": .string(object.id.uuidString.lowercased()),
+            "properties": .object(object.properties.mapValues(\.json)),
+            "vector": .array(object.vector.map { .double(Double($0)) }),
+            "createdAt": .string(DateCoding.format(milliseconds: object.createdAtMilliseconds)),
+            "updatedAt": .string(DateCoding.format(milliseconds: object.updatedAtMilliseconds)),
+        ])
+    }
+}

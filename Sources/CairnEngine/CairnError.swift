@@ -1,0 +1,110 @@
+import Foundation
+
+/// Every error Cairn reports: what went wrong and where, with a message a person can act on.
+public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
+    // Storage
+    /// A system call failed on a file.
+    case io(path: String, operation: String, reason: String)
+    /// A file's bytes do not match their checksum or format.
+    case corruption(file: String, offset: Int, detail: String)
+    /// Another process holds the data directory open for writing.
+    case databaseLocked(path: String)
+    /// The database was closed.
+    case databaseClosed
+    /// A write could not be made durable; the database refuses further writes until reopened.
+    case writesDisabled(reason: String)
+
+    // Catalog
+    case invalidName(kind: String, name: String, reason: String)
+    case collectionNotFound(String)
+    case collectionExists(String)
+    case tenantNotFound(collection: String, tenant: String)
+    case tenantExists(collection: String, tenant: String)
+    case tenantInactive(collection: String, tenant: String)
+    /// A multi-tenant collection was used without naming a tenant.
+    case tenantRequired(collection: String)
+    /// A tenant was named for a collection that is not multi-tenant.
+    case tenantsNotEnabled(collection: String)
+    case aliasNotFound(String)
+    /// The name is already taken by a collection or alias.
+    case nameTaken(String)
+    case roleNotFound(String)
+    case userNotFound(String)
+    case invalidSchema(String)
+
+    // Objects
+    case dimensionMismatch(expected: Int, actual: Int)
+    case invalidVector(String)
+    case unknownProperty(collection: String, property: String)
+    case typeMismatch(property: String, expected: String, actual: String)
+    /// Some objects of a batch are invalid; nothing of the batch was written.
+    indirect case batchRejected([ObjectValidationError])
+
+    // Queries
+    /// A filter expression that cannot be parsed or typed; `position` is a 1-based column.
+    case invalidFilter(message: String, position: Int)
+    case invalidArgument(String)
+    /// A line of an input file (JSONL) that cannot be used; `line` is 1-based.
+    case invalidInput(source: String, line: Int, reason: String)
+    /// An import stopped at an invalid line; the batches before it were committed.
+    case importStopped(line: Int, committed: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .io(path, operation, reason): return "\(operation) failed on \(path): \(reason)"
+        case let .corruption(file, offset, detail): return "corrupt data in \(file) at offset \(offset): \(detail)"
+        case let .databaseLocked(path):
+            return "the data directory \(path) is open in another process (its LOCK is held); close that process first"
+        case .databaseClosed: return "the database is closed"
+        case let .writesDisabled(reason): return "writes are disabled until the database is reopened: \(reason)"
+        case let .invalidName(kind, name, reason): return "invalid \(kind) name '\(name)': \(reason)"
+        case let .collectionNotFound(name): return "no collection or alias named '\(name)'"
+        case let .collectionExists(name): return "a collection named '\(name)' already exists"
+        case let .tenantNotFound(collection, tenant): return "collection '\(collection)' has no tenant '\(tenant)'"
+        case let .tenantExists(collection, tenant): return "collection '\(collection)' already has a tenant '\(tenant)'"
+        case let .tenantInactive(collection, tenant):
+            return "tenant '\(tenant)' of '\(collection)' is inactive; activate it first (cairn tenant activate)"
+        case let .tenantRequired(collection): return "collection '\(collection)' is multi-tenant: name a tenant (--tenant)"
+        case let .tenantsNotEnabled(collection): return "collection '\(collection)' is not multi-tenant: do not name a tenant"
+        case let .aliasNotFound(name): return "no alias named '\(name)'"
+        case let .nameTaken(name): return "the name '\(name)' is already used by a collection or an alias"
+        case let .roleNotFound(name): return "no role named '\(name)'"
+        case let .userNotFound(name): return "no user named '\(name)'"
+        case let .invalidSchema(reason): return "invalid schema: \(reason)"
+        case let .dimensionMismatch(expected, actual): return "vector has \(actual) dimensions, the collection expects \(expected)"
+        case let .invalidVector(reason): return "invalid vector: \(reason)"
+        case let .unknownProperty(collection, property):
+            return "collection '\(collection)' has no property '\(property)'"
+        case let .typeMismatch(property, expected, actual):
+            return "property '\(property)' expects \(expected), got \(actual)"
+        case let .batchRejected(errors):
+            let shown = errors.prefix(5).map(\.description).joined(separator: "; ")
+            let more = errors.count > 5 ? " (and \(errors.count - 5) more)" : ""
+            return "batch rejected, nothing written: \(shown)\(more)"
+        case let .invalidFilter(message, position): return "invalid filter at column \(position): \(message)"
+        case let .invalidArgument(message): return message
+        case let .invalidInput(source, line, reason): return "\(source):\(line): \(reason)"
+        case let .importStopped(line, committed, reason):
+            let done = committed == 0 ? "nothing was imported" : "\(committed) objects before it were imported"
+            return "import stopped at line \(line): \(reason); \(done)"
+        }
+    }
+}
+
+/// Why one object of a batch was refused.
+public struct ObjectValidationError: Sendable, Equatable, CustomStringConvertible {
+    /// The object's position in the batch (0-based).
+    public var index: Int
+    /// The object's id.
+    public var id: UUID
+    /// What is wrong with it.
+    public var error: CairnError
+
+    public init(index: Int, id: UUID, error: CairnError) {
+        self.index = index
+        self.id = id
+        self.error = error
+    }
+
+    public var description: String { "object #\(index) (\(id.uuidString.lowercased())): \(error)" }
+}

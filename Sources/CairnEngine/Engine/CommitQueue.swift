@@ -1,0 +1,133 @@
+import Foundation
+
+/// The front of the write path. A writer validates its mutation against the newest catalog,
+/// takes the next LSN and appends its framed record to a shared buffer, all under one lock; the
+/// commit pipeline thread then writes the buffer, syncs it once for every writer waiting
+/// (group commit), applies the records in LSN order and acknowledges them.
+final class CommitQueue: @unchecked Sendable {
+    struct Pending {
+        var lsn: UInt64
+        var mutation: Mutation
+        var continuation: CheckedContinuation<UInt64, Error>
+    }
+
+    /// Work the pipeline runs between two batches, with the WAL writer in hand.
+    typealias Request = (WALWriter) -> Void
+
+    /// The work taken by the pipeline in one round.
+    struct Round {
+        var pending: [Pending]
+        var bytes: ByteWriter
+        var requests: [Request]
+        var failure: CairnError?
+        var finished: Bool
+    }
+
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var catalog: Catalog
+    private var nextLSN: UInt64
+    private var buffer = ByteWriter(capacity: 1 << 16)
+    private var pending: [Pending] = []
+    private var requests: [Request] = []
+    private var failure: CairnError?
+    private var stopping = false
+    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    private var stopped = false
+
+    /// The WAL writer, used only by the pipeline thread.
+    let wal: WALWriter
+
+    init(catalog: Catalog, nextLSN: UInt64, wal: WALWriter) {
+        self.catalog = catalog
+        self.nextLSN = nextLSN
+        self.wal = wal
+    }
+
+    /// Validates and enqueues one mutation; returns its LSN once it is durable and applied.
+    /// `build` sees the newest catalog and the LSN the mutation will get; it may change the
+    /// catalog (catalog changes) or only read it (object writes). If it throws, nothing is queued.
+    func submit(_ build: (inout Catalog, UInt64) throws -> Mutation) async throws -> UInt64 {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            if let failure {
+                condition.unlock()
+                return continuation.resume(throwing: failure)
+            }
+            if stopping {
+                condition.unlock()
+                return continuation.resume(throwing: CairnError.databaseClosed)
+            }
+            let lsn = nextLSN
+            var newest = catalog
+            let mutation: Mutation
+            do { mutation = try build(&newest, lsn) } catch {
+                condition.unlock()
+                return continuation.resume(throwing: error)
+            }
+            catalog = newest
+            nextLSN += 1
+            var payload = ByteWriter(capacity: 4096)
+            mutation.encode(into: &payload)
+            payload.bytes.withUnsafeBytes { WALFormat.appendRecord(lsn: lsn, payload: $0, to: &buffer) }
+            pending.append(Pending(lsn: lsn, mutation: mutation, continuation: continuation))
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Runs `request` on the pipeline thread after the writes queued before it are applied.
+    func enqueue(_ request: @escaping Request) {
+        condition.lock()
+        requests.append(request)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Blocks the pipeline thread until there is work, then takes all of it.
+    func nextRound() -> Round {
+        condition.lock()
+        defer { condition.unlock() }
+        while pending.isEmpty && requests.isEmpty && !stopping { condition.wait() }
+        let round = Round(pending: pending, bytes: buffer, requests: requests, failure: failure,
+                          finished: stopping && pending.isEmpty && requests.isEmpty)
+        pending = []
+        requests = []
+        buffer = ByteWriter(capacity: 1 << 16)
+        return round
+    }
+
+    /// Refuses every later write: a WAL write or sync failed, so the newest catalog and the
+    /// durable log may differ until the database is reopened.
+    func disable(_ error: CairnError) {
+        condition.lock()
+        if failure == nil { failure = error }
+        condition.unlock()
+    }
+
+    /// Stops accepting writes, lets the pipeline finish the queued ones, and waits for it.
+    func stop() async {
+        await withCheckedContinuation { continuation in
+            condition.lock()
+            if stopped {
+                condition.unlock()
+                return continuation.resume()
+            }
+            stopping = true
+            stopWaiters.append(continuation)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Called by the pipeline thread as it exits.
+    func markStopped() {
+        condition.lock()
+        stopped = true
+        let waiters = stopWaiters
+        stopWaiters = []
+        condition.unlock()
+        wal.close()
+        for waiter in waiters { waiter.resume() }
+    }
+}

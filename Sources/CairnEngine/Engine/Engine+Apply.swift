@@ -1,0 +1,86 @@
+import Foundation
+
+/// Applies durable records to the state readers see.
+struct StateApplier: Sendable {
+    let loader: SegmentLoader
+
+    /// Applies one durable record to the state readers see: during recovery (replay) and in the
+    /// commit pipeline. The same code runs in both places, so replay rebuilds exactly what
+    /// readers saw before a crash.
+    func apply(_ mutation: Mutation, lsn: UInt64, to state: inout EngineState) throws {
+        defer { state.appliedLSN = lsn }
+        switch mutation {
+        case let .catalog(change):
+            try state.catalog.apply(change, lsn: lsn)
+            try applyPartitionEffects(of: change, to: &state)
+        case let .putObjects(key, versions):
+            guard let partition = state.partitions[key] else { throw CairnError.tenantNotFound(collection: key.collection, tenant: key.tenant) }
+            for version in versions {
+                let createdAt = partition.hideOlderVersions(of: version.id) ?? version.updatedAt
+                partition.memtable.put(version, createdAt: createdAt)
+            }
+            state.memtableBytes += versions.count * (96 + partition.schema.dimensions * 4)
+        case let .deleteObjects(key, ids, time):
+            guard let partition = state.partitions[key] else { throw CairnError.tenantNotFound(collection: key.collection, tenant: key.tenant) }
+            for id in ids {
+                _ = partition.hideOlderVersions(of: id)
+                partition.memtable.delete(id, at: time)
+            }
+            state.memtableBytes += ids.count * 96
+        }
+    }
+
+    /// Creates, removes, loads or unloads partitions as a catalog change requires.
+    private func applyPartitionEffects(of change: CatalogChange, to state: inout EngineState) throws {
+        switch change {
+        case let .createCollection(schema):
+            if !schema.multiTenant { try addPartition(PartitionKey(collection: schema.name, tenant: PartitionKey.defaultTenant), to: &state) }
+        case let .dropCollection(name):
+            state.partitions = state.partitions.filter { $0.key.collection != name }
+        case let .addTenant(collection, tenant):
+            try addPartition(PartitionKey(collection: try state.catalog.resolve(collection).name, tenant: tenant), to: &state)
+        case let .removeTenant(collection, tenant):
+            let name = (try? state.catalog.resolve(collection).name) ?? collection
+            state.partitions[PartitionKey(collection: name, tenant: tenant)] = nil
+        case let .setTenantState(collection, tenant, tenantState):
+            let key = PartitionKey(collection: try state.catalog.resolve(collection).name, tenant: tenant)
+            guard let partition = state.partitions[key] else { return }
+            if tenantState == .inactive, partition.isLoaded {
+                partition.unload()
+            } else if tenantState == .active, !partition.isLoaded {
+                partition.load(segments: try partition.segments.map { try loader.load($0.record) })
+            }
+        case .setAlias, .removeAlias, .putRole, .deleteRole, .putUser, .deleteUser:
+            break
+        }
+    }
+
+    private func addPartition(_ key: PartitionKey, to state: inout EngineState) throws {
+        guard let schema = state.catalog.collections[key.collection], let incarnation = state.catalog.incarnation(of: key) else {
+            throw CairnError.tenantNotFound(collection: key.collection, tenant: key.tenant)
+        }
+        state.partitions[key] = PartitionData(key: key, incarnation: incarnation, schema: schema, isLoaded: true)
+    }
+}
+
+/// Maps segment files named by manifest records and checks them against the record.
+struct SegmentLoader: Sendable {
+    let directory: String
+
+    /// Maps and checks a segment file named by a manifest record.
+    func load(_ record: Manifest.SegmentRecord) throws -> LoadedSegment {
+        let path = directory + "/" + record.relativePath
+        guard FileSystem.exists(path) else {
+            throw CairnError.corruption(file: path, offset: 0, detail: "segment listed in the manifest is missing")
+        }
+        let segment = try Segment(path: path, id: record.id)
+        guard segment.fileSize == record.bytes else {
+            throw CairnError.corruption(file: path, offset: segment.fileSize,
+                                        detail: "segment has \(segment.fileSize) bytes, the manifest says \(record.bytes)")
+        }
+        guard segment.rowCount == record.rows, segment.tombstoneCount == record.tombstones else {
+            throw CairnError.corruption(file: path, offset: 16, detail: "segment header disagrees with the manifest")
+        }
+        return LoadedSegment(record: record, segment: segment)
+    }
+}

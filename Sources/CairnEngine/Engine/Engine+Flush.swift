@@ -1,0 +1,141 @@
+import Foundation
+import Synchronization
+
+extension Engine {
+    /// The state captured when memtables are frozen: everything a checkpoint at `lsn` needs.
+    struct FrozenState {
+        var lsn: UInt64
+        var catalog: Catalog
+        /// The WAL file that starts right after `lsn`.
+        var walStartSequence: Int
+        /// Every frozen memtable, oldest first within a partition.
+        var tables: [(partition: PartitionData, memtable: Memtable)]
+    }
+
+    /// One round of background work.
+    func runMaintenance(_ round: MaintenanceWorker.Round) throws {
+        if round.flush { try flushMemtables() }
+        if round.compact { try compactPartitions() }
+    }
+
+    /// Writes every memtable to segment files and publishes a manifest whose checkpoint is the
+    /// LSN at which they were frozen; then the WAL before that point is deleted.
+    func flushMemtables() throws {
+        let frozen = try freezeMemtables()
+        let previous = state.withLock { $0.manifest }
+        guard frozen.lsn > previous.checkpointLSN || !frozen.tables.isEmpty else { return }
+        var written: [(PartitionData, Memtable, Manifest.SegmentRecord?)] = []
+        for (partition, memtable) in frozen.tables {
+            var builder = SegmentBuilder(dimensions: partition.schema.dimensions,
+                                         indexedProperties: partition.schema.properties.filter(\.indexed).map(\.name),
+                                         expectedRows: memtable.entries.count)
+            memtable.vectors.withUnsafeBufferPointer { vectors in
+                memtable.forEachNewestSlot { slot in
+                    let entry = memtable.entries[slot]
+                    if entry.isTombstone {
+                        builder.addTombstone(entry.id)
+                    } else {
+                        builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt,
+                                       properties: entry.properties,
+                                       vector: UnsafeBufferPointer(rebasing: vectors[slot * memtable.dimensions..<(slot + 1) * memtable.dimensions]))
+                    }
+                }
+            }
+            let keep = frozen.catalog.incarnation(of: partition.key) == partition.incarnation
+            let record = builder.isEmpty || !keep ? nil : try writeSegment(builder, partition: partition)
+            written.append((partition, memtable, record))
+        }
+        var segments = previous.segments.filter { frozen.catalog.incarnation(of: $0.partition) == $0.incarnation }
+        segments += written.compactMap(\.2)
+        let manifest = Manifest(databaseID: previous.databaseID, sequence: previous.sequence + 1,
+                                checkpointLSN: frozen.lsn, walStartSequence: frozen.walStartSequence,
+                                catalog: frozen.catalog, segments: segments, writtenAt: Clock.milliseconds())
+        try manifests.publish(manifest)
+        let loaded = try written.map { entry in (entry.0, entry.1, try entry.2.map { try applier.loader.load($0) }) }
+        state.withLock { state in
+            state.manifest = manifest
+            for (partition, memtable, segment) in loaded {
+                partition.frozen.removeAll { $0 === memtable }
+                guard let segment, state.partitions[partition.key] === partition else { continue }
+                if partition.isLoaded {
+                    partition.segments.append(segment)
+                    partition.markRowsHiddenByNewerSources(segment)
+                } else {
+                    partition.segments.append(LoadedSegment(record: segment.record, segment: nil))
+                }
+            }
+        }
+        removeFilesNoLongerNeeded(previous: previous, current: manifest)
+        logger.debug("flushed", metadata: ["checkpoint": "\(frozen.lsn)", "segments": "\(written.count)"])
+    }
+
+    /// Asks the commit pipeline to seal the WAL and freeze the memtables between two batches,
+    /// so that the frozen state is exactly the state as of one LSN.
+    private func freezeMemtables() throws -> FrozenState {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<Result<FrozenState, Error>?>(nil)
+        commits.enqueue { [self] wal in
+            defer { done.signal() }
+            do {
+                let walStart = try wal.rotate()
+                let frozen = state.withLock { state in
+                    for partition in state.partitions.values where !partition.memtable.isEmpty {
+                        partition.frozen.append(partition.memtable)
+                        partition.memtable = Memtable(dimensions: partition.schema.dimensions)
+                    }
+                    state.memtableBytes = 0
+                    let tables = state.partitions.values.sorted { $0.key.description < $1.key.description }
+                        .flatMap { partition in partition.frozen.map { (partition: partition, memtable: $0) } }
+                    return FrozenState(lsn: state.appliedLSN, catalog: state.catalog, walStartSequence: walStart, tables: tables)
+                }
+                result.withLock { $0 = .success(frozen) }
+            } catch {
+                commits.disable(.writesDisabled(reason: "could not start a new WAL file: \(error)"))
+                result.withLock { $0 = .failure(error) }
+            }
+        }
+        done.wait()
+        return try result.withLock { $0! }.get()
+    }
+
+    /// Writes a finished segment as a new immutable file and returns its manifest record.
+    func writeSegment(_ builder: SegmentBuilder, partition: PartitionData) throws -> Manifest.SegmentRecord {
+        let bytes = builder.finish()
+        let record = Manifest.SegmentRecord(
+            id: Engine.newFileID(), partition: partition.key, incarnation: partition.incarnation,
+            rows: builder.rowCount, tombstones: bytes.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 20, as: UInt32.self))) },
+            bytes: bytes.count, crc32c: CRC32C.checksum(bytes))
+        let folder = directory + "/segments/\(partition.key.collection)/\(partition.key.tenant)"
+        let created = !FileSystem.exists(folder)
+        try FileSystem.createDirectory(folder)
+        try FileSystem.writeNewFile(directory + "/" + record.relativePath, bytes)
+        try FileSystem.syncDirectory(folder)
+        if created {
+            try FileSystem.syncDirectory((folder as NSString).deletingLastPathComponent)
+            try FileSystem.syncDirectory(segmentsDirectory)
+        }
+        return record
+    }
+
+    /// A unique file id: 16 random hex digits.
+    static func newFileID() -> String {
+        let value = UInt64.random(in: 0...UInt64.max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Deletes the segment files the previous manifest had and the current one does not, and the
+    /// WAL files before the current checkpoint.
+    func removeFilesNoLongerNeeded(previous: Manifest, current: Manifest) {
+        let live = Set(current.segments.map(\.relativePath))
+        for record in previous.segments where !live.contains(record.relativePath) {
+            try? FileSystem.remove(directory + "/" + record.relativePath)
+        }
+        for name in FileSystem.listDirectory(walDirectory) {
+            if let sequence = WALFormat.sequence(of: name), sequence < current.walStartSequence {
+                try? FileSystem.remove(walDirectory + "/" + name)
+            }
+        }
+        try? FileSystem.remove(manifests.manifestsDirectory + "/" + Manifest.fileName(previous.sequence))
+    }
+}

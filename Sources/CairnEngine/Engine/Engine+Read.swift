@@ -1,0 +1,126 @@
+import CairnVector
+import Foundation
+
+/// One search result: the object and its distance to the query (smaller is closer).
+public struct SearchHit: Sendable, Hashable {
+    public var object: StoredObject
+    public var distance: Float
+}
+
+extension Engine {
+    /// The newest version of an object, or nil when it does not exist or was deleted.
+    public func get(_ id: UUID, collection: String, tenant: String? = nil) throws -> StoredObject? {
+        try state.withLock { state in
+            let partition = try state.partition(collection, tenant: tenant)
+            switch partition.locate(id) {
+            case let .memtable(table, slot): return table.object(at: slot)
+            case let .segment(segment, row): return try segment.object(at: row)
+            case .deleted, nil: return nil
+            }
+        }
+    }
+
+    /// The `limit` objects closest to `vector` that satisfy `filter`, closest first (exact search).
+    public func search(_ vector: [Float], collection: String, tenant: String? = nil, limit: Int,
+                       filter: Filter? = nil) throws -> [SearchHit] {
+        guard (1...10_000).contains(limit) else { throw CairnError.invalidArgument("limit must be between 1 and 10000, got \(limit)") }
+        return try state.withLock { state in
+            let partition = try state.partition(collection, tenant: tenant)
+            let schema = partition.schema
+            let query = try Engine.prepareQuery(vector, schema: schema)
+            let bound = try filter.map { try BoundFilter($0, schema: schema) }
+            let tables = partition.memtablesNewestFirst
+            var top = TopK(k: limit)
+            let dimensions = schema.dimensions
+            query.withUnsafeBufferPointer { queryBuffer in
+                let queryBase = queryBuffer.baseAddress!
+                for (source, table) in tables.enumerated() {
+                    table.vectors.withUnsafeBufferPointer { vectors in
+                        table.forEachLiveSlot { slot in
+                            if let bound, !bound.matches(table.entries[slot].properties) { return }
+                            let distance = schema.metric.distance(queryBase, vectors.baseAddress! + slot * dimensions, count: dimensions)
+                            top.offer(distance: distance, row: source << 32 | slot)
+                        }
+                    }
+                }
+                for (index, loaded) in partition.segments.enumerated() {
+                    guard let segment = loaded.segment else { continue }
+                    let source = tables.count + index
+                    var allowed = bound.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
+                    allowed.subtract(loaded.deadRows)
+                    allowed.forEachSet { row in
+                        let distance = schema.metric.distance(queryBase, segment.vector(at: row), count: dimensions)
+                        top.offer(distance: distance, row: source << 32 | row)
+                    }
+                }
+            }
+            return try top.sorted().map { hit in
+                let source = hit.row >> 32, row = hit.row & 0xFFFF_FFFF
+                let object = source < tables.count ? tables[source].object(at: row)
+                    : try partition.segments[source - tables.count].segment!.object(at: row)
+                return SearchHit(object: object, distance: hit.distance)
+            }
+        }
+    }
+
+    /// The number of live objects that satisfy `filter` (all when nil).
+    public func count(collection: String, tenant: String? = nil, filter: Filter? = nil) throws -> Int {
+        try state.withLock { state in
+            let partition = try state.partition(collection, tenant: tenant)
+            guard let filter else { return partition.liveCount }
+            let bound = try BoundFilter(filter, schema: partition.schema)
+            var count = 0
+            for table in partition.memtablesNewestFirst {
+                table.forEachLiveSlot { slot in if bound.matches(table.entries[slot].properties) { count += 1 } }
+            }
+            for loaded in partition.segments {
+                guard let segment = loaded.segment else { continue }
+                var allowed = segment.rows(matching: bound)
+                allowed.subtract(loaded.deadRows)
+                count += allowed.cardinality
+            }
+            return count
+        }
+    }
+
+    /// Up to `limit` live objects in id order, starting after `cursor` (for paging through a partition).
+    public func scroll(collection: String, tenant: String? = nil, after cursor: UUID? = nil, limit: Int) throws -> [StoredObject] {
+        guard limit >= 1 else { throw CairnError.invalidArgument("limit must be at least 1, got \(limit)") }
+        return try state.withLock { state in
+            let partition = try state.partition(collection, tenant: tenant)
+            var ids: [UUID] = []
+            for table in partition.memtablesNewestFirst { table.forEachLiveSlot { ids.append(table.entries[$0].id) } }
+            for loaded in partition.segments {
+                guard let segment = loaded.segment else { continue }
+                for row in 0..<segment.rowCount where !loaded.deadRows[row] { ids.append(segment.id(at: row)) }
+            }
+            let start = cursor.map(UUIDOrder.init)
+            let page = ids.map { (UUIDOrder($0), $0) }.filter { start == nil || start! < $0.0 }
+                .sorted { $0.0 < $1.0 }.prefix(limit)
+            return try page.compactMap { _, id in
+                switch partition.locate(id) {
+                case let .memtable(table, slot): return table.object(at: slot)
+                case let .segment(segment, row): return try segment.object(at: row)
+                case .deleted, nil: return nil
+                }
+            }
+        }
+    }
+
+    /// Checks a query vector's length and values and normalises it for cosine.
+    static func prepareQuery(_ vector: [Float], schema: CollectionSchema) throws -> [Float] {
+        guard vector.count == schema.dimensions else {
+            throw CairnError.dimensionMismatch(expected: schema.dimensions, actual: vector.count)
+        }
+        if let bad = vector.firstIndex(where: { !$0.isFinite }) {
+            throw CairnError.invalidVector("component \(bad) is \(vector[bad]) (NaN and infinity are not allowed)")
+        }
+        var query = vector
+        if schema.metric.normalizesVectors {
+            guard query.withUnsafeMutableBufferPointer({ VectorKernels.normalize($0) }) else {
+                throw CairnError.invalidVector("a zero query vector has no direction (metric cosine)")
+            }
+        }
+        return query
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+
+extension Engine {
+    /// Opens (or creates) the database in `directory`: loads the manifest, maps and checks the
+    /// segments, replays the WAL after the checkpoint, truncates a torn tail, and starts the
+    /// background threads. Refuses, naming the file and offset, anything corrupt before the tail.
+    public static func open(at directory: String, options: EngineOptions = EngineOptions()) async throws -> Engine {
+        let engine = try await runBlocking { try recover(directory: directory, options: options) }
+        engine.start()
+        return engine
+    }
+
+    private static func recover(directory: String, options: EngineOptions) throws -> Engine {
+        try FileSystem.createDirectory(directory)
+        let lock = try DirectoryLock(directory: directory)
+        do {
+            let store = ManifestStore(directory: directory)
+            if !FileSystem.exists(store.currentPath) { try initialize(directory: directory) }
+            let manifest = try store.loadCurrent()
+            var state = EngineState(catalog: manifest.catalog, appliedLSN: manifest.checkpointLSN, manifest: manifest)
+            let loader = SegmentLoader(directory: directory)
+            for key in manifest.catalog.activePartitions.sorted(by: { $0.description < $1.description }) {
+                guard let incarnation = manifest.catalog.incarnation(of: key),
+                      let schema = manifest.catalog.collections[key.collection] else { continue }
+                state.partitions[key] = PartitionData(key: key, incarnation: incarnation, schema: schema, isLoaded: true)
+            }
+            for record in manifest.segments {
+                if let partition = state.partitions[record.partition], partition.incarnation == record.incarnation {
+                    partition.segments.append(partition.isLoaded ? try loader.load(record) : LoadedSegment(record: record, segment: nil))
+                } else if let schema = manifest.catalog.collections[record.partition.collection],
+                          manifest.catalog.incarnation(of: record.partition) == record.incarnation {
+                    // An inactive tenant: keep the record, map nothing.
+                    let partition = state.partitions[record.partition] ?? PartitionData(
+                        key: record.partition, incarnation: record.incarnation, schema: schema, isLoaded: false)
+                    partition.segments.append(LoadedSegment(record: record, segment: nil))
+                    state.partitions[record.partition] = partition
+                }
+            }
+            for partition in state.partitions.values where partition.isLoaded { partition.recomputeDeadRows() }
+            // Inactive tenants without segments still need a partition for their (empty) memtable.
+            for (collection, tenants) in manifest.catalog.tenants {
+                for tenant in tenants.values where tenant.state == .inactive {
+                    let key = PartitionKey(collection: collection, tenant: tenant.name)
+                    if state.partitions[key] == nil, let schema = manifest.catalog.collections[collection] {
+                        state.partitions[key] = PartitionData(key: key, incarnation: PartitionIncarnation(
+                            collectionLSN: schema.createdLSN, tenantLSN: tenant.createdLSN), schema: schema, isLoaded: false)
+                    }
+                }
+            }
+            let wal = try replay(directory: directory, manifest: manifest, state: &state, options: options)
+            let engine = Engine(directory: directory, options: options, lock: lock, state: state, wal: wal)
+            engine.collectGarbage(keeping: manifest, walStart: manifest.walStartSequence)
+            return engine
+        } catch {
+            lock.release()
+            throw error
+        }
+    }
+
+    /// Creates the directory layout of an empty database: WAL file 1, manifest 1, then CURRENT.
+    private static func initialize(directory: String) throws {
+        let store = ManifestStore(directory: directory)
+        let walDirectory = directory + "/wal"
+        let hasRecords = FileSystem.listDirectory(walDirectory).contains { name in
+            guard WALFormat.sequence(of: name) != nil else { return false }
+            return ((try? FileSystem.fileSize(walDirectory + "/" + name)) ?? 0) > WALFormat.fileHeaderSize
+        }
+        if hasRecords || FileSystem.listDirectory(store.manifestsDirectory).count > 1 {
+            throw CairnError.corruption(file: store.currentPath, offset: 0,
+                                        detail: "CURRENT is missing but the directory holds a database")
+        }
+        for sub in ["wal", "manifests", "segments"] { try FileSystem.createDirectory(directory + "/" + sub) }
+        WALWriter.discardAll(in: walDirectory)
+        let wal = try WALWriter(directory: walDirectory, sequence: 1, validLength: nil)
+        wal.close()
+        try FileSystem.syncDirectory(directory)
+        let manifest = Manifest(databaseID: UUID().uuidString.lowercased(), sequence: 1, checkpointLSN: 0,
+                                walStartSequence: 1, catalog: Catalog(), segments: [], writtenAt: Clock.milliseconds())
+        try store.publish(manifest)
+    }
+
+    /// Replays every WAL record after the checkpoint into `state` and returns the writer
+    /// positioned after the last valid record.
+    private static func replay(directory: String, manifest: Manifest, state: inout EngineState,
+                               options: EngineOptions) throws -> WALWriter {
+        let walDirectory = directory + "/wal"
+        let sequences = FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
+            .filter { $0 >= manifest.walStartSequence }.sorted()
+        if let first = sequences.first, first != manifest.walStartSequence {
+            throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(manifest.walStartSequence), offset: 0,
+                                        detail: "the WAL file after the checkpoint is missing")
+        }
+        for (previous, next) in zip(sequences, sequences.dropFirst()) where next != previous + 1 {
+            throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(previous + 1), offset: 0,
+                                        detail: "WAL file is missing (gap between \(previous) and \(next))")
+        }
+        let applier = StateApplier(loader: SegmentLoader(directory: directory))
+        var lastValidLength: Int?
+        for (index, sequence) in sequences.enumerated() {
+            let path = walDirectory + "/" + WALFormat.fileName(sequence)
+            let file = try MappedFile(path: path)
+            let reader = WALReader(path: path, bytes: file.bytes, isNewest: index == sequences.count - 1)
+            let outcome = try reader.scan { lsn, payload, offset in
+                if lsn <= state.appliedLSN && lsn <= manifest.checkpointLSN { return }
+                guard lsn == state.appliedLSN + 1 else {
+                    throw CairnError.corruption(file: path, offset: offset,
+                                                detail: "WAL gap: expected LSN \(state.appliedLSN + 1), found \(lsn)")
+                }
+                let mutation: Mutation
+                do { mutation = try Mutation.decode(payload) } catch {
+                    throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) cannot be decoded")
+                }
+                do { try applier.apply(mutation, lsn: lsn, to: &state) } catch {
+                    throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) does not apply: \(error)")
+                }
+            }
+            if outcome.tornTail {
+                options.logger.warning("truncating a torn WAL tail", metadata: ["file": "\(path)", "offset": "\(outcome.validLength)"])
+            }
+            lastValidLength = outcome.validLength
+        }
+        let newest = sequences.last ?? manifest.walStartSequence
+        return try WALWriter(directory: walDirectory, sequence: newest, validLength: lastValidLength)
+    }
+
+    /// Deletes files no manifest needs: segments and manifests left by interrupted flushes or
+    /// compactions, and WAL files before the checkpoint.
+    func collectGarbage(keeping manifest: Manifest, walStart: Int) {
+        let live = Set(manifest.segments.map(\.relativePath))
+        for collection in FileSystem.listDirectory(segmentsDirectory) {
+            for tenant in FileSystem.listDirectory(segmentsDirectory + "/" + collection) {
+                let folder = "segments/\(collection)/\(tenant)"
+                let files = FileSystem.listDirectory(directory + "/" + folder)
+                for file in files where !live.contains(folder + "/" + file) {
+                    try? FileSystem.remove(directory + "/" + folder + "/" + file)
+                }
+                if files.allSatisfy({ !live.contains(folder + "/" + $0) }) {
+                    try? FileManager.default.removeItem(atPath: directory + "/" + folder)
+                }
+            }
+            if FileSystem.listDirectory(segmentsDirectory + "/" + collection).isEmpty {
+                try? FileManager.default.removeItem(atPath: segmentsDirectory + "/" + collection)
+            }
+        }
+        let currentName = Manifest.fileName(manifest.sequence)
+        for name in FileSystem.listDirectory(manifests.manifestsDirectory) where name != currentName {
+            try? FileSystem.remove(manifests.manifestsDirectory + "/" + name)
+        }
+        for name in FileSystem.listDirectory(walDirectory) {
+            if let sequence = WALFormat.sequence(of: name), sequence < walStart { try? FileSystem.remove(walDirectory + "/" + name) }
+        }
+    }
+}
+
+/// Milliseconds since the epoch, the engine's time unit.
+enum Clock {
+    static func milliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Counts and sizes that describe a database at one moment.
+public struct EngineStats: Sendable, Codable, Hashable {
+    public var collections: Int
+    public var tenants: Int
+    /// Live objects in every loaded partition.
+    public var objects: Int
+    /// Objects in memtables, not yet flushed to segments.
+    public var unflushedObjects: Int
+    public var segments: Int
+    public var segmentBytes: Int
+    public var walFiles: Int
+    public var walBytes: Int
+    /// Every mutation up to this LSN is in segments and the manifest.
+    public var checkpointLSN: UInt64
+    /// The newest durable LSN.
+    public var lastLSN: UInt64
+    public var manifestSequence: Int
+}
+
+extension Engine {
+    /// Counts and sizes of the database now.
+    public func stats() -> EngineStats {
+        let snapshot = state.withLock { state in
+            (state.catalog, state.manifest, state.appliedLSN,
+             state.partitions.values.reduce(0) { $0 + $1.liveCount },
+             state.partitions.values.reduce(0) { total, partition in
+                 total + partition.memtablesNewestFirst.reduce(0) { $0 + $1.liveCount }
+             })
+        }
+        let (catalog, manifest, applied, objects, unflushed) = snapshot
+        let walFiles = FileSystem.listDirectory(walDirectory).filter { WALFormat.sequence(of: $0) != nil }
+        let walBytes = walFiles.reduce(0) { $0 + ((try? FileSystem.fileSize(walDirectory + "/" + $1)) ?? 0) }
+        return EngineStats(collections: catalog.collections.count,
+                           tenants: catalog.tenants.values.reduce(0) { $0 + $1.count },
+                           objects: objects, unflushedObjects: unflushed,
+                           segments: manifest.segments.count, segmentBytes: manifest.segments.reduce(0) { $0 + $1.bytes },
+                           walFiles: walFiles.count, walBytes: walBytes, checkpointLSN: manifest.checkpointLSN,
+                           lastLSN: applied, manifestSequence: manifest.sequence)
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+extension Engine {
+    /// Writes a batch of objects into one partition atomically: every object is validated first,
+    /// and if any is invalid the whole batch is rejected with each object's error. Returns the LSN
+    /// once the batch is durable and visible.
+    @discardableResult
+    public func put(_ objects: [NewObject], collection: String, tenant: String? = nil) async throws -> UInt64 {
+        guard !objects.isEmpty else { throw CairnError.invalidArgument("a batch needs at least one object") }
+        let time = Clock.milliseconds()
+        return try await commits.submit { catalog, _ in
+            let (key, versions) = try Engine.validatedVersions(of: objects, collection: collection, tenant: tenant,
+                                                               catalog: catalog, time: time)
+            return .putObjects(key, versions)
+        }
+    }
+
+    /// Checks a batch exactly as `put` would, without writing anything.
+    public func validate(_ objects: [NewObject], collection: String, tenant: String? = nil) throws {
+        _ = try Engine.validatedVersions(of: objects, collection: collection, tenant: tenant, catalog: catalog,
+                                         time: Clock.milliseconds())
+    }
+
+    private static func validatedVersions(of objects: [NewObject], collection: String, tenant: String?, catalog: Catalog,
+                                          time: Int64) throws -> (PartitionKey, [ObjectVersion]) {
+        let key = try catalog.partition(collection, tenant: tenant)
+        let schema = catalog.collections[key.collection]!
+        var versions: [ObjectVersion] = []
+        versions.reserveCapacity(objects.count)
+        var errors: [ObjectValidationError] = []
+        var seen = Set<UUID>()
+        for (index, object) in objects.enumerated() {
+            do {
+                guard seen.insert(object.id).inserted else {
+                    throw CairnError.invalidArgument("the id appears twice in the batch")
+                }
+                versions.append(try schema.validated(object, at: time))
+            } catch let error as CairnError {
+                errors.append(ObjectValidationError(index: index, id: object.id, error: error))
+            }
+        }
+        guard errors.isEmpty else { throw CairnError.batchRejected(errors) }
+        return (key, versions)
+    }
+
+    /// Deletes objects by id (ids that do not exist are ignored). Returns the LSN.
+    @discardableResult
+    public func delete(_ ids: [UUID], collection: String, tenant: String? = nil) async throws -> UInt64 {
+        guard !ids.isEmpty else { throw CairnError.invalidArgument("name at least one id to delete") }
+        let time = Clock.milliseconds()
+        return try await commits.submit { catalog, _ in
+            .deleteObjects(try catalog.partition(collection, tenant: tenant), ids, time: time)
+        }
+    }
+
+    @discardableResult
+    func change(_ change: CatalogChange) async throws -> UInt64 {
+        try await commits.submit { catalog, lsn in
+            try catalog.apply(change, lsn: lsn)
+            return .catalog(change)
+        }
+    }
+
+    @discardableResult
+    public func createCollection(_ schema: CollectionSchema) async throws -> UInt64 { try await change(.createCollection(schema)) }
+
+    @discardableResult
+    public func dropCollection(_ name: String) async throws -> UInt64 {
+        let resolved = try catalog.resolve(name).name
+        return try await change(.dropCollection(resolved))
+    }
+
+    @discardableResult
+    public func addTenant(_ tenant: String, to collection: String) async throws -> UInt64 {
+        try await change(.addTenant(collection: collection, tenant: tenant))
+    }
+
+    @discardableResult
+    public func removeTenant(_ tenant: String, from collection: String) async throws -> UInt64 {
+        try await change(.removeTenant(collection: collection, tenant: tenant))
+    }
+
+    @discardableResult
+    public func setTenantState(_ tenant: String, of collection: String, to state: TenantState) async throws -> UInt64 {
+        try await change(.setTenantState(collection: collection, tenant: tenant, state: state))
+    }
+
+    @discardableResult
+    public func setAlias(_ alias: String, to collection: String) async throws -> UInt64 {
+        try await change(.setAlias(alias: alias, collection: collection))
+    }
+
+    @discardableResult
+    public func removeAlias(_ alias: String) async throws -> UInt64 { try await change(.removeAlias(alias)) }
+
+    @discardableResult
+    public func putRole(_ role: Role) async throws -> UInt64 { try await change(.putRole(role)) }
+
+    @discardableResult
+    public func deleteRole(_ name: String) async throws -> UInt64 { try await change(.deleteRole(name)) }
+
+    @discardableResult
+    public func putUser(_ user: User) async throws -> UInt64 { try await change(.putUser(user)) }
+
+    @discardableResult
+    public func deleteUser(_ name: String) async throws -> UInt64 { try await change(.deleteUser(name)) }
+
+    /// Flushes every memtable to segments and moves the checkpoint to the newest LSN.
+    public func flush() async throws { try await maintenance.run(flush: true) }
+
+    /// Merges segments of partitions that have reached the compaction threshold.
+    public func compact() async throws { try await maintenance.run(flush: false) }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The storage engine of one data directory: one ordered WAL, memtables, immutable segments and a
+/// manifest switched atomically. Writers go through the commit pipeline; readers take the state
+/// lock briefly and see every acknowledged write.
+public final class Engine: Sendable {
+    /// The data directory.
+    public let directory: String
+    let options: EngineOptions
+    let logger: Logger
+    let manifests: ManifestStore
+    let state: Mutex<EngineState>
+    let commits: CommitQueue
+    let maintenance: MaintenanceWorker
+    let applier: StateApplier
+    private let lock: DirectoryLock
+
+    var walDirectory: String { directory + "/wal" }
+    var segmentsDirectory: String { directory + "/segments" }
+
+    init(directory: String, options: EngineOptions, lock: DirectoryLock, state: EngineState, wal: WALWriter) {
+        self.directory = directory
+        self.options = options
+        self.logger = options.logger
+        self.lock = lock
+        self.manifests = ManifestStore(directory: directory)
+        self.commits = CommitQueue(catalog: state.catalog, nextLSN: state.appliedLSN + 1, wal: wal)
+        self.state = Mutex(state)
+        self.maintenance = MaintenanceWorker()
+        self.applier = StateApplier(loader: SegmentLoader(directory: directory))
+    }
+
+    /// Starts the commit pipeline and the maintenance thread.
+    func start() {
+        let pipeline = Thread { [self] in runCommitPipeline() }
+        pipeline.name = "cairn-commit"
+        pipeline.start()
+        maintenance.start { [self] in try runMaintenance($0) }
+    }
+
+    /// Stops background work, waits for queued writes to become durable and releases the
+    /// directory lock. The engine cannot be used afterwards.
+    public func close() async {
+        await maintenance.stop()
+        await commits.stop()
+        lock.release()
+    }
+
+    /// The current catalog (collections, tenants, aliases, access control).
+    public var catalog: Catalog { state.withLock { $0.catalog } }
+}
+
+/// Everything readers see, guarded by the engine's state lock.
+struct EngineState: @unchecked Sendable {
+    /// The catalog as of `appliedLSN`.
+    var catalog: Catalog
+    var partitions: [PartitionKey: PartitionData] = [:]
+    /// Every record up to this LSN is durable and applied.
+    var appliedLSN: UInt64
+    /// The manifest `CURRENT` names.
+    var manifest: Manifest
+    /// Bytes held by all live memtables (the flush trigger).
+    var memtableBytes = 0
+
+    /// The partition a read or write addresses, checked against the catalog.
+    func partition(_ collection: String, tenant: String?) throws -> PartitionData {
+        let key = try catalog.partition(collection, tenant: tenant)
+        guard let data = partitions[key] else { throw CairnError.tenantNotFound(collection: key.collection, tenant: key.tenant) }
+        return data
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The background thread that flushes memtables to segments and compacts segments. Work is
+/// requested by flag, so many requests while a flush runs coalesce into one more.
+final class MaintenanceWorker: @unchecked Sendable {
+    /// What one round of maintenance should do.
+    struct Round {
+        var flush: Bool
+        var compact: Bool
+    }
+
+    private let condition = NSCondition()
+    private var flushRequested = false
+    private var compactRequested = false
+    private var waiters: [CheckedContinuation<Void, Error>] = []
+    private var stopping = false
+    private var stopped = false
+    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Starts the thread; `body` runs each round and may throw (the error goes to waiters).
+    func start(_ body: @escaping @Sendable (Round) throws -> Void) {
+        let thread = Thread { [self] in loop(body) }
+        thread.name = "cairn-maintenance"
+        thread.start()
+    }
+
+    private func loop(_ body: (Round) throws -> Void) {
+        while true {
+            condition.lock()
+            while !flushRequested && !compactRequested && !stopping { condition.wait() }
+            if stopping && waiters.isEmpty {
+                condition.unlock()
+                break
+            }
+            let round = Round(flush: flushRequested, compact: compactRequested || flushRequested)
+            flushRequested = false
+            compactRequested = false
+            let satisfied = waiters
+            waiters = []
+            condition.unlock()
+            var failure: Error?
+            do { try body(round) } catch { failure = error }
+            for waiter in satisfied {
+                if let failure { waiter.resume(throwing: failure) } else { waiter.resume() }
+            }
+        }
+        condition.lock()
+        stopped = true
+        let waiting = stopWaiters
+        stopWaiters = []
+        condition.unlock()
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// Asks for a flush soon, without waiting.
+    func requestFlush() {
+        condition.lock()
+        flushRequested = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Runs a flush (and compaction if due) and waits for it.
+    func run(flush: Bool) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            condition.lock()
+            if stopping {
+                condition.unlock()
+                return continuation.resume(throwing: CairnError.databaseClosed)
+            }
+            if flush { flushRequested = true } else { compactRequested = true }
+            waiters.append(continuation)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Finishes the round in progress and stops the thread.
+    func stop() async {
+        await withCheckedContinuation { continuation in
+            condition.lock()
+            if stopped {
+                condition.unlock()
+                return continuation.resume()
+            }
+            stopping = true
+            stopWaiters.append(continuation)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// The description of a database at its checkpoint: the catalog as of `checkpointLSN`, every
+/// live segment with its size and checksum, and the first WAL file recovery must read.
+///
+/// Stored as `manifests/<sequence>.json`: a JSON document, a newline, then `CRC32C <8 hex digits>`
+/// of the JSON bytes. Manifests are immutable; `CURRENT` names the live one.
+struct Manifest: Codable, Sendable, Equatable {
+    static let formatVersion = 1
+
+    var formatVersion = Manifest.formatVersion
+    /// A random id given to the database when it is created.
+    var databaseID: String
+    var sequence: Int
+    /// Every mutation up to this LSN is in the catalog below or in the segments.
+    var checkpointLSN: UInt64
+    /// The first WAL file that may hold records after the checkpoint.
+    var walStartSequence: Int
+    var catalog: Catalog
+    var segments: [SegmentRecord]
+    /// When the manifest was written (ms since the epoch).
+    var writtenAt: Int64
+
+    /// One segment file of the manifest, named by a unique id and referenced with its size and checksum.
+    struct SegmentRecord: Codable, Sendable, Equatable {
+        var id: String
+        var partition: PartitionKey
+        var incarnation: PartitionIncarnation
+        var rows: Int
+        var tombstones: Int
+        var bytes: Int
+        /// CRC32C of the whole file.
+        var crc32c: UInt32
+
+        /// The path of the file, relative to the data directory.
+        var relativePath: String { "segments/\(partition.collection)/\(partition.tenant)/\(id).seg" }
+    }
+
+    static func fileName(_ sequence: Int) -> String {
+        let digits = String(sequence)
+        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".json"
+    }
+
+    func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        var bytes = [UInt8](try encoder.encode(self))
+        let crc = String(CRC32C.checksum(bytes), radix: 16)
+        bytes.append(contentsOf: Array("\nCRC32C \(String(repeating: "0", count: 8 - crc.count))\(crc)\n".utf8))
+        return bytes
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws -> Manifest {
+        let trailerLength = 17 // "\nCRC32C " + 8 hex + "\n"
+        guard bytes.count > trailerLength,
+              String(decoding: bytes[(bytes.count - trailerLength)..<(bytes.count - 9)], as: UTF8.self) == "\nCRC32C ",
+              let stored = UInt32(String(decoding: bytes[(bytes.count - 9)..<(bytes.count - 1)], as: UTF8.self), radix: 16) else {
+            throw CairnError.corruption(file: path, offset: max(0, bytes.count - trailerLength), detail: "manifest checksum line is missing")
+        }
+        let body = Array(bytes[0..<(bytes.count - trailerLength)])
+        guard CRC32C.checksum(body) == stored else {
+            throw CairnError.corruption(file: path, offset: 0, detail: "manifest fails its checksum")
+        }
+        do {
+            let manifest = try JSONDecoder().decode(Manifest.self, from: Data(body))
+            guard manifest.formatVersion == formatVersion else {
+                throw CairnError.corruption(file: path, offset: 0, detail: "unsupported manifest format \(manifest.formatVersion)")
+            }
+            return manifest
+        } catch let error as CairnError {
+            throw error
+        } catch {
+            throw CairnError.corruption(file: path, offset: 0, detail: "manifest is not valid: \(error)")
+        }
+    }
+}
+
+/// Reads and publishes manifests in a data directory.
+struct ManifestStore: Sendable {
+    let directory: String
+
+    var currentPath: String { directory + "/CURRENT" }
+    var manifestsDirectory: String { directory + "/manifests" }
+
+    /// Writes `manifest` as a new immutable file, then switches `CURRENT` to it atomically.
+    func publish(_ manifest: Manifest) throws {
+        let name = Manifest.fileName(manifest.sequence)
+        let path = manifestsDirectory + "/" + name
+        try? FileSystem.remove(path) // a leftover of a crash before CURRENT switched; never the live one
+        try FileSystem.writeNewFile(path, try manifest.encoded())
+        try FileSystem.syncDirectory(manifestsDirectory)
+        try FileSystem.atomicReplace(currentPath, with: Array("manifests/\(name)\n".utf8))
+    }
+
+    /// The name of the live manifest file, from `CURRENT`.
+    func currentName() throws -> String {
+        let text = String(decoding: try FileSystem.readFile(currentPath), as: UTF8.self)
+        guard text.hasPrefix("manifests/"), text.hasSuffix("\n") else {
+            throw CairnError.corruption(file: currentPath, offset: 0, detail: "CURRENT does not name a manifest")
+        }
+        return String(text.dropFirst("manifests/".count).dropLast())
+    }
+
+    func loadCurrent() throws -> Manifest {
+        let path = manifestsDirectory + "/" + (try currentName())
+        guard FileSystem.exists(path) else {
+            throw CairnError.corruption(file: path, offset: 0, detail: "the manifest named by CURRENT is missing")
+        }
+        return try Manifest.decode(try FileSystem.readFile(path), path: path)
+    }
+}

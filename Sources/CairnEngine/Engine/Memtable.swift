@@ -1,0 +1,93 @@
+import CairnVector
+import Foundation
+
+/// The in-memory part of one partition: every object version and deletion applied since the
+/// last flush, in apply order. A newer version of an id supersedes its older slot.
+final class Memtable: @unchecked Sendable {
+    /// One applied change: an object version, or a tombstone when `isTombstone`.
+    struct Entry {
+        var id: UUID
+        var createdAt: Int64
+        var updatedAt: Int64
+        var properties: [String: PropertyValue]
+        var isTombstone: Bool
+    }
+
+    let dimensions: Int
+    private(set) var entries: [Entry] = []
+    /// `dimensions` floats per entry (zeros for tombstones), so slot `i` starts at `i * dimensions`.
+    private(set) var vectors: [Float] = []
+    /// Slots replaced by a newer version in this memtable (left out when it is flushed).
+    private(set) var superseded: [Bool] = []
+    /// Slots hidden by a newer version in a newer memtable (still flushed: a flush writes the
+    /// state as of its LSN, and the newer memtable shadows them).
+    private(set) var hidden: [Bool] = []
+    /// The newest slot of each id.
+    private(set) var latestSlot: [UUID: Int] = [:]
+    /// An estimate of the memory held, for the flush threshold.
+    private(set) var estimatedBytes = 0
+
+    init(dimensions: Int) {
+        self.dimensions = dimensions
+    }
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// The newest entry for `id`, if this memtable has one.
+    func latest(_ id: UUID) -> (entry: Entry, slot: Int)? {
+        guard let slot = latestSlot[id] else { return nil }
+        return (entries[slot], slot)
+    }
+
+    func put(_ version: ObjectVersion, createdAt: Int64) {
+        append(Entry(id: version.id, createdAt: createdAt, updatedAt: version.updatedAt,
+                     properties: version.properties, isTombstone: false), vector: version.vector)
+    }
+
+    func delete(_ id: UUID, at time: Int64) {
+        append(Entry(id: id, createdAt: time, updatedAt: time, properties: [:], isTombstone: true), vector: nil)
+    }
+
+    private func append(_ entry: Entry, vector: [Float]?) {
+        let slot = entries.count
+        if let previous = latestSlot[entry.id] { superseded[previous] = true }
+        latestSlot[entry.id] = slot
+        entries.append(entry)
+        superseded.append(false)
+        hidden.append(false)
+        if let vector { vectors.append(contentsOf: vector) } else { vectors.append(contentsOf: repeatElement(0, count: dimensions)) }
+        estimatedBytes += 96 + dimensions * 4 + entry.properties.count * 48
+    }
+
+    /// Hides this memtable's version of `id` because a newer memtable now holds one.
+    func hide(_ id: UUID) {
+        if let slot = latestSlot[id] { hidden[slot] = true }
+    }
+
+    /// Slots that hold the visible version of a live object.
+    func forEachLiveSlot(_ body: (Int) throws -> Void) rethrows {
+        for slot in entries.indices where !superseded[slot] && !hidden[slot] && !entries[slot].isTombstone { try body(slot) }
+    }
+
+    /// Slots that a flush writes: the newest version (or tombstone) of each id in this memtable.
+    func forEachNewestSlot(_ body: (Int) throws -> Void) rethrows {
+        for slot in entries.indices where !superseded[slot] { try body(slot) }
+    }
+
+    /// The number of live objects.
+    var liveCount: Int {
+        var count = 0
+        forEachLiveSlot { _ in count += 1 }
+        return count
+    }
+
+    func vector(at slot: Int) -> [Float] {
+        Array(vectors[slot * dimensions..<(slot + 1) * dimensions])
+    }
+
+    func object(at slot: Int) -> StoredObject {
+        let entry = entries[slot]
+        return StoredObject(id: entry.id, properties: entry.properties, vector: vector(at: slot),
+                            createdAtMilliseconds: entry.createdAt, updatedAtMilliseconds: entry.updatedAt)
+    }
+}

@@ -1,0 +1,141 @@
+import CairnVector
+import Foundation
+
+/// A segment of a partition as the engine holds it: the manifest record, the mapped file (nil
+/// while the tenant is inactive) and the rows hidden by newer versions elsewhere.
+final class LoadedSegment: @unchecked Sendable {
+    let record: Manifest.SegmentRecord
+    let segment: Segment?
+    /// Rows whose id has a newer version or a deletion in a newer segment or memtable.
+    var deadRows: Bitmap
+
+    init(record: Manifest.SegmentRecord, segment: Segment?) {
+        self.record = record
+        self.segment = segment
+        deadRows = Bitmap(count: segment?.rowCount ?? 0)
+    }
+}
+
+/// Where the newest version of an id lives.
+enum VersionLocation {
+    case memtable(Memtable, slot: Int)
+    case segment(Segment, row: Int)
+    case deleted
+}
+
+/// The data of one (collection, tenant) partition: the live memtable, memtables being flushed
+/// and the segments, oldest first. Guarded by the engine's state lock.
+final class PartitionData: @unchecked Sendable {
+    let key: PartitionKey
+    let incarnation: PartitionIncarnation
+    let schema: CollectionSchema
+    private(set) var isLoaded: Bool
+    var memtable: Memtable
+    /// Memtables frozen for a flush, oldest first.
+    var frozen: [Memtable] = []
+    /// Segments, oldest first.
+    var segments: [LoadedSegment] = []
+
+    init(key: PartitionKey, incarnation: PartitionIncarnation, schema: CollectionSchema, isLoaded: Bool) {
+        self.key = key
+        self.incarnation = incarnation
+        self.schema = schema
+        self.isLoaded = isLoaded
+        memtable = Memtable(dimensions: schema.dimensions)
+    }
+
+    /// Memtables newest first: the live one, then the frozen ones.
+    var memtablesNewestFirst: [Memtable] { [memtable] + frozen.reversed() }
+
+    /// The newest version of `id`, or nil when the partition never held it.
+    func locate(_ id: UUID) -> VersionLocation? {
+        for table in memtablesNewestFirst {
+            if let (entry, slot) = table.latest(id) { return entry.isTombstone ? .deleted : .memtable(table, slot: slot) }
+        }
+        for loaded in segments.reversed() {
+            guard let segment = loaded.segment else { continue }
+            if let row = segment.row(of: id) { return .segment(segment, row: row) }
+            if segment.hasTombstone(id) { return .deleted }
+        }
+        return nil
+    }
+
+    /// Applies a new version (or deletion) of `id` to the live memtable and hides every older one.
+    /// Returns the creation time of the object's previous live version, if any.
+    func hideOlderVersions(of id: UUID) -> Int64? {
+        var createdAt: Int64?
+        if let (entry, _) = memtable.latest(id), !entry.isTombstone { createdAt = entry.createdAt }
+        var decided = memtable.latest(id) != nil
+        for table in frozen.reversed() {
+            if !decided, let (entry, _) = table.latest(id) {
+                decided = true
+                if !entry.isTombstone { createdAt = entry.createdAt }
+            }
+            table.hide(id)
+        }
+        for loaded in segments.reversed() {
+            guard let segment = loaded.segment else { continue }
+            if let row = segment.row(of: id) {
+                if !decided { createdAt = segment.timestamps(at: row).createdAt }
+                decided = true
+                loaded.deadRows[row] = true
+            } else if !decided, segment.hasTombstone(id) {
+                decided = true
+            }
+        }
+        return createdAt
+    }
+
+    /// Recomputes every segment's dead rows from scratch (on open and when a tenant is activated).
+    func recomputeDeadRows() {
+        var seen = Set<UUID>()
+        for table in memtablesNewestFirst { seen.formUnion(table.latestSlot.keys) }
+        for loaded in segments.reversed() {
+            guard let segment = loaded.segment else { continue }
+            var dead = Bitmap(count: segment.rowCount)
+            for row in 0..<segment.rowCount {
+                let id = segment.id(at: row)
+                if !seen.insert(id).inserted { dead[row] = true }
+            }
+            for index in 0..<segment.tombstoneCount { seen.insert(segment.tombstone(at: index)) }
+            loaded.deadRows = dead
+        }
+    }
+
+    /// Marks the rows of `loaded` that newer segments (those after it) and the memtables replace.
+    func markRowsHiddenByNewerSources(_ loaded: LoadedSegment) {
+        guard let segment = loaded.segment, let position = segments.firstIndex(where: { $0 === loaded }) else { return }
+        func hide(_ id: UUID) {
+            if let row = segment.row(of: id) { loaded.deadRows[row] = true }
+        }
+        for newer in segments[(position + 1)...] {
+            guard let other = newer.segment else { continue }
+            for row in 0..<other.rowCount { hide(other.id(at: row)) }
+            for index in 0..<other.tombstoneCount { hide(other.tombstone(at: index)) }
+        }
+        for table in memtablesNewestFirst { for id in table.latestSlot.keys { hide(id) } }
+    }
+
+    /// Maps the segment files again after the tenant is activated.
+    func load(segments loaded: [LoadedSegment]) {
+        segments = loaded
+        isLoaded = true
+        recomputeDeadRows()
+    }
+
+    /// Unmaps the segment files of a tenant being deactivated; the memtable stays.
+    func unload() {
+        segments = segments.map { LoadedSegment(record: $0.record, segment: nil) }
+        isLoaded = false
+    }
+
+    /// The number of live objects.
+    var liveCount: Int {
+        var count = memtablesNewestFirst.reduce(0) { $0 + $1.liveCount }
+        for loaded in segments {
+            guard let segment = loaded.segment else { continue }
+            count += segment.rowCount - loaded.deadRows.cardinality
+        }
+        return count
+    }
+}

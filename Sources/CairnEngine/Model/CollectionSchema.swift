@@ -1,0 +1,80 @@
+import CairnVector
+
+/// One typed property of a collection.
+public struct PropertyDefinition: Sendable, Hashable, Codable {
+    public var name: String
+    public var type: PropertyType
+    /// Whether the property has an inverted index, so filters can use it.
+    public var indexed: Bool
+
+    public init(name: String, type: PropertyType, indexed: Bool = true) {
+        self.name = name
+        self.type = type
+        self.indexed = indexed
+    }
+}
+
+/// A collection's schema: its typed properties, its vector configuration and the opaque
+/// ingestion configuration that says how its vectors are made.
+public struct CollectionSchema: Sendable, Hashable, Codable {
+    public var name: String
+    /// The number of dimensions every vector must have.
+    public var dimensions: Int
+    public var metric: DistanceMetric
+    public var properties: [PropertyDefinition]
+    /// Whether objects live in named tenants, each an isolated partition.
+    public var multiTenant: Bool
+    /// How vectors are made (embedding model, source fields…): kept and restored, never interpreted.
+    public var ingestion: JSONValue?
+    /// The LSN that created this collection: tells a dropped-and-recreated collection from the old one.
+    public internal(set) var createdLSN: UInt64
+
+    public init(name: String, dimensions: Int, metric: DistanceMetric = .cosine, properties: [PropertyDefinition] = [],
+                multiTenant: Bool = false, ingestion: JSONValue? = nil) {
+        self.name = name
+        self.dimensions = dimensions
+        self.metric = metric
+        self.properties = properties
+        self.multiTenant = multiTenant
+        self.ingestion = ingestion
+        self.createdLSN = 0
+    }
+
+    /// The property named `name`, if the schema has one.
+    public func property(named name: String) -> PropertyDefinition? {
+        properties.first { $0.name == name }
+    }
+
+    /// Checks the schema itself: names, dimensions, unique properties.
+    public func validate() throws {
+        try Naming.check(name, kind: "collection")
+        guard (1...65_536).contains(dimensions) else {
+            throw CairnError.invalidSchema("dimensions must be between 1 and 65536, got \(dimensions)")
+        }
+        var seen = Set<String>()
+        for property in properties {
+            try Naming.check(property.name, kind: "property")
+            guard seen.insert(property.name).inserted else {
+                throw CairnError.invalidSchema("property '\(property.name)' is declared twice")
+            }
+        }
+    }
+}
+
+/// The rules for collection, tenant, alias, property, role and user names: they become file and
+/// directory names, so they are short and plain.
+public enum Naming {
+    /// Throws unless `name` is 1–64 characters of letters, digits, `_` and `-`, starting with a letter.
+    public static func check(_ name: String, kind: String) throws {
+        guard !name.isEmpty, name.count <= 64 else {
+            throw CairnError.invalidName(kind: kind, name: name, reason: "must be 1 to 64 characters long")
+        }
+        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII else {
+            throw CairnError.invalidName(kind: kind, name: name, reason: "must start with a letter")
+        }
+        for scalar in name.unicodeScalars where !(scalar.isASCII && (scalar.properties.isAlphabetic
+            || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")) {
+            throw CairnError.invalidName(kind: kind, name: name, reason: "may hold only letters, digits, '_' and '-'")
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import CairnVector
+import Foundation
+
+/// A segment file, mapped read-only and checked: every block's CRC32C is verified when it is
+/// opened, so corrupt bytes are reported with the file and offset and never used.
+final class Segment: @unchecked Sendable {
+    /// The unique id in the file name.
+    let id: String
+    let path: String
+    let dimensions: Int
+    let rowCount: Int
+    let tombstoneCount: Int
+    let fileSize: Int
+
+    private let file: MappedFile
+    private let vectorBase: UnsafePointer<Float>?
+    private let idBase: UnsafeRawPointer?
+    private let idOrder: UnsafeRawPointer?
+    private let timestampBase: UnsafeRawPointer?
+    private let propertyOffsets: UnsafeRawPointer?
+    private let propertyData: UnsafeRawBufferPointer
+    private let tombstoneBase: UnsafeRawPointer?
+    /// Inverted index per property.
+    private let index: [String: PostingIndex]
+
+    init(path: String, id: String) throws {
+        self.path = path
+        self.id = id
+        file = try MappedFile(path: path)
+        let bytes = file.bytes
+        fileSize = bytes.count
+        func corrupt(_ offset: Int, _ detail: String) -> CairnError { .corruption(file: path, offset: offset, detail: detail) }
+
+        guard bytes.count >= SegmentFormat.headerSize + SegmentFormat.trailerSize,
+              Array(bytes[0..<8]) == SegmentFormat.magic else { throw corrupt(0, "not a Cairn segment (bad header)") }
+        guard Array(bytes[(bytes.count - 8)...]) == SegmentFormat.endMagic else {
+            throw corrupt(bytes.count - 8, "segment is truncated (end marker missing)")
+        }
+        let version = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
+        guard version == SegmentFormat.version else { throw corrupt(8, "unsupported segment version \(version)") }
+        dimensions = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
+        rowCount = Int(bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian)
+        tombstoneCount = Int(bytes.loadUnaligned(fromByteOffset: 20, as: UInt32.self).littleEndian)
+
+        let blockCount = Int(bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self).littleEndian)
+        let footerCRC = bytes.loadUnaligned(fromByteOffset: bytes.count - 12, as: UInt32.self).littleEndian
+        let footerStart = bytes.count - SegmentFormat.trailerSize - blockCount * SegmentFormat.footerEntrySize
+        guard blockCount == SegmentFormat.Block.allCases.count, footerStart >= SegmentFormat.headerSize else {
+            throw corrupt(bytes.count - 16, "bad block count \(blockCount)")
+        }
+        let footer = UnsafeRawBufferPointer(rebasing: bytes[footerStart..<bytes.count - SegmentFormat.trailerSize])
+        guard CRC32C.checksum(footer) == footerCRC else { throw corrupt(footerStart, "segment footer fails its checksum") }
+
+        var blocks: [SegmentFormat.Block: UnsafeRawBufferPointer] = [:]
+        for entry in 0..<blockCount {
+            let at = entry * SegmentFormat.footerEntrySize
+            let kind = footer.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian
+            let offset = Int(footer.loadUnaligned(fromByteOffset: at + 4, as: UInt64.self).littleEndian)
+            let length = Int(footer.loadUnaligned(fromByteOffset: at + 12, as: UInt64.self).littleEndian)
+            let crc = footer.loadUnaligned(fromByteOffset: at + 20, as: UInt32.self).littleEndian
+            guard let block = SegmentFormat.Block(rawValue: kind), offset >= SegmentFormat.headerSize,
+                  length >= 0, offset <= footerStart - length else {
+                throw corrupt(footerStart + at, "bad block table entry")
+            }
+            let region = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+            guard CRC32C.checksum(region) == crc else {
+                throw corrupt(offset, "\(block) block fails its checksum")
+            }
+            blocks[block] = region
+        }
+        func block(_ kind: SegmentFormat.Block, expected: Int?) throws -> UnsafeRawBufferPointer {
+            let region = blocks[kind]!
+            if let expected, region.count != expected {
+                throw corrupt(region.baseAddress.map { $0 - bytes.baseAddress! } ?? 0, "\(kind) block has \(region.count) bytes, expected \(expected)")
+            }
+            return region
+        }
+        vectorBase = try block(.vectors, expected: rowCount * dimensions * 4).baseAddress?.assumingMemoryBound(to: Float.self)
+        idBase = try block(.ids, expected: rowCount * 16).baseAddress
+        idOrder = try block(.idOrder, expected: rowCount * 4).baseAddress
+        timestampBase = try block(.timestamps, expected: rowCount * 16).baseAddress
+        propertyOffsets = try block(.propertyOffsets, expected: (rowCount + 1) * 8).baseAddress
+        propertyData = try block(.propertyData, expected: nil)
+        tombstoneBase = try block(.tombstones, expected: tombstoneCount * 16).baseAddress
+        do {
+            index = try PostingIndex.parseAll(try block(.invertedIndex, expected: nil), rowCount: rowCount)
+        } catch {
+            throw corrupt(blocks[.invertedIndex]!.baseAddress! - bytes.baseAddress!, "malformed inverted index")
+        }
+    }
+
+    /// The id of row `row`.
+    func id(at row: Int) -> UUID {
+        UUID(uuid: idBase!.loadUnaligned(fromByteOffset: row * 16, as: uuid_t.self))
+    }
+
+    /// The vector of row `row`, straight from the mapping.
+    func vector(at row: Int) -> UnsafePointer<Float> {
+        vectorBase! + row * dimensions
+    }
+
+    func timestamps(at row: Int) -> (createdAt: Int64, updatedAt: Int64) {
+        (Int64(littleEndian: timestampBase!.loadUnaligned(fromByteOffset: row * 16, as: Int64.self)),
+         Int64(littleEndian: timestampBase!.loadUnaligned(fromByteOffset: row * 16 + 8, as: Int64.self)))
+    }
+
+    func properties(at row: Int) throws -> [String: PropertyValue] {
+        let start = Int(UInt64(littleEndian: propertyOffsets!.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self)))
+        let end = Int(UInt64(littleEndian: propertyOffsets!.loadUnaligned(fromByteOffset: row * 8 + 8, as: UInt64.self)))
+        guard start <= end, end <= propertyData.count else {
+            throw CairnError.corruption(file: path, offset: 0, detail: "property offsets of row \(row) are out of range")
+        }
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: propertyData[start..<end]))
+        do { return try PropertyCoding.decodeProperties(from: &reader) }
+        catch { throw CairnError.corruption(file: path, offset: start, detail: "properties of row \(row) are malformed") }
+    }
+
+    func object(at row: Int) throws -> StoredObject {
+        let (createdAt, updatedAt) = timestamps(at: row)
+        return StoredObject(id: id(at: row), properties: try properties(at: row),
+                            vector: Array(UnsafeBufferPointer(start: vector(at: row), count: dimensions)),
+                            createdAtMilliseconds: createdAt, updatedAtMilliseconds: updatedAt)
+    }
+
+    /// The row holding `id`, by binary search over the sorted id order.
+    func row(of id: UUID) -> Int? {
+        let target = UUIDOrder(id)
+        var low = 0, high = rowCount
+        while low < high {
+            let middle = (low + high) / 2
+            let row = Int(UInt32(littleEndian: idOrder!.loadUnaligned(fromByteOffset: middle * 4, as: UInt32.self)))
+            let key = UUIDOrder(raw: idBase! + row * 16)
+            if key == target { return row }
+            if key < target { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+
+    /// Whether this segment deletes `id` (hiding older segments' rows).
+    func hasTombstone(_ id: UUID) -> Bool {
+        let target = UUIDOrder(id)
+        var low = 0, high = tombstoneCount
+        while low < high {
+            let middle = (low + high) / 2
+            let key = UUIDOrder(raw: tombstoneBase! + middle * 16)
+            if key == target { return true }
+            if key < target { low = middle + 1 } else { high = middle }
+        }
+        return false
+    }
+
+    func tombstone(at index: Int) -> UUID {
+        UUID(uuid: tombstoneBase!.loadUnaligned(fromByteOffset: index * 16, as: uuid_t.self))
+    }
+
+    /// The rows that satisfy `filter`, from the inverted index.
+    func rows(matching filter: BoundFilter) -> Bitmap {
+        switch filter {
+        case let .compare(name, op, key):
+            guard let postings = index[name] else { return Bitmap(count: rowCount, filled: op == .notEqual) }
+            if op == .notEqual {
+                var rows = postings.rows(in: postings.range(of: .equal, key), rowCount: rowCount)
+                rows.invert()
+                return rows
+            }
+            return postings.rows(in: postings.range(of: op, key), rowCount: rowCount)
+        case let .isIn(name, keys):
+            var result = Bitmap(count: rowCount)
+            guard let postings = index[name] else { return result }
+            for key in keys { result.formUnion(postings.rows(in: postings.range(of: .equal, key), rowCount: rowCount)) }
+            return result
+        case let .and(filters):
+            var result = Bitmap(count: rowCount, filled: true)
+            for inner in filters { result.formIntersection(rows(matching: inner)) }
+            return result
+        case let .or(filters):
+            var result = Bitmap(count: rowCount)
+            for inner in filters { result.formUnion(rows(matching: inner)) }
+            return result
+        case let .not(inner):
+            var result = rows(matching: inner)
+            result.invert()
+            return result
+        }
+    }
+}

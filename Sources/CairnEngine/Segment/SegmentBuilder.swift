@@ -1,0 +1,112 @@
+import Foundation
+
+/// Accumulates rows and tombstones and produces the bytes of one segment file
+/// (see `SegmentFormat`). Used by flush (from a memtable) and by compaction (from segments).
+struct SegmentBuilder {
+    let dimensions: Int
+    /// The properties that get an inverted index.
+    let indexedProperties: [String]
+
+    private var vectors: ByteWriter
+    private var ids: [UUID] = []
+    private var timestamps = ByteWriter()
+    private var propertyOffsets = ByteWriter()
+    private var propertyData = ByteWriter()
+    private var tombstones: [UUID] = []
+    private var postings: [String: [IndexKey: [UInt32]]] = [:]
+
+    init(dimensions: Int, indexedProperties: [String], expectedRows: Int = 0) {
+        self.dimensions = dimensions
+        self.indexedProperties = indexedProperties
+        vectors = ByteWriter(capacity: expectedRows * dimensions * 4)
+        propertyOffsets.write(UInt64(0))
+        for name in indexedProperties { postings[name] = [:] }
+    }
+
+    var rowCount: Int { ids.count }
+    var isEmpty: Bool { ids.isEmpty && tombstones.isEmpty }
+
+    mutating func addRow(id: UUID, createdAt: Int64, updatedAt: Int64, properties: [String: PropertyValue],
+                         vector: UnsafeBufferPointer<Float>) {
+        precondition(vector.count == dimensions, "segment rows must have the collection's dimensions")
+        let row = UInt32(ids.count)
+        ids.append(id)
+        vectors.write(floats: vector)
+        timestamps.write(createdAt)
+        timestamps.write(updatedAt)
+        PropertyCoding.encode(properties, into: &propertyData)
+        propertyOffsets.write(UInt64(propertyData.count))
+        for name in indexedProperties {
+            guard let value = properties[name] else { continue }
+            for element in Set(value.elements.map(IndexKey.init)) { postings[name]![element, default: []].append(row) }
+        }
+    }
+
+    mutating func addTombstone(_ id: UUID) {
+        tombstones.append(id)
+    }
+
+    /// The finished file: header, aligned blocks, footer.
+    func finish() -> [UInt8] {
+        var file = ByteWriter(capacity: SegmentFormat.headerSize + vectors.count + propertyData.count + ids.count * 64 + 4096)
+        file.write(raw: SegmentFormat.magic)
+        file.write(SegmentFormat.version)
+        file.write(UInt32(dimensions))
+        file.write(UInt32(ids.count))
+        file.write(UInt32(tombstones.count))
+        file.pad(toMultipleOf: SegmentFormat.headerSize)
+
+        var idBlock = ByteWriter(capacity: ids.count * 16)
+        for id in ids { idBlock.write(id) }
+        var orderBlock = ByteWriter(capacity: ids.count * 4)
+        let keys = ids.map(UUIDOrder.init)
+        for row in keys.indices.sorted(by: { keys[$0] < keys[$1] }) { orderBlock.write(UInt32(row)) }
+        var tombstoneBlock = ByteWriter(capacity: tombstones.count * 16)
+        for id in tombstones.sorted(by: { UUIDOrder($0) < UUIDOrder($1) }) { tombstoneBlock.write(id) }
+
+        let blocks: [(SegmentFormat.Block, [UInt8])] = [
+            (.vectors, vectors.bytes), (.ids, idBlock.bytes), (.idOrder, orderBlock.bytes),
+            (.timestamps, timestamps.bytes), (.propertyOffsets, propertyOffsets.bytes),
+            (.propertyData, propertyData.bytes), (.tombstones, tombstoneBlock.bytes), (.invertedIndex, invertedIndex()),
+        ]
+        var footer = ByteWriter(capacity: blocks.count * SegmentFormat.footerEntrySize)
+        for (kind, bytes) in blocks {
+            file.pad(toMultipleOf: SegmentFormat.alignment)
+            footer.write(kind.rawValue)
+            footer.write(UInt64(file.count))
+            footer.write(UInt64(bytes.count))
+            footer.write(CRC32C.checksum(bytes))
+            file.write(raw: bytes)
+        }
+        file.write(raw: footer.bytes)
+        file.write(UInt32(blocks.count))
+        file.write(CRC32C.checksum(footer.bytes))
+        file.write(raw: SegmentFormat.endMagic)
+        return file.bytes
+    }
+
+    private func invertedIndex() -> [UInt8] {
+        var writer = ByteWriter()
+        writer.write(UInt32(indexedProperties.count))
+        for name in indexedProperties {
+            let entries = postings[name]!.sorted { $0.key < $1.key }
+            writer.write(name)
+            writer.write(UInt32(entries.count))
+            var offset: UInt32 = 0
+            writer.write(offset)
+            for (key, _) in entries {
+                offset += UInt32(key.bytes.count)
+                writer.write(offset)
+            }
+            for (key, _) in entries { writer.write(raw: key.bytes) }
+            var postingOffset: UInt32 = 0
+            writer.write(postingOffset)
+            for (_, rows) in entries {
+                postingOffset += UInt32(rows.count)
+                writer.write(postingOffset)
+            }
+            for (_, rows) in entries { for row in rows { writer.write(row) } }
+        }
+        return writer.bytes
+    }
+}

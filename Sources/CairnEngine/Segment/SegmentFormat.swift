@@ -1,0 +1,54 @@
+import Foundation
+
+/// The on-disk format of a segment file (`segments/<collection>/<tenant>/<id>.seg`), version 1.
+///
+/// ```
+/// header (64 bytes): "CAIRNSEG" | u32 version | u32 dimensions | u32 rows | u32 tombstones | zero padding
+/// blocks, each starting on a 64-byte boundary (so vectors can be used straight from the mapping):
+///   vectors     rows × dimensions × f32, row-major
+///   ids         rows × 16-byte UUID, in row order
+///   idOrder     rows × u32: row numbers sorted by id (binary search for lookups)
+///   timestamps  rows × (i64 createdAt, i64 updatedAt), ms since the epoch
+///   propertyOffsets (rows + 1) × u64 into propertyData; propertyData: `PropertyCoding` per row
+///   tombstones  sorted 16-byte UUIDs deleted by this segment (they hide older segments' rows)
+///   invertedIndex  u32 property count; per property: string name, u32 key count,
+///                  (keys + 1) × u32 key offsets, key bytes, (keys + 1) × u32 posting offsets,
+///                  postings (u32 rows, ascending per key). Keys are `IndexKey` bytes, sorted.
+/// footer: per block u32 kind | u64 offset | u64 length | u32 CRC32C;
+///         then u32 block count | u32 CRC32C of the footer entries | "CAIRNEND"
+/// ```
+/// A segment is written once, fsynced, then only read and eventually deleted.
+enum SegmentFormat {
+    static let magic: [UInt8] = Array("CAIRNSEG".utf8)
+    static let endMagic: [UInt8] = Array("CAIRNEND".utf8)
+    static let version: UInt32 = 1
+    static let headerSize = 64
+    static let alignment = 64
+    static let footerEntrySize = 24
+    static let trailerSize = 16
+
+    enum Block: UInt32, CaseIterable {
+        case vectors = 1, ids, idOrder, timestamps, propertyOffsets, propertyData, tombstones, invertedIndex
+    }
+}
+
+/// A UUID as two big-endian words, ordered like its 16 bytes: the sort order of ids in segments.
+struct UUIDOrder: Comparable {
+    let high: UInt64
+    let low: UInt64
+
+    init(_ uuid: UUID) {
+        let pair = withUnsafeBytes(of: uuid.uuid) { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        high = UInt64(bigEndian: pair.0)
+        low = UInt64(bigEndian: pair.1)
+    }
+
+    init(raw: UnsafeRawPointer) {
+        high = UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self))
+        low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
+
+    static func < (lhs: UUIDOrder, rhs: UUIDOrder) -> Bool {
+        lhs.high < rhs.high || (lhs.high == rhs.high && lhs.low < rhs.low)
+    }
+}

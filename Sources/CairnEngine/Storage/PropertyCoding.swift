@@ -1,0 +1,92 @@
+import Foundation
+
+/// The binary form of property values, shared by WAL records and segments.
+///
+/// Layout: `u16 count`, then per property (sorted by name) `string name`, `u8 tag`, payload.
+/// Tags: 1 string, 2 int (i64), 3 float (f64), 4 bool (u8), 5 date (i64 ms), 6 uuid (16 bytes),
+/// 7 array (`u32 count` then tagged elements).
+enum PropertyCoding {
+    static func encode(_ properties: [String: PropertyValue], into writer: inout ByteWriter) {
+        writer.write(UInt16(properties.count))
+        for key in properties.keys.sorted() {
+            writer.write(key)
+            encode(properties[key]!, into: &writer)
+        }
+    }
+
+    static func encode(_ value: PropertyValue, into writer: inout ByteWriter) {
+        switch value {
+        case let .string(text): writer.write(UInt8(1)); writer.write(text)
+        case let .int(number): writer.write(UInt8(2)); writer.write(number)
+        case let .float(number): writer.write(UInt8(3)); writer.write(number)
+        case let .bool(flag): writer.write(UInt8(4)); writer.write(UInt8(flag ? 1 : 0))
+        case let .date(milliseconds): writer.write(UInt8(5)); writer.write(milliseconds)
+        case let .uuid(uuid): writer.write(UInt8(6)); writer.write(uuid)
+        case let .array(elements):
+            writer.write(UInt8(7))
+            writer.write(UInt32(elements.count))
+            for element in elements { encode(element, into: &writer) }
+        }
+    }
+
+    static func decodeProperties(from reader: inout ByteReader) throws -> [String: PropertyValue] {
+        let count = Int(try reader.read(UInt16.self))
+        var properties = [String: PropertyValue](minimumCapacity: count)
+        for _ in 0..<count {
+            let key = try reader.readString()
+            properties[key] = try decodeValue(from: &reader)
+        }
+        return properties
+    }
+
+    static func decodeValue(from reader: inout ByteReader) throws -> PropertyValue {
+        let tagOffset = reader.offset
+        switch try reader.read(UInt8.self) {
+        case 1: return .string(try reader.readString())
+        case 2: return .int(try reader.read(Int64.self))
+        case 3: return .float(try reader.readDouble())
+        case 4: return .bool(try reader.read(UInt8.self) != 0)
+        case 5: return .date(try reader.read(Int64.self))
+        case 6: return .uuid(try reader.readUUID())
+        case 7:
+            let count = Int(try reader.read(UInt32.self))
+            guard count <= reader.remaining else { throw ByteReader.Truncated(offset: reader.offset) }
+            var elements: [PropertyValue] = []
+            elements.reserveCapacity(count)
+            for _ in 0..<count { elements.append(try decodeValue(from: &reader)) }
+            return .array(elements)
+        default: throw ByteReader.Truncated(offset: tagOffset)
+        }
+    }
+}
+
+/// An order-preserving byte encoding of a scalar value: comparing two keys byte by byte gives
+/// the same order as comparing the values. Inverted indexes store these, and filters compare
+/// them, so the memtable and the segments agree on every comparison.
+struct IndexKey: Hashable, Comparable, Sendable {
+    var bytes: [UInt8]
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// The key of a scalar value (arrays are indexed element by element).
+    init(_ value: PropertyValue) {
+        switch value {
+        case let .string(text): bytes = Array(text.utf8)
+        case let .int(number), let .date(number): bytes = IndexKey.bigEndian(UInt64(bitPattern: number) ^ (1 << 63))
+        case let .float(number):
+            let bits = number.bitPattern
+            bytes = IndexKey.bigEndian(bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63))
+        case let .bool(flag): bytes = [flag ? 1 : 0]
+        case let .uuid(uuid): bytes = withUnsafeBytes(of: uuid.uuid) { Array($0) }
+        case .array: bytes = []
+        }
+    }
+
+    private static func bigEndian(_ value: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+
+    static func < (lhs: IndexKey, rhs: IndexKey) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+}

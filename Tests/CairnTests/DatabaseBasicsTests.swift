@@ -1,0 +1,43 @@
+import Cairn
+import CairnTestSupport
+import Foundation
+import Testing
+
+@Suite("Database basics")
+struct DatabaseBasicsTests {
+    @Test("objects written are read back, across flush, compaction and reopen")
+    func roundTrip() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let objects = SampleData.objects(count: 500, dimensions: 16, seed: 1)
+        var options = EngineOptions()
+        options.compactionSegmentCount = 3
+        do {
+            let db = try await Database.open(at: directory.path, options: options)
+            try await db.createCollection(SampleData.schema(dimensions: 16, metric: .l2))
+            for (index, chunk) in stride(from: 0, to: 500, by: 100).enumerated() {
+                try await db.put(Array(objects[chunk..<chunk + 100]), into: "articles")
+                if index % 2 == 1 { try await db.flush() }
+            }
+            try await db.delete([objects[0].id], from: "articles")
+            #expect(try db.count("articles") == 499)
+            #expect(try db.get(objects[0].id, from: "articles") == nil)
+            #expect(try db.get(objects[1].id, from: "articles")?.vector == objects[1].vector)
+            try await db.flush()
+            try await db.compact()
+            #expect(try db.count("articles") == 499)
+            await db.close()
+        }
+        let db = try await Database.open(at: directory.path, options: options)
+        #expect(try db.count("articles") == 499)
+        #expect(try db.get(objects[0].id, from: "articles") == nil)
+        for object in objects.dropFirst() {
+            let stored = try #require(try db.get(object.id, from: "articles"))
+            #expect(stored.vector == object.vector)
+            #expect(stored.properties == object.properties)
+        }
+        let hits = try db.search(objects[42].vector, in: "articles", limit: 3)
+        #expect(hits.first?.object.id == objects[42].id)
+        await db.close()
+    }
+}
