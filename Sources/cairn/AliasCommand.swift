@@ -1,0 +1,46 @@
+import ArgumentParser
+import Cairn
+
+struct AliasCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alias",
+        abstract: "Stable names that point at a collection, switched atomically.",
+        subcommands: [Set.self, Remove.self, List.self]
+    )
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Point an alias at a collection (replacing its old target).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The alias.") var alias: String
+        @Argument(help: "The collection it points at.") var collection: String
+
+        func run() async throws {
+            try await global.withDatabase { db in try await db.setAlias(alias, to: collection) }
+            if global.json { Output.json(.object(["alias": .string(alias), "collection": .string(collection)])) }
+            else { print("alias \(alias) -> \(collection)") }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an alias (the collection stays).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The alias.") var alias: String
+
+        func run() async throws {
+            try await global.withDatabase { db in try await db.removeAlias(alias) }
+            if global.json { Output.json(.object(["removed": .string(alias)])) } else { print("removed alias \(alias)") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List aliases.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let aliases = try await global.withDatabase { db in db.aliases() }
+            if global.json { return Output.json(.object(aliases.mapValues { .string($0) })) }
+            if aliases.isEmpty { return print("no aliases") }
+            Output.table(["ALIAS", "COLLECTION"], aliases.keys.sorted().map { [$0, aliases[$0]!] })
+        }
+    }
+}

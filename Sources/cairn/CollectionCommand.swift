@@ -1,0 +1,135 @@
+import ArgumentParser
+import Cairn
+import Foundation
+
+struct CollectionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collection",
+        abstract: "Create, list, show and drop collections.",
+        subcommands: [Create.self, List.self, Show.self, Drop.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a collection.",
+            discussion: """
+            Example:
+              cairn collection create articles --dimensions 384 --metric cosine \\
+                --property title:text --property year:int --property lang:keyword --multi-tenant
+
+            Property types: text, keyword, int, float, bool, date, uuid, and arrays of them (text[]). \
+            Every property gets an inverted index for filters; add ':noindex' to skip it (notes:text:noindex).
+            """
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection name (letters, digits, '_' and '-', starting with a letter).")
+        var name: String
+        @Option(help: "The number of dimensions of every vector.")
+        var dimensions: Int
+        @Option(help: "Distance metric: cosine, l2 or dot.")
+        var metric: String = "cosine"
+        @Option(name: .customLong("property"), help: ArgumentHelp("A property as name:type[:noindex]; repeat for more.", valueName: "name:type"))
+        var properties: [String] = []
+        @Flag(help: "Objects live in named tenants (cairn tenant add).")
+        var multiTenant = false
+        @Option(help: ArgumentHelp("How vectors are made, as JSON (kept with the schema and in backups).", valueName: "json"))
+        var ingestion: String?
+
+        func validate() throws {
+            guard DistanceMetric(rawValue: metric) != nil else {
+                throw ValidationError("unknown metric '\(metric)'; use cosine, l2 or dot")
+            }
+            for property in properties { _ = try Create.parseProperty(property) }
+            if let ingestion, (try? JSONDecoder().decode(JSONValue.self, from: Data(ingestion.utf8))) == nil {
+                throw ValidationError("--ingestion must be valid JSON")
+            }
+        }
+
+        static func parseProperty(_ text: String) throws -> PropertyDefinition {
+            let parts = text.split(separator: ":").map(String.init)
+            guard parts.count == 2 || (parts.count == 3 && parts[2] == "noindex"),
+                  let type = PropertyType(parsing: parts[1]) else {
+                throw ValidationError("property '\(text)' must be name:type or name:type:noindex, with type one of "
+                    + PropertyType.Scalar.allCases.map(\.rawValue).joined(separator: ", ") + " (or an array like text[])")
+            }
+            return PropertyDefinition(name: parts[0], type: type, indexed: parts.count == 2)
+        }
+
+        func run() async throws {
+            let schema = CollectionSchema(
+                name: name, dimensions: dimensions, metric: DistanceMetric(rawValue: metric)!,
+                properties: try properties.map(Create.parseProperty), multiTenant: multiTenant,
+                ingestion: try ingestion.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) })
+            let created = try await global.withDatabase { db in
+                try await db.createCollection(schema)
+                return try db.collection(named: name)
+            }
+            if global.json { Output.json(encodable: created) } else {
+                print("created collection \(name) (\(dimensions) dimensions, \(metric)\(multiTenant ? ", multi-tenant" : ""))")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List collections with their object counts.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let rows = try await global.withDatabase { db in
+                try db.collections().map { schema -> (CollectionSchema, Int?, Int) in
+                    let tenants = schema.multiTenant ? try db.tenants(of: schema.name).count : 0
+                    return (schema, schema.multiTenant ? nil : try db.count(schema.name), tenants)
+                }
+            }
+            if global.json {
+                Output.json(.array(rows.map { schema, count, tenants in
+                    .object(["name": .string(schema.name), "dimensions": .int(Int64(schema.dimensions)),
+                             "metric": .string(schema.metric.rawValue), "multiTenant": .bool(schema.multiTenant),
+                             "objects": count.map { .int(Int64($0)) } ?? .null, "tenants": .int(Int64(tenants))])
+                }))
+            } else if rows.isEmpty {
+                print("no collections (create one with: cairn collection create NAME --dimensions N)")
+            } else {
+                Output.table(["NAME", "DIMENSIONS", "METRIC", "OBJECTS", "TENANTS"], rows.map { schema, count, tenants in
+                    [schema.name, String(schema.dimensions), schema.metric.rawValue,
+                     count.map(String.init) ?? "per tenant", schema.multiTenant ? String(tenants) : "-"]
+                })
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a collection's schema.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection name or an alias.") var name: String
+
+        func run() async throws {
+            let schema = try await global.withDatabase { db in try db.collection(named: name) }
+            if global.json { return Output.json(encodable: schema) }
+            print("collection \(schema.name)")
+            print("  dimensions   \(schema.dimensions)")
+            print("  metric       \(schema.metric.rawValue)")
+            print("  multi-tenant \(schema.multiTenant ? "yes" : "no")")
+            print("  properties")
+            for property in schema.properties {
+                print("    \(property.name): \(property.type)\(property.indexed ? "" : " (not indexed)")")
+            }
+            if let ingestion = schema.ingestion {
+                let data = (try? JSONEncoder().encode(ingestion)) ?? Data()
+                print("  ingestion    \(String(decoding: data, as: UTF8.self))")
+            }
+        }
+    }
+
+    struct Drop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Drop a collection with all its tenants, objects and aliases.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection name.") var name: String
+
+        func run() async throws {
+            try await global.withDatabase { db in try await db.dropCollection(name) }
+            if global.json { Output.json(.object(["dropped": .string(name)])) } else { print("dropped collection \(name)") }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Cairn
+import Foundation
+
+/// Options every command accepts.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The data directory (default: $CAIRN_DATA or ./cairn-data).", valueName: "dir"))
+    var data: String?
+
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    @Option(name: .long, help: .hidden)
+    var memtableFlushBytes: Int?
+
+    @Option(name: .long, help: .hidden)
+    var compactionSegments: Int?
+
+    /// The data directory this invocation uses.
+    var dataDirectory: String {
+        data ?? ProcessInfo.processInfo.environment["CAIRN_DATA"] ?? "./cairn-data"
+    }
+
+    var engineOptions: EngineOptions {
+        var options = EngineOptions()
+        if let memtableFlushBytes { options.memtableFlushBytes = memtableFlushBytes }
+        if let compactionSegments { options.compactionSegmentCount = compactionSegments }
+        return options
+    }
+
+    /// Opens the database, runs `body`, and closes it, also when `body` throws.
+    func withDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
+        let db = try await Database.open(at: dataDirectory, options: engineOptions)
+        do {
+            let result = try await body(db)
+            await db.close()
+            return result
+        } catch {
+            await db.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Cairn
+import Foundation
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import objects from a JSONL file in atomic batches.",
+        discussion: """
+        Each line is one object: {"id": "<uuid>", "properties": {...}, "vector": [...]} (id optional).
+        Every batch is validated completely before it is written. At the first invalid line the \
+        import stops and says which line and how many objects were already imported; run with \
+        --dry-run first to check a whole file without writing anything.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The collection (or alias).") var collection: String
+    @Argument(help: "The JSONL file.") var file: String
+    @Option(help: "The tenant, for multi-tenant collections.") var tenant: String?
+    @Option(help: "Objects per atomic batch.") var batchSize = 1000
+    @Flag(help: "Validate every line without writing anything.") var dryRun = false
+    @Option(help: ArgumentHelp("Append the number of committed lines after each batch (for tests).", visibility: .hidden))
+    var ackFile: String?
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() async throws {
+        let progress = ProgressBar(enabled: !global.json && Output.stderrIsTerminal, label: dryRun ? "validating" : "importing")
+        let ack = try ackFile.map { path -> FileHandle in
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw CommandFailure(message: "cannot write \(path)") }
+            return handle
+        }
+        let report = try await global.withDatabase { db in
+            try await db.importJSONL(from: file, into: collection, tenant: tenant,
+                                     options: ImportOptions(batchSize: batchSize, dryRun: dryRun)) { step in
+                progress.update(done: step.bytesRead, total: step.totalBytes, detail: "\(step.objects) objects")
+                if let ack { ack.write(Data("\(step.lines)\n".utf8)) }
+            }
+        }
+        progress.finish()
+        if global.json { return Output.json(encodable: report) }
+        if dryRun {
+            for error in report.errors { print(error) }
+            print(report.invalidLines == 0
+                  ? "dry run: all \(report.objects) objects in \(report.lines) lines are valid; nothing was written"
+                  : "dry run: \(report.invalidLines) invalid lines, \(report.objects) valid objects; nothing was written")
+            if report.invalidLines > 0 { throw ExitCode(1) }
+        } else {
+            let rate = report.seconds > 0 ? Int(Double(report.objects) / report.seconds) : report.objects
+            print("imported \(report.objects) objects into \(collection)\(tenant.map { "/\($0)" } ?? "") in \(report.batches) batches (\(String(format: "%.2f", report.seconds)) s, \(rate) objects/s)")
+        }
+    }
+}
+
+/// A one-line progress bar on standard error, redrawn at most ten times a second.
+final class ProgressBar: @unchecked Sendable {
+    private let enabled: Bool
+    private let label: String
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    init(enabled: Bool, label: String) {
+        self.enabled = enabled
+        self.label = label
+    }
+
+    func update(done: Int, total: Int, detail: String) {
+        guard enabled, Date().timeIntervalSince(lastDraw) > 0.1 || done >= total else { return }
+        lastDraw = Date()
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        Output.note("\r\(label) [\(bar)] \(Int(fraction * 100))% \(detail)   ")
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { Output.note("\n") }
+    }
+}

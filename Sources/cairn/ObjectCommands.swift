@@ -1,0 +1,80 @@
+import ArgumentParser
+import Cairn
+import Foundation
+
+struct PutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "put",
+        abstract: "Write one object given as JSON: {\"id\":…, \"properties\":{…}, \"vector\":[…]}."
+    )
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The collection (or alias).") var collection: String
+    @Argument(help: "The object as JSON.") var object: String
+    @Option(help: "The tenant, for multi-tenant collections.") var tenant: String?
+
+    func run() async throws {
+        let id = try await global.withDatabase { db -> UUID in
+            guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(object.utf8)) else {
+                throw CairnError.invalidArgument("the object is not valid JSON")
+            }
+            let new = try ObjectJSON.object(from: json, schema: try db.collection(named: collection))
+            try await db.put(new, into: collection, tenant: tenant)
+            return new.id
+        }
+        if global.json { Output.json(.object(["id": .string(Output.uuid(id))])) } else { print("put \(Output.uuid(id))") }
+    }
+}
+
+struct GetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Print an object by id.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The collection (or alias).") var collection: String
+    @Argument(help: "The object's id.") var id: String
+    @Option(help: "The tenant, for multi-tenant collections.") var tenant: String?
+
+    func validate() throws {
+        guard UUID(uuidString: id) != nil else { throw ValidationError("'\(id)' is not a UUID") }
+    }
+
+    func run() async throws {
+        let object = try await global.withDatabase { db in try db.get(UUID(uuidString: id)!, from: collection, tenant: tenant) }
+        guard let object else { throw CommandFailure(message: "no object \(id.lowercased()) in \(collection)") }
+        Output.json(ObjectJSON.json(of: object))
+    }
+}
+
+struct DeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete objects by id.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The collection (or alias).") var collection: String
+    @Argument(help: "The ids to delete.") var ids: [String]
+    @Option(help: "The tenant, for multi-tenant collections.") var tenant: String?
+
+    func validate() throws {
+        guard !ids.isEmpty else { throw ValidationError("name at least one id") }
+        if let bad = ids.first(where: { UUID(uuidString: $0) == nil }) { throw ValidationError("'\(bad)' is not a UUID") }
+    }
+
+    func run() async throws {
+        try await global.withDatabase { db in
+            try await db.delete(ids.map { UUID(uuidString: $0)! }, from: collection, tenant: tenant)
+        }
+        if global.json { Output.json(.object(["deleted": .array(ids.map { .string($0.lowercased()) })])) }
+        else { print("deleted \(ids.count) object\(ids.count == 1 ? "" : "s")") }
+    }
+}
+
+struct CountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "count", abstract: "Count objects, optionally matching a filter.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The collection (or alias).") var collection: String
+    @Option(help: "The tenant, for multi-tenant collections.") var tenant: String?
+    @Option(help: "A filter, e.g. 'year >= 2020 and lang = \"en\"'.") var filter: String?
+
+    func run() async throws {
+        let count = try await global.withDatabase { db in
+            try db.count(collection, tenant: tenant, filter: try filter.map { try db.parseFilter($0, for: collection) })
+        }
+        if global.json { Output.json(.object(["count": .int(Int64(count))])) } else { print(count) }
+    }
+}

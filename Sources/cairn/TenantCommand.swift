@@ -1,0 +1,83 @@
+import ArgumentParser
+import Cairn
+
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant",
+        abstract: "Manage the tenants of a multi-tenant collection.",
+        subcommands: [Add.self, List.self, Remove.self, Activate.self, Deactivate.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an active tenant.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection.") var collection: String
+        @Argument(help: "The new tenant's name.") var tenant: String
+
+        func run() async throws {
+            try await global.withDatabase { db in try await db.addTenant(tenant, to: collection) }
+            if global.json { Output.json(.object(["collection": .string(collection), "tenant": .string(tenant), "state": .string("active")])) }
+            else { print("added tenant \(tenant) to \(collection)") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants with their state and object counts.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection.") var collection: String
+
+        func run() async throws {
+            let rows = try await global.withDatabase { db in
+                try db.tenants(of: collection).map { tenant in
+                    (tenant, tenant.state == .active ? try db.count(collection, tenant: tenant.name) : nil)
+                }
+            }
+            if global.json {
+                Output.json(.array(rows.map { tenant, count in
+                    .object(["name": .string(tenant.name), "state": .string(tenant.state.rawValue),
+                             "objects": count.map { .int(Int64($0)) } ?? .null])
+                }))
+            } else {
+                Output.table(["TENANT", "STATE", "OBJECTS"], rows.map { tenant, count in
+                    [tenant.name, tenant.state.rawValue, count.map(String.init) ?? "(not loaded)"]
+                })
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a tenant and all its objects.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection.") var collection: String
+        @Argument(help: "The tenant.") var tenant: String
+
+        func run() async throws {
+            try await global.withDatabase { db in try await db.removeTenant(tenant, from: collection) }
+            if global.json { Output.json(.object(["removed": .string(tenant)])) } else { print("removed tenant \(tenant) from \(collection)") }
+        }
+    }
+
+    struct Activate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Activate a tenant: load its files so it can be read and written.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection.") var collection: String
+        @Argument(help: "The tenant.") var tenant: String
+
+        func run() async throws {
+            try await global.withDatabase { db in try await db.setTenantState(tenant, of: collection, to: .active) }
+            if global.json { Output.json(.object(["tenant": .string(tenant), "state": .string("active")])) } else { print("tenant \(tenant) is active") }
+        }
+    }
+
+    struct Deactivate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deactivate a tenant: its files stay on disk but are not loaded.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection.") var collection: String
+        @Argument(help: "The tenant.") var tenant: String
+
+        func run() async throws {
+            try await global.withDatabase { db in try await db.setTenantState(tenant, of: collection, to: .inactive) }
+            if global.json { Output.json(.object(["tenant": .string(tenant), "state": .string("inactive")])) } else { print("tenant \(tenant) is inactive") }
+        }
+    }
+}
