@@ -52,7 +52,7 @@ enum Output {
             value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+        return unit == 0 ? "\(count) B" : String(format: "%.1f", value) + " " + units[unit]
     }
 
     static func uuid(_ id: UUID) -> String { id.uuidString.lowercased() }
