@@ -32,6 +32,8 @@ struct CairnCommand: AsyncParsableCommand {
         } catch let error as CairnError {
             Output.error(error.description)
             Foundation.exit(1)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
         } catch let error as CommandFailure {
             Output.error(error.message)
             Foundation.exit(1)

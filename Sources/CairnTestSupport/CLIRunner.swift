@@ -1,0 +1,57 @@
+import Foundation
+
+/// Runs the `cairn` executable built next to the test bundle, as a child process.
+public struct CLIRunner: Sendable {
+    /// The result of one run.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// The path of the `cairn` binary (`$CAIRN_BINARY`, or next to the running test bundle).
+    public let executable: String
+    /// The data directory every command gets as `--data`.
+    public let dataDirectory: String
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+        if let explicit = ProcessInfo.processInfo.environment["CAIRN_BINARY"] {
+            executable = explicit
+        } else {
+            var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            // On macOS the test binary sits inside an .xctest bundle.
+            while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("cairn").path), folder.path != "/" {
+                folder.deleteLastPathComponent()
+            }
+            executable = folder.appendingPathComponent("cairn").path
+        }
+    }
+
+    /// Starts `cairn --data DIR <arguments>` without waiting for it.
+    public func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments + ["--data", dataDirectory]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Runs `cairn --data DIR <arguments>` to the end.
+    public func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments + ["--data", dataDirectory]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
