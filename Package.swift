@@ -54,6 +54,7 @@ let package = Package(
             name: "cairn-bench",
             dependencies: [
                 "Cairn",
+                "CairnTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -34,6 +34,11 @@ final class CommitQueue: @unchecked Sendable {
     private var stopping = false
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopped = false
+    /// Records in the previous round: that many writers were just acknowledged and are likely to
+    /// write again at once, so the next round waits briefly for them (group commit).
+    private var previousRoundSize = 0
+    /// The longest a round waits for the writers of the previous round to come back.
+    private let maximumCommitDelay: TimeInterval = 0.000_25
 
     /// The WAL writer, used only by the pipeline thread.
     let wal: WALWriter
@@ -89,6 +94,11 @@ final class CommitQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while pending.isEmpty && requests.isEmpty && !stopping { condition.wait() }
+        if pending.count < previousRoundSize && requests.isEmpty && !stopping {
+            let deadline = Date(timeIntervalSinceNow: maximumCommitDelay)
+            while pending.count < previousRoundSize && condition.wait(until: deadline) {}
+        }
+        previousRoundSize = pending.count
         let round = Round(pending: pending, bytes: buffer, requests: requests, failure: failure,
                           finished: stopping && pending.isEmpty && requests.isEmpty)
         pending = []

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn-bench",
+        abstract: "Cairn's benchmarks and data generators. Build with -c release to measure.",
+        subcommands: [IngestBenchmark.self, GenerateCommand.self]
+    )
+}
