@@ -52,7 +52,6 @@ extension Database {
         let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         var reader = try LineReader(path: path)
         defer { reader.close() }
-        let decoder = JSONDecoder()
         var report = ImportReport(lines: 0, objects: 0, batches: 0, dryRun: options.dryRun, errors: [], invalidLines: 0, seconds: 0)
         var batch: [NewObject] = []
         var batchLines: [Int] = []
@@ -87,13 +86,13 @@ extension Database {
             report.lines = reader.lineNumber
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             do {
-                let json = try decoder.decode(JSONValue.self, from: Data(line))
+                let json = try JSONParser.parse(line)
                 batch.append(try ObjectJSON.object(from: json, schema: schema))
                 batchLines.append(reader.lineNumber)
-            } catch let error as CairnError {
-                try fail(reader.lineNumber, error)
+            } catch let error as JSONParser.SyntaxError {
+                try fail(reader.lineNumber, CairnError.invalidArgument("not valid JSON: \(error)"))
             } catch {
-                try fail(reader.lineNumber, CairnError.invalidArgument("not valid JSON"))
+                try fail(reader.lineNumber, error)
             }
             if batch.count >= options.batchSize { try await commit() }
         }

@@ -39,11 +39,11 @@ public struct CLIRunner: Sendable {
         return process
     }
 
-    /// Runs `cairn --data DIR <arguments>` to the end.
-    public func run(_ arguments: [String]) throws -> Result {
+    /// Runs `cairn <arguments> --data DIR` to the end (`--data` is left out when `passingData` is false).
+    public func run(_ arguments: [String], passingData: Bool = true) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments + ["--data", dataDirectory]
+        process.arguments = arguments + (passingData ? ["--data", dataDirectory] : [])
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -23,7 +23,7 @@ struct CairnCommand: AsyncParsableCommand {
     /// Runs the command line, mapping failures to exit codes: 1 for operations, 2 for usage.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptions.movingLeadingOptions(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -41,7 +41,7 @@ struct CollectionCommand: AsyncParsableCommand {
                 throw ValidationError("unknown metric '\(metric)'; use cosine, l2 or dot")
             }
             for property in properties { _ = try Create.parseProperty(property) }
-            if let ingestion, (try? JSONDecoder().decode(JSONValue.self, from: Data(ingestion.utf8))) == nil {
+            if let ingestion, (try? JSONParser.parse(ingestion)) == nil {
                 throw ValidationError("--ingestion must be valid JSON")
             }
         }
@@ -60,7 +60,7 @@ struct CollectionCommand: AsyncParsableCommand {
             let schema = CollectionSchema(
                 name: name, dimensions: dimensions, metric: DistanceMetric(rawValue: metric)!,
                 properties: try properties.map(Create.parseProperty), multiTenant: multiTenant,
-                ingestion: try ingestion.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) })
+                ingestion: try ingestion.map { try JSONParser.parse($0) })
             let created = try await global.withDatabase { db in
                 try await db.createCollection(schema)
                 return try db.collection(named: name)

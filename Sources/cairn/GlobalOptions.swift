@@ -16,6 +16,28 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: .hidden)
     var compactionSegments: Int?
 
+    /// Lets global options come before the subcommand (`cairn --data DIR stats`) by moving them
+    /// after it, where every subcommand declares them.
+    static func movingLeadingOptions(_ arguments: [String]) -> [String] {
+        let withValue: Set<String> = ["--data", "--memtable-flush-bytes", "--compaction-segments"]
+        var moved: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+            if withValue.contains(argument), index + 1 < arguments.count {
+                moved += arguments[index...index + 1]
+                index += 2
+            } else if argument == "--json" || (withValue.contains(name) && argument.contains("=")) {
+                moved.append(argument)
+                index += 1
+            } else {
+                break
+            }
+        }
+        return Array(arguments[index...]) + moved
+    }
+
     /// The data directory this invocation uses.
     var dataDirectory: String {
         data ?? ProcessInfo.processInfo.environment["CAIRN_DATA"] ?? "./cairn-data"

@@ -14,7 +14,7 @@ struct PutCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = try await global.withDatabase { db -> UUID in
-            guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(object.utf8)) else {
+            guard let json = try? JSONParser.parse(object) else {
                 throw CairnError.invalidArgument("the object is not valid JSON")
             }
             let new = try ObjectJSON.object(from: json, schema: try db.collection(named: collection))

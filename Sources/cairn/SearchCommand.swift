@@ -37,7 +37,7 @@ struct SearchCommand: AsyncParsableCommand {
             }
             text = String(decoding: data, as: UTF8.self)
         }
-        guard case let .array(components)? = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+        guard case let .array(components)? = try? JSONParser.parse(text) else {
             throw CairnError.invalidVector("the query must be a JSON array of numbers")
         }
         let query = try components.map { component -> Float in

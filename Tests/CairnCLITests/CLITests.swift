@@ -37,7 +37,7 @@ struct CLITests {
         #expect(try cli.run(["alias", "set", "latest-articles", "articles"]).status == 0)
         let show = try cli.run(["collection", "show", "latest-articles", "--json"])
         #expect(show.stdout.contains("\"model\" : \"mini\""))
-        let stats = try cli.run(["stats", "--json"])
+        let stats = try cli.run(["--data", cli.dataDirectory, "--json", "stats"], passingData: false)
         let parsed = try JSONDecoder().decode([String: JSONValue].self, from: Data(stats.stdout.utf8))
         #expect(parsed["objects"] == .int(50))
         #expect(try cli.run(["collection", "list", "--json"]).status == 0)

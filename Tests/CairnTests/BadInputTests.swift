@@ -124,7 +124,7 @@ struct BadInputTests {
             let other = try await db.importJSONL(from: file, into: "articles", options: ImportOptions(dryRun: true))
             #expect(other.invalidLines == 2)
             #expect(other.errors.first == "line 7: property 'year' expects int, got a string")
-            #expect(other.errors.last == "line 9: not valid JSON")
+            #expect(other.errors.last == "line 9: not valid JSON: expected a field name at byte 2")
             #expect(try db.count("articles") == 4)
             await #expect(throws: CairnError.importStopped(line: 7, committed: 0, reason: "property 'year' expects int, got a string")) {
                 try await db.importJSONL(from: file, into: "tenanted", tenant: "acme")

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Cairn in two minutes: builds the CLI, creates a collection in an embedded data directory,
+# imports 10,000 generated articles, searches with and without filters, and checks what it
+# stored after a restart. Every command it runs is printed first, so you can run them yourself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+step "Building cairn (release)"
+swift build -c release -j 2 --product cairn >/dev/null
+swift build -c release -j 2 --product cairn-bench >/dev/null
+BIN="$PWD/.build/release"
+cairn() { "$BIN/cairn" "$@"; }
+
+WORK="$PWD/quickstart-work"
+rm -rf "$WORK" && mkdir -p "$WORK"
+export CAIRN_DATA="$WORK/cairn-data"   # the embedded database lives in this directory
+echo "data directory: $CAIRN_DATA"
+
+step "Generating 10,000 sample articles (128-dimensional vectors)"
+run "$BIN/cairn-bench" generate --count 10000 --dimensions 128 --out "$WORK/articles.jsonl" --query "$WORK/query.json"
+
+step "Creating a multi-tenant collection with a tenant"
+run cairn collection create articles --dimensions 128 --metric cosine \
+  --property title:text --property year:int --property lang:keyword --multi-tenant \
+  --ingestion '{"model":"example-embedder","fields":["title"]}'
+run cairn tenant add articles acme
+
+step "Importing (every batch is durable before the next one starts)"
+run cairn import articles "$WORK/articles.jsonl" --tenant acme --batch-size 1000
+
+step "Searching: the 5 nearest articles"
+run cairn search articles --vector-file "$WORK/query.json" --limit 5 --tenant acme
+
+step "Searching with a filter"
+run cairn search articles --vector-file "$WORK/query.json" --limit 5 --tenant acme --filter 'year >= 2015 and lang in ["en", "de"]'
+
+step "An alias, and what the database holds"
+run cairn alias set latest-articles articles
+run cairn collection list
+run cairn flush
+run cairn stats
+
+step "Verifying after a restart (every cairn command reopens the database)"
+count=$(cairn count latest-articles --tenant acme)
+first=$(head -1 "$WORK/articles.jsonl" | sed -E 's/.*"id":"([^"]+)".*/\1/')
+cairn get articles "$first" --tenant acme >/dev/null
+if [ "$count" = "10000" ]; then
+  echo "verified: 10000 objects present, object $first readable"
+else
+  echo "verification FAILED: expected 10000 objects, found $count" >&2
+  exit 1
+fi
+
+printf '\nDone. Try: CAIRN_DATA=%s %s/cairn --help\n' "$CAIRN_DATA" "$BIN"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Makes sure this machine has what Cairn's build, quickstart and tests need, installing what is
+# missing. Sourced by quickstart.sh and test.sh; safe to run again.
+set -euo pipefail
+
+if ! command -v swift >/dev/null 2>&1; then
+  for candidate in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
+    if [ -x "$candidate/swift" ]; then export PATH="$candidate:$PATH"; break; fi
+  done
+fi
+if ! command -v swift >/dev/null 2>&1; then
+  echo "error: Swift 6.1 or newer is needed (https://www.swift.org/install/); it is not on PATH." >&2
+  exit 1
+fi
