@@ -13,14 +13,14 @@ struct SegmentBuilder {
     private var propertyOffsets = ByteWriter()
     private var propertyData = ByteWriter()
     private var tombstones: [UUID] = []
-    private var postings: [String: [IndexKey: [UInt32]]] = [:]
+    private var postings: [PostingsBuilder]
 
     init(dimensions: Int, indexedProperties: [String], expectedRows: Int = 0) {
         self.dimensions = dimensions
         self.indexedProperties = indexedProperties
         vectors = ByteWriter(capacity: expectedRows * dimensions * 4)
         propertyOffsets.write(UInt64(0))
-        for name in indexedProperties { postings[name] = [:] }
+        postings = Array(repeating: PostingsBuilder(), count: indexedProperties.count)
     }
 
     var rowCount: Int { ids.count }
@@ -36,9 +36,8 @@ struct SegmentBuilder {
         timestamps.write(updatedAt)
         PropertyCoding.encode(properties, into: &propertyData)
         propertyOffsets.write(UInt64(propertyData.count))
-        for name in indexedProperties {
-            guard let value = properties[name] else { continue }
-            for element in Set(value.elements.map(IndexKey.init)) { postings[name]![element, default: []].append(row) }
+        for (index, name) in indexedProperties.enumerated() {
+            if let value = properties[name] { postings[index].add(value, row: row) }
         }
     }
 
@@ -88,25 +87,7 @@ struct SegmentBuilder {
     private func invertedIndex() -> [UInt8] {
         var writer = ByteWriter()
         writer.write(UInt32(indexedProperties.count))
-        for name in indexedProperties {
-            let entries = postings[name]!.sorted { $0.key < $1.key }
-            writer.write(name)
-            writer.write(UInt32(entries.count))
-            var offset: UInt32 = 0
-            writer.write(offset)
-            for (key, _) in entries {
-                offset += UInt32(key.bytes.count)
-                writer.write(offset)
-            }
-            for (key, _) in entries { writer.write(raw: key.bytes) }
-            var postingOffset: UInt32 = 0
-            writer.write(postingOffset)
-            for (_, rows) in entries {
-                postingOffset += UInt32(rows.count)
-                writer.write(postingOffset)
-            }
-            for (_, rows) in entries { for row in rows { writer.write(row) } }
-        }
+        for (index, name) in indexedProperties.enumerated() { postings[index].write(name: name, into: &writer) }
         return writer.bytes
     }
 }

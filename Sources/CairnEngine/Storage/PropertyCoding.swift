@@ -70,20 +70,25 @@ struct IndexKey: Hashable, Comparable, Sendable {
 
     /// The key of a scalar value (arrays are indexed element by element).
     init(_ value: PropertyValue) {
-        switch value {
-        case let .string(text): bytes = Array(text.utf8)
-        case let .int(number), let .date(number): bytes = IndexKey.bigEndian(UInt64(bitPattern: number) ^ (1 << 63))
-        case let .float(number):
-            let bits = number.bitPattern
-            bytes = IndexKey.bigEndian(bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63))
-        case let .bool(flag): bytes = [flag ? 1 : 0]
-        case let .uuid(uuid): bytes = withUnsafeBytes(of: uuid.uuid) { Array($0) }
-        case .array: bytes = []
-        }
+        bytes = []
+        IndexKey.append(value, to: &bytes)
     }
 
-    private static func bigEndian(_ value: UInt64) -> [UInt8] {
-        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    /// Appends the key bytes of a scalar value to `buffer` without allocating a key.
+    static func append(_ value: PropertyValue, to buffer: inout [UInt8]) {
+        func bigEndian(_ word: UInt64) {
+            withUnsafeBytes(of: word.bigEndian) { buffer.append(contentsOf: $0) }
+        }
+        switch value {
+        case let .string(text): buffer.append(contentsOf: text.utf8)
+        case let .int(number), let .date(number): bigEndian(UInt64(bitPattern: number) ^ (1 << 63))
+        case let .float(number):
+            let bits = number.bitPattern
+            bigEndian(bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63))
+        case let .bool(flag): buffer.append(flag ? 1 : 0)
+        case let .uuid(uuid): withUnsafeBytes(of: uuid.uuid) { buffer.append(contentsOf: $0) }
+        case .array: break
+        }
     }
 
     static func < (lhs: IndexKey, rhs: IndexKey) -> Bool {
