@@ -88,4 +88,49 @@ struct WALTests {
             try scan(path)
         }
     }
+
+    @Test("zero-filled room after the last record is the clean end, not a torn tail")
+    func zeroFilledRoom() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (path, payloads, _) = try writeLog(at: directory.path, count: 40, seed: 19)
+        let size = try FileSystem.fileSize(path)
+        var bytes = try FileSystem.readFile(path)
+        bytes += [UInt8](repeating: 0, count: 100_000)
+        try FileSystem.writeNewFile(path, bytes, exclusive: false)
+        let (records, outcome) = try scan(path)
+        #expect(records.map(\.1) == payloads)
+        #expect(!outcome.tornTail)
+        #expect(outcome.validLength == size)
+        // Garbage from a torn write, then zeros: a torn tail.
+        bytes.replaceSubrange(size..<size + 7, with: [1, 2, 3, 4, 5, 6, 7])
+        try FileSystem.writeNewFile(path, bytes, exclusive: false)
+        let (_, torn) = try scan(path)
+        #expect(torn.tornTail && torn.validLength == size)
+        // A valid record after zeros is corruption: the log never has holes.
+        var frame = ByteWriter()
+        [9, 9, 9].withUnsafeBytes { WALFormat.appendRecord(lsn: 41, payload: $0, to: &frame) }
+        bytes.replaceSubrange(size..<size + 7, with: [0, 0, 0, 0, 0, 0, 0])
+        bytes.replaceSubrange(size + 5_000..<size + 5_000 + frame.count, with: frame.bytes)
+        try FileSystem.writeNewFile(path, bytes, exclusive: false)
+        #expect(throws: CairnError.corruption(file: path, offset: size, detail: "WAL record fails its checksum or is cut short")) {
+            try scan(path)
+        }
+    }
+
+    @Test("the writer fills room ahead, and a clean close cuts it back to the records")
+    func preallocation() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let writer = try WALWriter(directory: directory.path, sequence: 1, validLength: nil)
+        var frame = ByteWriter()
+        [1, 2, 3].withUnsafeBytes { WALFormat.appendRecord(lsn: 1, payload: $0, to: &frame) }
+        try frame.bytes.withUnsafeBytes { try writer.append($0) }
+        try writer.sync()
+        #expect(try FileSystem.fileSize(writer.path) == WALFormat.fileHeaderSize + WALWriter.preallocationChunk)
+        let (records, outcome) = try scan(writer.path)
+        #expect(records.count == 1 && !outcome.tornTail)
+        writer.close()
+        #expect(try FileSystem.fileSize(writer.path) == WALFormat.fileHeaderSize + frame.count)
+    }
 }

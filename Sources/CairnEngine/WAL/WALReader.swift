@@ -1,8 +1,9 @@
 /// Reads the records of one WAL file and decides where its valid part ends.
 ///
-/// A record that fails its checks is a *torn tail* only in the newest file and only when no
-/// valid record follows it anywhere later in the file; then the file's valid length ends before
-/// it. Anywhere else it is corruption, reported with the file and the offset.
+/// In the newest file, zeros after the last record are the room the writer filled ahead: the
+/// clean end of the log. A record that fails its checks there is a *torn tail* when no valid
+/// record follows it anywhere later in the file; the valid length then ends before it.
+/// Anything else is corruption, reported with the file and the offset.
 struct WALReader {
     let path: String
     let bytes: UnsafeRawBufferPointer
@@ -24,6 +25,7 @@ struct WALReader {
         }
         var offset = WALFormat.fileHeaderSize
         while offset < bytes.count {
+            if isNewest && isZero(from: offset) { return Outcome(validLength: offset, tornTail: false) }
             guard let payload = record(at: offset) else {
                 if isNewest && !containsValidRecord(after: offset) { return Outcome(validLength: offset, tornTail: true) }
                 throw CairnError.corruption(file: path, offset: offset, detail: "WAL record fails its checksum or is cut short")
@@ -49,11 +51,26 @@ struct WALReader {
         return CRC32C.checksum(payload) == payloadCRC ? payload : nil
     }
 
+    /// Whether every byte from `offset` to the end is zero.
+    private func isZero(from offset: Int) -> Bool {
+        var index = offset
+        while index + 8 <= bytes.count {
+            if bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) != 0 { return false }
+            index += 8
+        }
+        while index < bytes.count {
+            if bytes[index] != 0 { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// Whether any valid record starts after `offset` (a sign of corruption, not of a torn write).
     private func containsValidRecord(after offset: Int) -> Bool {
         var candidate = offset + 1
         while candidate + WALFormat.recordHeaderSize <= bytes.count {
-            if record(at: candidate) != nil { return true }
+            // LSNs start at 1, so a zero LSN field (as in zero-filled room) cannot start a record.
+            if bytes.loadUnaligned(fromByteOffset: candidate + 4, as: UInt64.self) != 0, record(at: candidate) != nil { return true }
             candidate += 1
         }
         return false
