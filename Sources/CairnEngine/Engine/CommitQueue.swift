@@ -76,7 +76,10 @@ final class CommitQueue: @unchecked Sendable {
             mutation.encode(into: &payload)
             payload.bytes.withUnsafeBytes { WALFormat.appendRecord(lsn: lsn, payload: $0, to: &buffer) }
             pending.append(Pending(lsn: lsn, mutation: mutation, continuation: continuation))
-            condition.signal()
+            // Wake the pipeline for the first record of a round, or when the round is as large as
+            // the last one; in between it is waiting for exactly this, and waking it would only
+            // take a core from the writers still on their way.
+            if pending.count == 1 || pending.count >= previousRoundSize { condition.signal() }
             condition.unlock()
         }
     }
