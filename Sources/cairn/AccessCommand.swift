@@ -25,7 +25,7 @@ struct AccessCommand: AsyncParsableCommand {
         func run() async throws {
             let role = Role(name: name, permissions: permissions.compactMap(Permission.init(parsing:)))
             try await global.withDatabase { db in try await db.putRole(role) }
-            if global.json { Output.json(encodable: role) } else { print("role \(name): \(role.permissions.map(\.description).joined(separator: ", "))") }
+            global.report(encodable: role, "role \(name): \(role.permissions.map(\.description).joined(separator: ", "))")
         }
     }
 
@@ -36,7 +36,7 @@ struct AccessCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await global.withDatabase { db in try await db.deleteRole(name) }
-            if global.json { Output.json(.object(["removed": .string(name)])) } else { print("removed role \(name)") }
+            global.report(.object(["removed": .string(name)]), "removed role \(name)")
         }
     }
 
@@ -61,7 +61,7 @@ struct AccessCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await global.withDatabase { db in try await db.deleteUser(name) }
-            if global.json { Output.json(.object(["removed": .string(name)])) } else { print("removed user \(name)") }
+            global.report(.object(["removed": .string(name)]), "removed user \(name)")
         }
     }
 

@@ -16,8 +16,7 @@ struct AliasCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await global.withDatabase { db in try await db.setAlias(alias, to: collection) }
-            if global.json { Output.json(.object(["alias": .string(alias), "collection": .string(collection)])) }
-            else { print("alias \(alias) -> \(collection)") }
+            global.report(.object(["alias": .string(alias), "collection": .string(collection)]), "alias \(alias) -> \(collection)")
         }
     }
 
@@ -28,7 +27,7 @@ struct AliasCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await global.withDatabase { db in try await db.removeAlias(alias) }
-            if global.json { Output.json(.object(["removed": .string(alias)])) } else { print("removed alias \(alias)") }
+            global.report(.object(["removed": .string(alias)]), "removed alias \(alias)")
         }
     }
 

@@ -129,7 +129,7 @@ struct CollectionCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await global.withDatabase { db in try await db.dropCollection(name) }
-            if global.json { Output.json(.object(["dropped": .string(name)])) } else { print("dropped collection \(name)") }
+            global.report(.object(["dropped": .string(name)]), "dropped collection \(name)")
         }
     }
 }

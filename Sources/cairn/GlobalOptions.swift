@@ -50,6 +50,16 @@ struct GlobalOptions: ParsableArguments {
         return options
     }
 
+    /// Prints a command's result: `json` with --json, `text` otherwise.
+    func report(_ json: JSONValue, _ text: CustomStringConvertible) {
+        if self.json { Output.json(json) } else { print(text) }
+    }
+
+    /// Prints a command's result: the value as JSON with --json, `text` otherwise.
+    func report<T: Encodable>(encodable value: T, _ text: CustomStringConvertible) {
+        if json { Output.json(encodable: value) } else { print(text) }
+    }
+
     /// Opens the database, runs `body`, and closes it, also when `body` throws.
     func withDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
         let db = try await Database.open(at: dataDirectory, options: engineOptions)

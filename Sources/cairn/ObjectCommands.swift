@@ -21,7 +21,7 @@ struct PutCommand: AsyncParsableCommand {
             try await db.put(new, into: collection, tenant: tenant)
             return new.id
         }
-        if global.json { Output.json(.object(["id": .string(Output.uuid(id))])) } else { print("put \(Output.uuid(id))") }
+        global.report(.object(["id": .string(Output.uuid(id))]), "put \(Output.uuid(id))")
     }
 }
 
@@ -59,8 +59,7 @@ struct DeleteCommand: AsyncParsableCommand {
         try await global.withDatabase { db in
             try await db.delete(ids.map { UUID(uuidString: $0)! }, from: collection, tenant: tenant)
         }
-        if global.json { Output.json(.object(["deleted": .array(ids.map { .string($0.lowercased()) })])) }
-        else { print("deleted \(ids.count) object\(ids.count == 1 ? "" : "s")") }
+        global.report(.object(["deleted": .array(ids.map { .string($0.lowercased()) })]), "deleted \(ids.count) object\(ids.count == 1 ? "" : "s")")
     }
 }
 
@@ -75,6 +74,6 @@ struct CountCommand: AsyncParsableCommand {
         let count = try await global.withDatabase { db in
             try db.count(collection, tenant: tenant, filter: try filter.map { try db.parseFilter($0, for: collection) })
         }
-        if global.json { Output.json(.object(["count": .int(Int64(count))])) } else { print(count) }
+        global.report(.object(["count": .int(Int64(count))]), count)
     }
 }

@@ -39,6 +39,6 @@ struct FlushCommand: AsyncParsableCommand {
             try await db.flush()
             return db.stats()
         }
-        if global.json { Output.json(encodable: stats) } else { print("flushed; checkpoint LSN \(stats.checkpointLSN), \(stats.segments) segments") }
+        global.report(encodable: stats, "flushed; checkpoint LSN \(stats.checkpointLSN), \(stats.segments) segments")
     }
 }

@@ -8,6 +8,11 @@ struct TenantCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Remove.self, Activate.self, Deactivate.self]
     )
 
+    static func setState(_ state: TenantState, of tenant: String, in collection: String, global: GlobalOptions) async throws {
+        try await global.withDatabase { db in try await db.setTenantState(tenant, of: collection, to: state) }
+        global.report(.object(["tenant": .string(tenant), "state": .string(state.rawValue)]), "tenant \(tenant) is \(state.rawValue)")
+    }
+
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an active tenant.")
         @OptionGroup var global: GlobalOptions
@@ -16,8 +21,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await global.withDatabase { db in try await db.addTenant(tenant, to: collection) }
-            if global.json { Output.json(.object(["collection": .string(collection), "tenant": .string(tenant), "state": .string("active")])) }
-            else { print("added tenant \(tenant) to \(collection)") }
+            global.report(.object(["collection": .string(collection), "tenant": .string(tenant), "state": .string("active")]), "added tenant \(tenant) to \(collection)")
         }
     }
 
@@ -53,7 +57,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await global.withDatabase { db in try await db.removeTenant(tenant, from: collection) }
-            if global.json { Output.json(.object(["removed": .string(tenant)])) } else { print("removed tenant \(tenant) from \(collection)") }
+            global.report(.object(["removed": .string(tenant)]), "removed tenant \(tenant) from \(collection)")
         }
     }
 
@@ -63,10 +67,7 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "The collection.") var collection: String
         @Argument(help: "The tenant.") var tenant: String
 
-        func run() async throws {
-            try await global.withDatabase { db in try await db.setTenantState(tenant, of: collection, to: .active) }
-            if global.json { Output.json(.object(["tenant": .string(tenant), "state": .string("active")])) } else { print("tenant \(tenant) is active") }
-        }
+        func run() async throws { try await TenantCommand.setState(.active, of: tenant, in: collection, global: global) }
     }
 
     struct Deactivate: AsyncParsableCommand {
@@ -75,9 +76,6 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "The collection.") var collection: String
         @Argument(help: "The tenant.") var tenant: String
 
-        func run() async throws {
-            try await global.withDatabase { db in try await db.setTenantState(tenant, of: collection, to: .inactive) }
-            if global.json { Output.json(.object(["tenant": .string(tenant), "state": .string("inactive")])) } else { print("tenant \(tenant) is inactive") }
-        }
+        func run() async throws { try await TenantCommand.setState(.inactive, of: tenant, in: collection, global: global) }
     }
 }
