@@ -17,18 +17,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
-        // CRC32C with the SSE4.2 instruction where the CPU has it, a table otherwise.
-        .target(name: "CCairnChecksum"),
+        // Small C helpers: CRC32C with the SSE4.2 instruction where the CPU has it, and prefetch.
+        .target(name: "CCairnSupport"),
         // Distance kernels and exact top-k: no I/O.
         .target(
             name: "CairnVector",
-            dependencies: [.product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["CCairnSupport", .product(name: "HeapModule", package: "swift-collections")]
         ),
         // WAL, memtable, segments, manifest, recovery, compaction.
         .target(
             name: "CairnEngine",
             dependencies: [
-                "CCairnChecksum",
+                "CCairnSupport",
                 "CairnVector",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),

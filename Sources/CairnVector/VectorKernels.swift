@@ -88,7 +88,7 @@ public enum VectorKernels {
         return true
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func horizontalSum(_ v: SIMD8<Float>) -> Float {
         let half = v.lowHalf + v.highHalf
         let quarter = half.lowHalf + half.highHalf

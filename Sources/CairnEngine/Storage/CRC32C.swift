@@ -1,4 +1,4 @@
-import CCairnChecksum
+import CCairnSupport
 
 /// CRC32C (Castagnoli): the checksum of every WAL record, segment block and manifest.
 public enum CRC32C {

@@ -1,0 +1,41 @@
+/// A manually managed, growable buffer of trivial values, so hot loops can use raw pointers
+/// without array bounds, uniqueness or exclusivity checks. The owner frees it with `deallocate()`.
+@usableFromInline
+struct GrowableBuffer<Element> {
+    @usableFromInline private(set) var base: UnsafeMutablePointer<Element>
+    @usableFromInline private(set) var count = 0
+    @usableFromInline private(set) var capacity: Int
+
+    @inlinable init(capacity: Int = 16) {
+        self.capacity = max(1, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    /// Makes room for `extra` more elements (doubling), so `base` stays valid until the next growth.
+    @inlinable mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        var newCapacity = capacity
+        while newCapacity < count + extra { newCapacity *= 2 }
+        let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        grown.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+
+    /// Appends `count` copies of `value`.
+    @inlinable mutating func append(repeating value: Element, count extra: Int) {
+        reserve(extra)
+        (base + count).initialize(repeating: value, count: extra)
+        count += extra
+    }
+
+    /// Appends the elements of a buffer.
+    @inlinable mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
+        reserve(elements.count)
+        if let source = elements.baseAddress { (base + count).initialize(from: source, count: elements.count) }
+        count += elements.count
+    }
+
+    @inlinable func deallocate() { base.deallocate() }
+}

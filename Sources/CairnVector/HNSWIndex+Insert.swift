@@ -1,0 +1,117 @@
+import Foundation
+
+extension HNSWIndex {
+    /// Adds a vector of `dimensions` floats (already normalised for cosine) and links it into
+    /// the graph. Returns its node number.
+    @discardableResult
+    public func insert(_ vector: UnsafePointer<Float>) -> Int {
+        let node = UInt32(count)
+        let level = min(Int(-log(max(nextRandomValue(), 1e-12)) / log(Double(parameters.M))), 32)
+        vectors.append(contentsOf: UnsafeBufferPointer(start: vector, count: dimensions))
+        layer0.append(repeating: 0, count: layer0Stride)
+        levels.append(repeating: UInt8(level), count: 1)
+        upperStart.append(repeating: UInt32(upperLinks.count), count: 1)
+        if level > 0 { upperLinks.append(repeating: 0, count: level * upperStride) }
+        visited.append(repeating: 0, count: 1)
+
+        guard maxLevel >= 0 else {
+            entryPoint = node
+            maxLevel = level
+            return Int(node)
+        }
+        let query = UnsafePointer(vectors.base + Int(node) * dimensions)
+        var current = entryPoint
+        var currentDistance = distance(query, current)
+        if level < maxLevel {
+            for layer in stride(from: maxLevel, to: level, by: -1) {
+                (current, currentDistance) = greedyClosest(query, from: current, distance: currentDistance, level: layer)
+            }
+        }
+        for layer in stride(from: min(level, maxLevel), through: 0, by: -1) {
+            var results = beamSearch(query, entry: current, entryDistance: currentDistance,
+                                     ef: parameters.efConstruction, level: layer, isAllowed: nil)
+            var found: [(Float, UInt32)] = []
+            found.reserveCapacity(results.count)
+            while !results.isEmpty {
+                let candidate = results.pop()
+                found.append((candidate.distance, candidate.node))
+            }
+            found.reverse() // closest first
+            current = found[0].1
+            currentDistance = found[0].0
+            let chosen = selectNeighbors(found, limit: parameters.M)
+            let list = links(node, level: layer)
+            list[0] = UInt32(chosen.count)
+            for (index, neighbor) in chosen.enumerated() { list[1 + index] = neighbor.1 }
+            for neighbor in chosen { connect(neighbor.1, to: node, distance: neighbor.0, level: layer) }
+        }
+        if level > maxLevel {
+            entryPoint = node
+            maxLevel = level
+        }
+        return Int(node)
+    }
+
+    /// Follows the closest neighbour on one layer until no neighbour is closer.
+    @usableFromInline
+    func greedyClosest(_ query: UnsafePointer<Float>, from start: UInt32, distance startDistance: Float,
+                       level: Int) -> (UInt32, Float) {
+        var current = start, currentDistance = startDistance
+        var changed = true
+        while changed {
+            changed = false
+            let list = links(current, level: level)
+            for index in 0..<Int(list[0]) {
+                let candidate = list[1 + index]
+                let candidateDistance = distance(query, candidate)
+                if candidateDistance < currentDistance {
+                    currentDistance = candidateDistance
+                    current = candidate
+                    changed = true
+                }
+            }
+        }
+        return (current, currentDistance)
+    }
+
+    /// The diversity heuristic: keep a candidate only if it is closer to the base than to every
+    /// neighbour already kept. `sorted` is closest first.
+    func selectNeighbors(_ sorted: [(Float, UInt32)], limit: Int) -> [(Float, UInt32)] {
+        guard sorted.count > limit else { return sorted }
+        var kept: [(Float, UInt32)] = []
+        kept.reserveCapacity(limit)
+        for candidate in sorted {
+            let candidateVector = UnsafePointer(vectors.base + Int(candidate.1) * dimensions)
+            var good = true
+            for keptNeighbor in kept where distance(candidateVector, keptNeighbor.1) < candidate.0 {
+                good = false
+                break
+            }
+            if good {
+                kept.append(candidate)
+                if kept.count >= limit { break }
+            }
+        }
+        return kept
+    }
+
+    /// Adds `node` to `neighbor`'s list on `level`, pruning the list with the heuristic when full.
+    private func connect(_ neighbor: UInt32, to node: UInt32, distance: Float, level: Int) {
+        let capacity = level == 0 ? parameters.maxNeighborsLayer0 : parameters.M
+        let list = links(neighbor, level: level)
+        let count = Int(list[0])
+        if count < capacity {
+            list[1 + count] = node
+            list[0] = UInt32(count + 1)
+            return
+        }
+        let base = UnsafePointer(vectors.base + Int(neighbor) * dimensions)
+        var all: [(Float, UInt32)] = [(distance, node)]
+        all.reserveCapacity(count + 1)
+        for index in 0..<count { all.append((self.distance(base, list[1 + index]), list[1 + index])) }
+        all.sort { $0.0 < $1.0 }
+        let kept = selectNeighbors(all, limit: capacity)
+        list[0] = UInt32(kept.count)
+        for (index, entry) in kept.enumerated() { list[1 + index] = entry.1 }
+    }
+}

@@ -1,0 +1,88 @@
+import CCairnSupport
+
+extension HNSWIndex {
+    /// The `k` nearest nodes to `query` (closest first) among those `isAllowed` accepts, with a
+    /// beam of `ef` (at least `k`). Nodes that are not allowed are still walked through, so a
+    /// filter does not cut the graph apart.
+    public func search(_ query: UnsafePointer<Float>, k: Int, ef: Int? = nil,
+                       isAllowed: ((UInt32) -> Bool)? = nil) -> [ScoredRow] {
+        guard maxLevel >= 0, k > 0 else { return [] }
+        var current = entryPoint
+        var currentDistance = distance(query, current)
+        for layer in stride(from: maxLevel, to: 0, by: -1) {
+            (current, currentDistance) = greedyClosest(query, from: current, distance: currentDistance, level: layer)
+        }
+        var results = beamSearch(query, entry: current, entryDistance: currentDistance,
+                                 ef: max(ef ?? parameters.efSearch, k), level: 0, isAllowed: isAllowed)
+        while results.count > k { results.pop() }
+        var hits = [ScoredRow](repeating: ScoredRow(distance: 0, row: 0), count: results.count)
+        var index = results.count - 1
+        while !results.isEmpty {
+            let hit = results.pop()
+            hits[index] = ScoredRow(distance: hit.distance, row: Int(hit.node))
+            index -= 1
+        }
+        return hits
+    }
+
+    /// Beam search on one layer from `entry`. Returns the `ef` closest allowed nodes as a
+    /// max-heap (sharing the index's scratch storage: use it before the next search).
+    @usableFromInline
+    func beamSearch(_ query: UnsafePointer<Float>, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
+                    isAllowed: ((UInt32) -> Bool)?) -> CandidateHeap {
+        newVisitGeneration()
+        let generation = visitGeneration
+        let visitedBase = visited.base
+        let vectorBase = UnsafePointer(vectors.base)
+        let dimensions = self.dimensions
+        let metric = self.metric
+        var candidates = self.candidates
+        var results = self.results
+        candidates.count = 0
+        results.count = 0
+        defer {
+            self.candidates = candidates
+            self.results = results
+        }
+        visitedBase[Int(entry)] = generation
+        candidates.push(entryDistance, entry)
+        if isAllowed?(entry) ?? true { results.push(entryDistance, entry) }
+        let vectorBytes = dimensions * MemoryLayout<Float>.stride
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: parameters.maxNeighborsLayer0) { fresh in
+            while !candidates.isEmpty {
+                let closest = candidates.pop()
+                if results.count >= ef && closest.distance > results.top.distance { break }
+                if !candidates.isEmpty { cairn_prefetch(links(candidates.top.node, level: level)) }
+                // First pass: keep the unvisited neighbours and start loading their vectors, so
+                // the cache misses overlap instead of coming one after another.
+                let list = UnsafePointer(links(closest.node, level: level))
+                var freshCount = 0
+                for index in 0..<Int(list[0]) {
+                    let neighbor = list[1 + index]
+                    guard visitedBase[Int(neighbor)] != generation else { continue }
+                    visitedBase[Int(neighbor)] = generation
+                    fresh[freshCount] = neighbor
+                    freshCount += 1
+                    let start = UnsafeRawPointer(vectorBase + Int(neighbor) * dimensions)
+                    var offset = 0
+                    while offset < vectorBytes {
+                        cairn_prefetch(start + offset)
+                        offset += 64
+                    }
+                }
+                for index in 0..<freshCount {
+                    let neighbor = fresh[index]
+                    let neighborDistance = metric.distance(query, vectorBase + Int(neighbor) * dimensions, count: dimensions)
+                    if results.count < ef || neighborDistance < results.top.distance {
+                        candidates.push(neighborDistance, neighbor)
+                        if isAllowed?(neighbor) ?? true {
+                            results.push(neighborDistance, neighbor)
+                            if results.count > ef { results.pop() }
+                        }
+                    }
+                }
+            }
+        }
+        return results
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// A hierarchical navigable small-world graph over vectors it owns, for approximate nearest
+/// neighbour search (Malkov & Yashunin). Nodes are numbered 0, 1, 2… in insertion order.
+///
+/// Layer 0 keeps up to `2M` neighbours per node in one flat array (a count then the ids), upper
+/// layers up to `M`; neighbours are chosen by the diversity heuristic. One writer at a time;
+/// searches must not run during an insert (the engine's lock sees to that).
+public final class HNSWIndex: @unchecked Sendable {
+    public let dimensions: Int
+    public let metric: DistanceMetric
+    public let parameters: HNSWParameters
+
+    /// `dimensions` floats per node.
+    @usableFromInline var vectors: GrowableBuffer<Float>
+    /// Per node: a count, then `maxNeighborsLayer0` slots.
+    @usableFromInline var layer0: GrowableBuffer<UInt32>
+    /// Per node: its top layer.
+    @usableFromInline var levels: GrowableBuffer<UInt8>
+    /// Per node: where its upper-layer lists start in `upperLinks` (each `1 + M` slots per layer).
+    @usableFromInline var upperStart: GrowableBuffer<UInt32>
+    @usableFromInline var upperLinks: GrowableBuffer<UInt32>
+    @usableFromInline var entryPoint: UInt32 = 0
+    @usableFromInline var maxLevel = -1
+    private var random: UInt64
+
+    // Scratch space reused by every operation (one operation at a time).
+    @usableFromInline var visited: GrowableBuffer<UInt32>
+    @usableFromInline var visitGeneration: UInt32 = 0
+    @usableFromInline var candidates = CandidateHeap(isMaxHeap: false)
+    @usableFromInline var results = CandidateHeap(isMaxHeap: true)
+
+    /// The number of nodes.
+    public var count: Int { levels.count }
+
+    @usableFromInline var layer0Stride: Int { 1 + parameters.maxNeighborsLayer0 }
+    @usableFromInline var upperStride: Int { 1 + parameters.M }
+
+    /// An empty graph. `seed` makes the layer assignment, and so the graph, repeatable.
+    public init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters = HNSWParameters(),
+                capacity: Int = 1024, seed: UInt64 = 0x5EED) {
+        precondition(parameters.M >= 2 && dimensions >= 1)
+        self.dimensions = dimensions
+        self.metric = metric
+        self.parameters = parameters
+        vectors = GrowableBuffer(capacity: capacity * dimensions)
+        layer0 = GrowableBuffer(capacity: capacity * (1 + parameters.maxNeighborsLayer0))
+        levels = GrowableBuffer(capacity: capacity)
+        upperStart = GrowableBuffer(capacity: capacity)
+        upperLinks = GrowableBuffer(capacity: max(16, capacity / parameters.M * (1 + parameters.M)))
+        visited = GrowableBuffer(capacity: capacity)
+        random = seed
+    }
+
+    deinit {
+        vectors.deallocate()
+        layer0.deallocate()
+        levels.deallocate()
+        upperStart.deallocate()
+        upperLinks.deallocate()
+        visited.deallocate()
+        candidates.deallocate()
+        results.deallocate()
+    }
+
+    /// The vector of node `node`.
+    @inlinable public func vector(_ node: Int) -> UnsafePointer<Float> {
+        UnsafePointer(vectors.base + node * dimensions)
+    }
+
+    @inlinable func distance(_ query: UnsafePointer<Float>, _ node: UInt32) -> Float {
+        metric.distance(query, vectors.base + Int(node) * dimensions, count: dimensions)
+    }
+
+    /// The neighbour list of `node` on `level`: a count followed by the slots.
+    @inlinable func links(_ node: UInt32, level: Int) -> UnsafeMutablePointer<UInt32> {
+        if level == 0 { return layer0.base + Int(node) * layer0Stride }
+        return upperLinks.base + Int(upperStart.base[Int(node)]) + (level - 1) * upperStride
+    }
+
+    /// A uniform value in [0, 1) from the graph's own seeded generator.
+    func nextRandomValue() -> Double {
+        random &+= 0x9E37_79B9_7F4A_7C15
+        var z = random
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+    }
+
+    /// Starts a new visited set: O(1), by bumping a generation tag.
+    @inlinable func newVisitGeneration() {
+        if visitGeneration == UInt32.max {
+            visited.base.update(repeating: 0, count: visited.count)
+            visitGeneration = 0
+        }
+        visitGeneration &+= 1
+    }
+
+    /// Marks `node` visited; returns false if it already was.
+    @inlinable func visit(_ node: UInt32) -> Bool {
+        if visited.base[Int(node)] == visitGeneration { return false }
+        visited.base[Int(node)] = visitGeneration
+        return true
+    }
+}
