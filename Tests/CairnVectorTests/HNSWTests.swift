@@ -1,0 +1,80 @@
+import CairnTestSupport
+import CairnVector
+import Testing
+
+@Suite("HNSW")
+struct HNSWTests {
+    static let dimensions = 64
+
+    /// Exact top-k by brute force.
+    private func exact(_ vectors: [Float], count: Int, query: UnsafePointer<Float>, metric: DistanceMetric, k: Int,
+                       allowed: ((Int) -> Bool)? = nil) -> [Int] {
+        var top = TopK(k: k)
+        vectors.withUnsafeBufferPointer { base in
+            for row in 0..<count where allowed?(row) ?? true {
+                top.offer(distance: metric.distance(query, base.baseAddress! + row * Self.dimensions, count: Self.dimensions), row: row)
+            }
+        }
+        return top.sorted().map(\.row)
+    }
+
+    private func build(_ vectors: inout [Float], count: Int, metric: DistanceMetric) -> HNSWIndex {
+        if metric.normalizesVectors {
+            vectors.withUnsafeMutableBufferPointer { buffer in
+                for row in 0..<count {
+                    _ = VectorKernels.normalize(UnsafeMutableBufferPointer(rebasing: buffer[row * Self.dimensions..<(row + 1) * Self.dimensions]))
+                }
+            }
+        }
+        let index = HNSWIndex(dimensions: Self.dimensions, metric: metric, parameters: HNSWParameters(M: 16, efConstruction: 100))
+        vectors.withUnsafeBufferPointer { base in
+            for row in 0..<count { index.insert(base.baseAddress! + row * Self.dimensions) }
+        }
+        return index
+    }
+
+    @Test("recall@10 is at least 0.95 against brute force on 10k × 64", arguments: DistanceMetric.allCases)
+    func recall(metric: DistanceMetric) {
+        let count = 10_000
+        var vectors = ClusteredData.vectors(count: count + 100, dimensions: Self.dimensions, seed: 64)
+        let index = build(&vectors, count: count, metric: metric)
+        var found = 0
+        vectors.withUnsafeBufferPointer { base in
+            for query in count..<(count + 100) {
+                let pointer = base.baseAddress! + query * Self.dimensions
+                let truth = Set(exact(vectors, count: count, query: pointer, metric: metric, k: 10))
+                found += index.search(pointer, k: 10, ef: 64).filter { truth.contains($0.row) }.count
+            }
+        }
+        let recall = Double(found) / 1000
+        #expect(recall >= 0.95, "recall@10 = \(recall) for \(metric)")
+    }
+
+    @Test("filtered search returns only allowed nodes and finds the true neighbours of a 1% filter")
+    func filtered() {
+        let count = 10_000
+        var vectors = ClusteredData.vectors(count: count + 50, dimensions: Self.dimensions, seed: 65)
+        let index = build(&vectors, count: count, metric: .l2)
+        let allowed = { (row: Int) in row % 100 == 7 }
+        var found = 0
+        vectors.withUnsafeBufferPointer { base in
+            for query in count..<(count + 50) {
+                let pointer = base.baseAddress! + query * Self.dimensions
+                let truth = Set(exact(vectors, count: count, query: pointer, metric: .l2, k: 10, allowed: allowed))
+                let hits = index.search(pointer, k: 10, ef: 200, isAllowed: { allowed(Int($0)) })
+                #expect(hits.allSatisfy { allowed($0.row) })
+                found += hits.filter { truth.contains($0.row) }.count
+            }
+        }
+        #expect(Double(found) / 500 >= 0.9)
+    }
+
+    @Test("a graph is deterministic for a seed")
+    func deterministic() {
+        var vectors = ClusteredData.vectors(count: 500, dimensions: Self.dimensions, seed: 66)
+        let a = build(&vectors, count: 500, metric: .l2), b = build(&vectors, count: 500, metric: .l2)
+        vectors.withUnsafeBufferPointer { base in
+            #expect(a.search(base.baseAddress!, k: 10).map(\.row) == b.search(base.baseAddress!, k: 10).map(\.row))
+        }
+    }
+}
