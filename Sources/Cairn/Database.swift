@@ -129,9 +129,10 @@ public final class Database: Sendable {
     }
 
     /// The `limit` objects nearest to `vector` among those matching `filter`, nearest first.
+    /// `ef` widens (or narrows) the HNSW beam for this query: more recall, less speed.
     public func search(_ vector: [Float], in collection: String, tenant: String? = nil, limit: Int = 10,
-                       filter: Filter? = nil) throws -> [SearchHit] {
-        try engine.search(vector, collection: collection, tenant: tenant, limit: limit, filter: filter)
+                       filter: Filter? = nil, ef: Int? = nil) throws -> [SearchHit] {
+        try engine.search(vector, collection: collection, tenant: tenant, limit: limit, filter: filter, ef: ef)
     }
 
     /// Parses a filter expression such as `year >= 2020 and lang = "en"` against a collection's schema.

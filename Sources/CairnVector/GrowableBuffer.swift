@@ -5,15 +5,27 @@ struct GrowableBuffer<Element> {
     @usableFromInline private(set) var base: UnsafeMutablePointer<Element>
     @usableFromInline private(set) var count = 0
     @usableFromInline private(set) var capacity: Int
+    /// Memory someone else owns (a mapped file): never grown, written or freed.
+    @usableFromInline let isBorrowed: Bool
 
     @inlinable init(capacity: Int = 16) {
         self.capacity = max(1, capacity)
         base = .allocate(capacity: self.capacity)
+        isBorrowed = false
+    }
+
+    /// A read-only view of `count` elements owned elsewhere.
+    @inlinable init(borrowing elements: UnsafePointer<Element>, count: Int) {
+        base = UnsafeMutablePointer(mutating: elements)
+        self.count = count
+        capacity = count
+        isBorrowed = true
     }
 
     /// Makes room for `extra` more elements (doubling), so `base` stays valid until the next growth.
     @inlinable mutating func reserve(_ extra: Int) {
         guard count + extra > capacity else { return }
+        precondition(!isBorrowed, "a borrowed buffer cannot grow")
         var newCapacity = capacity
         while newCapacity < count + extra { newCapacity *= 2 }
         let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
@@ -37,5 +49,7 @@ struct GrowableBuffer<Element> {
         count += elements.count
     }
 
-    @inlinable func deallocate() { base.deallocate() }
+    @inlinable func deallocate() {
+        if !isBorrowed { base.deallocate() }
+    }
 }

@@ -50,6 +50,28 @@ public final class HNSWIndex: @unchecked Sendable {
         upperLinks = GrowableBuffer(capacity: max(16, capacity / parameters.M * (1 + parameters.M)))
         visited = GrowableBuffer(capacity: capacity)
         random = seed
+        owner = nil
+    }
+
+    /// Keeps borrowed memory (a mapped file) alive.
+    private let owner: AnyObject?
+
+    init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, borrowedVectors: UnsafePointer<Float>,
+         count: Int, layout: HNSWLayout, owner: AnyObject) {
+        self.dimensions = dimensions
+        self.metric = metric
+        self.parameters = parameters
+        self.owner = owner
+        vectors = GrowableBuffer(borrowing: borrowedVectors, count: count * dimensions)
+        layer0 = GrowableBuffer(borrowing: layout.layer0.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.layer0.count)
+        levels = GrowableBuffer(borrowing: layout.levels.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.levels.count)
+        upperStart = GrowableBuffer(borrowing: layout.upperStart.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.upperStart.count)
+        upperLinks = GrowableBuffer(borrowing: layout.upperLinks.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.upperLinks.count)
+        visited = GrowableBuffer(capacity: max(1, count))
+        visited.append(repeating: 0, count: count)
+        entryPoint = layout.entryPoint
+        maxLevel = layout.maxLevel
+        random = 0
     }
 
     deinit {

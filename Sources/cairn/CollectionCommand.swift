@@ -35,6 +35,12 @@ struct CollectionCommand: AsyncParsableCommand {
         var multiTenant = false
         @Option(help: ArgumentHelp("How vectors are made, as JSON (kept with the schema and in backups).", valueName: "json"))
         var ingestion: String?
+        @Option(name: .customLong("m"), help: "HNSW: neighbours per node (more: better recall, more memory).")
+        var m = HNSWParameters().M
+        @Option(help: "HNSW: beam width while building (more: better graph, slower flushes).")
+        var efConstruction = HNSWParameters().efConstruction
+        @Option(help: "HNSW: default beam width while searching (more: better recall, slower queries).")
+        var efSearch = HNSWParameters().efSearch
 
         func validate() throws {
             guard DistanceMetric(rawValue: metric) != nil else {
@@ -60,7 +66,8 @@ struct CollectionCommand: AsyncParsableCommand {
             let schema = CollectionSchema(
                 name: name, dimensions: dimensions, metric: DistanceMetric(rawValue: metric)!,
                 properties: try properties.map(Create.parseProperty), multiTenant: multiTenant,
-                ingestion: try ingestion.map { try JSONParser.parse($0) })
+                ingestion: try ingestion.map { try JSONParser.parse($0) },
+                hnsw: HNSWParameters(M: m, efConstruction: efConstruction, efSearch: efSearch))
             let created = try await global.withDatabase { db in
                 try await db.createCollection(schema)
                 return try db.collection(named: name)
@@ -111,6 +118,7 @@ struct CollectionCommand: AsyncParsableCommand {
             print("  dimensions   \(schema.dimensions)")
             print("  metric       \(schema.metric.rawValue)")
             print("  multi-tenant \(schema.multiTenant ? "yes" : "no")")
+            print("  hnsw         M=\(schema.hnsw.M) efConstruction=\(schema.hnsw.efConstruction) efSearch=\(schema.hnsw.efSearch)")
             print("  properties")
             for property in schema.properties {
                 print("    \(property.name): \(property.type)\(property.indexed ? "" : " (not indexed)")")

@@ -23,6 +23,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "A filter on indexed properties.") var filter: String?
     @Option(help: "The tenant, for multi-tenant collections.") var tenant: String?
     @Flag(help: "Include each result's vector in the output.") var withVectors = false
+    @Option(help: "HNSW beam width for this query (default: the collection's efSearch).") var ef: Int?
 
     func validate() throws {
         guard (vector == nil) != (vectorFile == nil) else { throw ValidationError("give exactly one of --vector and --vector-file") }
@@ -49,7 +50,7 @@ struct SearchCommand: AsyncParsableCommand {
         }
         let hits = try await global.withDatabase { db in
             try db.search(query, in: collection, tenant: tenant, limit: limit,
-                          filter: try filter.map { try db.parseFilter($0, for: collection) })
+                          filter: try filter.map { try db.parseFilter($0, for: collection) }, ef: ef)
         }
         if global.json {
             Output.json(.array(hits.map { hit in

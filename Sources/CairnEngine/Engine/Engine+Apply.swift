@@ -48,7 +48,7 @@ struct StateApplier: Sendable {
             if tenantState == .inactive, partition.isLoaded {
                 partition.unload()
             } else if tenantState == .active, !partition.isLoaded {
-                partition.load(segments: try partition.segments.map { try loader.load($0.record) })
+                partition.load(segments: try partition.segments.map { try loader.load($0.record, schema: partition.schema) })
             }
         case .setAlias, .removeAlias, .putRole, .deleteRole, .putUser, .deleteUser:
             break
@@ -68,12 +68,12 @@ struct SegmentLoader: Sendable {
     let directory: String
 
     /// Maps and checks a segment file named by a manifest record.
-    func load(_ record: Manifest.SegmentRecord) throws -> LoadedSegment {
+    func load(_ record: Manifest.SegmentRecord, schema: CollectionSchema) throws -> LoadedSegment {
         let path = directory + "/" + record.relativePath
         guard FileSystem.exists(path) else {
             throw CairnError.corruption(file: path, offset: 0, detail: "segment listed in the manifest is missing")
         }
-        let segment = try Segment(path: path, id: record.id)
+        let segment = try Segment(path: path, id: record.id, schema: schema)
         guard segment.fileSize == record.bytes else {
             throw CairnError.corruption(file: path, offset: segment.fileSize,
                                         detail: "segment has \(segment.fileSize) bytes, the manifest says \(record.bytes)")

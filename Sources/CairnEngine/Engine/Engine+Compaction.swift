@@ -14,9 +14,7 @@ extension Engine {
     /// each id survives, older versions and tombstones are dropped (nothing older remains for a
     /// tombstone to hide). The manifest swap makes the new file live and the old ones garbage.
     private func compact(_ partition: PartitionData, inputs: [LoadedSegment]) throws {
-        var builder = SegmentBuilder(dimensions: partition.schema.dimensions,
-                                     indexedProperties: partition.schema.properties.filter(\.indexed).map(\.name),
-                                     expectedRows: inputs.reduce(0) { $0 + $1.record.rows })
+        var builder = SegmentBuilder(schema: partition.schema, expectedRows: inputs.reduce(0) { $0 + $1.record.rows })
         var seen = Set<UUID>()
         for loaded in inputs.reversed() {
             guard let segment = loaded.segment else { return }
@@ -45,7 +43,7 @@ extension Engine {
         manifest.segments = segments
         manifest.writtenAt = Clock.milliseconds()
         try manifests.publish(manifest)
-        let merged = try record.map { try applier.loader.load($0) }
+        let merged = try record.map { try applier.loader.load($0, schema: partition.schema) }
         state.withLock { state in
             state.manifest = manifest
             guard state.partitions[partition.key] === partition, partition.isLoaded else { return }

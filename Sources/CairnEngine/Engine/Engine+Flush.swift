@@ -26,9 +26,7 @@ extension Engine {
         guard frozen.lsn > previous.checkpointLSN || !frozen.tables.isEmpty else { return }
         var written: [(PartitionData, Memtable, Manifest.SegmentRecord?)] = []
         for (partition, memtable) in frozen.tables {
-            var builder = SegmentBuilder(dimensions: partition.schema.dimensions,
-                                         indexedProperties: partition.schema.properties.filter(\.indexed).map(\.name),
-                                         expectedRows: memtable.entries.count)
+            var builder = SegmentBuilder(schema: partition.schema, expectedRows: memtable.entries.count)
             memtable.vectors.withUnsafeBufferPointer { vectors in
                 memtable.forEachNewestSlot { slot in
                     let entry = memtable.entries[slot]
@@ -51,7 +49,7 @@ extension Engine {
                                 checkpointLSN: frozen.lsn, walStartSequence: frozen.walStartSequence,
                                 catalog: frozen.catalog, segments: segments, writtenAt: Clock.milliseconds())
         try manifests.publish(manifest)
-        let loaded = try written.map { entry in (entry.0, entry.1, try entry.2.map { try applier.loader.load($0) }) }
+        let loaded = try written.map { entry in (entry.0, entry.1, try entry.2.map { try applier.loader.load($0, schema: entry.0.schema) }) }
         state.withLock { state in
             state.manifest = manifest
             for (partition, memtable, segment) in loaded {

@@ -20,10 +20,13 @@ extension Engine {
         }
     }
 
-    /// The `limit` objects closest to `vector` that satisfy `filter`, closest first (exact search).
+    /// The `limit` objects closest to `vector` that satisfy `filter`, closest first. Large
+    /// segments are searched through their HNSW graph with a beam of `ef` (default: the
+    /// collection's `efSearch`); memtables, small segments and very selective filters exactly.
     public func search(_ vector: [Float], collection: String, tenant: String? = nil, limit: Int,
-                       filter: Filter? = nil) throws -> [SearchHit] {
+                       filter: Filter? = nil, ef: Int? = nil) throws -> [SearchHit] {
         guard (1...10_000).contains(limit) else { throw CairnError.invalidArgument("limit must be between 1 and 10000, got \(limit)") }
+        if let ef, !(1...4096).contains(ef) { throw CairnError.invalidArgument("ef must be between 1 and 4096, got \(ef)") }
         return try state.withLock { state in
             let partition = try state.partition(collection, tenant: tenant)
             let schema = partition.schema
@@ -48,9 +51,17 @@ extension Engine {
                     let source = tables.count + index
                     var allowed = bound.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
                     allowed.subtract(loaded.deadRows)
-                    allowed.forEachSet { row in
-                        let distance = schema.metric.distance(queryBase, segment.vector(at: row), count: dimensions)
-                        top.offer(distance: distance, row: source << 32 | row)
+                    let allowedCount = allowed.cardinality
+                    if let graph = segment.graph, SearchPlan.usesGraph(allowed: allowedCount, rows: segment.rowCount) {
+                        let mask = allowed
+                        let hits = graph.search(queryBase, k: limit, ef: max(ef ?? schema.hnsw.efSearch, limit),
+                                                isAllowed: allowedCount == segment.rowCount ? nil : { mask[Int($0)] })
+                        for hit in hits { top.offer(distance: hit.distance, row: source << 32 | hit.row) }
+                    } else {
+                        allowed.forEachSet { row in
+                            let distance = schema.metric.distance(queryBase, segment.vector(at: row), count: dimensions)
+                            top.offer(distance: distance, row: source << 32 | row)
+                        }
                     }
                 }
             }
@@ -122,5 +133,16 @@ extension Engine {
             }
         }
         return query
+    }
+}
+
+/// Chooses between graph search and an exact scan for one segment.
+enum SearchPlan {
+    /// Below this fraction of a segment's rows allowed by a filter, an exact scan of the allowed
+    /// rows beats walking the graph (which must step over the rows the filter rejects).
+    static let exactScanFraction = 0.05
+
+    static func usesGraph(allowed: Int, rows: Int) -> Bool {
+        allowed >= SegmentFormat.graphThreshold && Double(allowed) >= Double(rows) * exactScanFraction
     }
 }

@@ -26,7 +26,7 @@ extension Engine {
             }
             for record in manifest.segments {
                 if let partition = state.partitions[record.partition], partition.incarnation == record.incarnation {
-                    partition.segments.append(partition.isLoaded ? try loader.load(record) : LoadedSegment(record: record, segment: nil))
+                    partition.segments.append(partition.isLoaded ? try loader.load(record, schema: partition.schema) : LoadedSegment(record: record, segment: nil))
                 } else if let schema = manifest.catalog.collections[record.partition.collection],
                           manifest.catalog.incarnation(of: record.partition) == record.incarnation {
                     // An inactive tenant: keep the record, map nothing.

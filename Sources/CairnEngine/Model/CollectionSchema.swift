@@ -26,17 +26,20 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
     public var multiTenant: Bool
     /// How vectors are made (embedding model, source fields…): kept and restored, never interpreted.
     public var ingestion: JSONValue?
+    /// The HNSW settings of the collection's vector index.
+    public var hnsw: HNSWParameters
     /// The LSN that created this collection: tells a dropped-and-recreated collection from the old one.
     public internal(set) var createdLSN: UInt64
 
     public init(name: String, dimensions: Int, metric: DistanceMetric = .cosine, properties: [PropertyDefinition] = [],
-                multiTenant: Bool = false, ingestion: JSONValue? = nil) {
+                multiTenant: Bool = false, ingestion: JSONValue? = nil, hnsw: HNSWParameters = HNSWParameters()) {
         self.name = name
         self.dimensions = dimensions
         self.metric = metric
         self.properties = properties
         self.multiTenant = multiTenant
         self.ingestion = ingestion
+        self.hnsw = hnsw
         self.createdLSN = 0
     }
 
@@ -50,6 +53,10 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
         try Naming.check(name, kind: "collection")
         guard (1...65_536).contains(dimensions) else {
             throw CairnError.invalidSchema("dimensions must be between 1 and 65536, got \(dimensions)")
+        }
+        guard (2...128).contains(hnsw.M) else { throw CairnError.invalidSchema("M must be between 2 and 128, got \(hnsw.M)") }
+        guard (1...4096).contains(hnsw.efConstruction), (1...4096).contains(hnsw.efSearch) else {
+            throw CairnError.invalidSchema("efConstruction and efSearch must be between 1 and 4096")
         }
         var seen = Set<String>()
         for property in properties {

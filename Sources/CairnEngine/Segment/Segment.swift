@@ -23,7 +23,10 @@ final class Segment: @unchecked Sendable {
     /// Inverted index per property.
     private let index: [String: PostingIndex]
 
-    init(path: String, id: String) throws {
+    /// The HNSW graph over the rows, or nil for a small segment (searched exactly).
+    let graph: HNSWIndex?
+
+    init(path: String, id: String, schema: CollectionSchema) throws {
         self.path = path
         self.id = id
         file = try MappedFile(path: path)
@@ -86,6 +89,16 @@ final class Segment: @unchecked Sendable {
             index = try PostingIndex.parseAll(try block(.invertedIndex, expected: nil), rowCount: rowCount)
         } catch {
             throw corrupt(blocks[.invertedIndex]!.baseAddress! - bytes.baseAddress!, "malformed inverted index")
+        }
+        guard dimensions == schema.dimensions else {
+            throw corrupt(12, "segment has \(dimensions) dimensions, the collection \(schema.dimensions)")
+        }
+        let graphBlock = blocks[.graph]!
+        do {
+            graph = try SegmentGraph.map(graphBlock, vectors: vectorBase, rows: rowCount, dimensions: dimensions,
+                                         metric: schema.metric, efSearch: schema.hnsw.efSearch, owner: file)
+        } catch {
+            throw corrupt(graphBlock.baseAddress.map { $0 - bytes.baseAddress! } ?? 0, "malformed HNSW graph")
         }
     }
 

@@ -1,9 +1,13 @@
+import CairnVector
 import Foundation
 
 /// Accumulates rows and tombstones and produces the bytes of one segment file
 /// (see `SegmentFormat`). Used by flush (from a memtable) and by compaction (from segments).
 struct SegmentBuilder {
     let dimensions: Int
+    let metric: DistanceMetric
+    /// The graph settings, or nil for no graph at all.
+    let hnsw: HNSWParameters?
     /// The properties that get an inverted index.
     let indexedProperties: [String]
 
@@ -15,8 +19,16 @@ struct SegmentBuilder {
     private var tombstones: [UUID] = []
     private var postings: [PostingsBuilder]
 
-    init(dimensions: Int, indexedProperties: [String], expectedRows: Int = 0) {
+    /// A builder for a segment of `schema`'s collection.
+    init(schema: CollectionSchema, expectedRows: Int = 0) {
+        self.init(dimensions: schema.dimensions, metric: schema.metric, hnsw: schema.hnsw,
+                  indexedProperties: schema.properties.filter(\.indexed).map(\.name), expectedRows: expectedRows)
+    }
+
+    init(dimensions: Int, metric: DistanceMetric = .l2, hnsw: HNSWParameters? = nil, indexedProperties: [String], expectedRows: Int = 0) {
         self.dimensions = dimensions
+        self.metric = metric
+        self.hnsw = hnsw
         self.indexedProperties = indexedProperties
         vectors = ByteWriter(capacity: expectedRows * dimensions * 4)
         propertyOffsets.write(UInt64(0))
@@ -67,6 +79,7 @@ struct SegmentBuilder {
             (.vectors, vectors.bytes), (.ids, idBlock.bytes), (.idOrder, orderBlock.bytes),
             (.timestamps, timestamps.bytes), (.propertyOffsets, propertyOffsets.bytes),
             (.propertyData, propertyData.bytes), (.tombstones, tombstoneBlock.bytes), (.invertedIndex, invertedIndex()),
+            (.graph, graph()),
         ]
         var footer = ByteWriter(capacity: blocks.count * SegmentFormat.footerEntrySize)
         for (kind, bytes) in blocks {
@@ -82,6 +95,15 @@ struct SegmentBuilder {
         file.write(CRC32C.checksum(footer.bytes))
         file.write(raw: SegmentFormat.endMagic)
         return file.bytes
+    }
+
+    /// The HNSW graph block, empty below `SegmentFormat.graphThreshold` rows.
+    private func graph() -> [UInt8] {
+        guard let hnsw, ids.count >= SegmentFormat.graphThreshold else { return [] }
+        return vectors.bytes.withUnsafeBytes { raw in
+            SegmentGraph.encode(SegmentGraph.build(vectors: raw.baseAddress!.assumingMemoryBound(to: Float.self), rows: ids.count,
+                                                   dimensions: dimensions, metric: metric, parameters: hnsw))
+        }
     }
 
     private func invertedIndex() -> [UInt8] {

@@ -14,6 +14,10 @@ import Foundation
 ///   invertedIndex  u32 property count; per property: string name, u32 key count,
 ///                  (keys + 1) × u32 key offsets, key bytes, (keys + 1) × u32 posting offsets,
 ///                  postings (u32 rows, ascending per key). Keys are `IndexKey` bytes, sorted.
+///   graph       empty for small segments (searched exactly); otherwise the HNSW graph over the
+///               rows, used in place from the mapping: u32 M, u32 efConstruction, i32 maxLevel,
+///               u32 entryPoint, u32 rows, u32 upper-link count, levels (rows × u8, zero-padded to
+///               4 bytes), upperStart (rows × u32), upperLinks, layer0 (rows × (1 + 2M) × u32)
 /// footer: per block u32 kind | u64 offset | u64 length | u32 CRC32C;
 ///         then u32 block count | u32 CRC32C of the footer entries | "CAIRNEND"
 /// ```
@@ -26,9 +30,11 @@ enum SegmentFormat {
     static let alignment = 64
     static let footerEntrySize = 24
     static let trailerSize = 16
+    /// Segments with fewer rows get no graph: an exact scan of them is as fast as a graph search.
+    static let graphThreshold = 2048
 
     enum Block: UInt32, CaseIterable {
-        case vectors = 1, ids, idOrder, timestamps, propertyOffsets, propertyData, tombstones, invertedIndex
+        case vectors = 1, ids, idOrder, timestamps, propertyOffsets, propertyData, tombstones, invertedIndex, graph
     }
 }
 

@@ -1,0 +1,122 @@
+import Cairn
+import CairnTestSupport
+import Foundation
+import Testing
+
+/// The HNSW graphs inside segments, through the database API.
+@Suite("Vector index in segments")
+struct VectorIndexTests {
+    static let dimensions = 32
+
+    private func objects(_ count: Int, seed: UInt64) -> [NewObject] {
+        let vectors = ClusteredData.vectors(count: count, dimensions: Self.dimensions, seed: seed)
+        var generator = SeededGenerator(seed: seed &+ 1)
+        return (0..<count).map { row in
+            NewObject(id: generator.uuid(), properties: ["year": .int(Int64(row % 100))],
+                      vector: Array(vectors[row * Self.dimensions..<(row + 1) * Self.dimensions]))
+        }
+    }
+
+    private func schema(_ metric: DistanceMetric = .l2) -> CollectionSchema {
+        CollectionSchema(name: "docs", dimensions: Self.dimensions, metric: metric,
+                         properties: [PropertyDefinition(name: "year", type: PropertyType(.int))])
+    }
+
+    private func exact(_ query: [Float], among objects: [NewObject], k: Int) -> [UUID] {
+        func squaredDistance(_ vector: [Float]) -> Float {
+            var total: Float = 0
+            for (a, b) in zip(vector, query) { total += (a - b) * (a - b) }
+            return total
+        }
+        let scored = objects.map { (id: $0.id, distance: squaredDistance($0.vector)) }
+        return scored.sorted { $0.distance < $1.distance }.prefix(k).map(\.id)
+    }
+
+    @Test("a persisted graph gives identical results after reopen, and recall@10 stays at least 0.95")
+    func persistedGraphRoundTrips() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let all = objects(10_000, seed: 7)
+        let queries = ClusteredData.vectors(count: 50, dimensions: Self.dimensions, seed: 8)
+        var before: [[SearchHit]] = []
+        do {
+            let db = try await Database.open(at: directory.path)
+            try await db.createCollection(schema())
+            for start in stride(from: 0, to: all.count, by: 1000) { try await db.put(Array(all[start..<start + 1000]), into: "docs") }
+            try await db.flush()
+            var found = 0
+            for q in 0..<50 {
+                let query = Array(queries[q * Self.dimensions..<(q + 1) * Self.dimensions])
+                let hits = try db.search(query, in: "docs", limit: 10)
+                before.append(hits)
+                found += Set(hits.map(\.object.id)).intersection(exact(query, among: all, k: 10)).count
+            }
+            #expect(Double(found) / 500 >= 0.95)
+            await db.close()
+        }
+        let db = try await Database.open(at: directory.path)
+        for q in 0..<50 {
+            let query = Array(queries[q * Self.dimensions..<(q + 1) * Self.dimensions])
+            let hits = try db.search(query, in: "docs", limit: 10)
+            #expect(hits.map(\.object.id) == before[q].map(\.object.id))
+            #expect(hits.map(\.distance) == before[q].map(\.distance))
+        }
+        await db.close()
+    }
+
+    @Test("deleted and overwritten objects never appear in graph results")
+    func deletedAndOverwritten() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var options = EngineOptions()
+        options.compactionSegmentCount = 2
+        let db = try await Database.open(at: directory.path, options: options)
+        try await db.createCollection(schema())
+        let all = objects(6_000, seed: 9)
+        try await db.put(Array(all[0..<3000]), into: "docs")
+        try await db.flush()
+        // Delete 100 objects, and move 100 others far away, then search right at their old places.
+        let deleted = Array(all[0..<100]), moved = Array(all[100..<200])
+        try await db.delete(deleted.map(\.id), from: "docs")
+        try await db.put(moved.map { NewObject(id: $0.id, properties: $0.properties, vector: [Float](repeating: 100, count: Self.dimensions)) },
+                         into: "docs")
+        for round in 0..<3 {
+            for object in deleted + moved {
+                let hits = try db.search(object.vector, in: "docs", limit: 5)
+                #expect(!hits.contains { $0.object.id == object.id && $0.distance < 1_000 }, "round \(round)")
+            }
+            if round == 0 { try await db.flush() }
+            if round == 1 {
+                try await db.put(Array(all[3000..<6000]), into: "docs")
+                try await db.flush()
+            }
+        }
+        #expect(try db.count("docs") == 5_900)
+        await db.close()
+    }
+
+    @Test("filtered graph search returns only allowed objects and finds their true neighbours",
+          arguments: [("year < 1", 0.01), ("year < 10", 0.1), ("year < 30", 0.3)])
+    func filtered(filterText: String, fraction: Double) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let db = try await Database.open(at: directory.path)
+        try await db.createCollection(schema())
+        let all = objects(20_000, seed: 11)
+        for start in stride(from: 0, to: all.count, by: 2000) { try await db.put(Array(all[start..<start + 2000]), into: "docs") }
+        try await db.flush()
+        let filter = try db.parseFilter(filterText, for: "docs")
+        let limit = Int64(fraction * 100)
+        let allowed = all.filter { if case let .int(year)? = $0.properties["year"] { return year < limit }; return false }
+        let queries = ClusteredData.vectors(count: 30, dimensions: Self.dimensions, seed: 12)
+        var found = 0
+        for q in 0..<30 {
+            let query = Array(queries[q * Self.dimensions..<(q + 1) * Self.dimensions])
+            let hits = try db.search(query, in: "docs", limit: 10, filter: filter, ef: 128)
+            #expect(hits.allSatisfy { if case let .int(year)? = $0.object.properties["year"] { return year < limit }; return false })
+            found += Set(hits.map(\.object.id)).intersection(exact(query, among: allowed, k: 10)).count
+        }
+        #expect(Double(found) / 300 >= 0.95, "recall@10 with \(filterText)")
+        await db.close()
+    }
+}
