@@ -47,7 +47,9 @@ extension HNSWIndex {
         visitedBase[Int(entry)] = generation
         candidates.push(entryDistance, entry)
         if isAllowed?(entry) ?? true { results.push(entryDistance, entry) }
-        let vectorBytes = dimensions * MemoryLayout<Float>.stride
+        // Up to `prefetchLines` lines of each vector (measured on 128-d: 1–2 lines 15–20% slower
+        // than 4–8; the hardware prefetcher does not cover the rest in time).
+        let prefetchBytes = min(dimensions * MemoryLayout<Float>.stride, HNSWIndex.prefetchLines * 64)
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: parameters.maxNeighborsLayer0) { fresh in
             while !candidates.isEmpty {
                 let closest = candidates.pop()
@@ -64,11 +66,7 @@ extension HNSWIndex {
                     fresh[freshCount] = neighbor
                     freshCount += 1
                     let start = UnsafeRawPointer(vectorBase + Int(neighbor) * dimensions)
-                    var offset = 0
-                    while offset < vectorBytes {
-                        cairn_prefetch(start + offset)
-                        offset += 64
-                    }
+                    for offset in Swift.stride(from: 0, to: prefetchBytes, by: 64) { cairn_prefetch(start + offset) }
                 }
                 for index in 0..<freshCount {
                     let neighbor = fresh[index]

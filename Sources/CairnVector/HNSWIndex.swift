@@ -30,6 +30,10 @@ public final class HNSWIndex: @unchecked Sendable {
     @usableFromInline var candidates = CandidateHeap(isMaxHeap: false)
     @usableFromInline var results = CandidateHeap(isMaxHeap: true)
 
+    /// Cache lines of each neighbour's vector prefetched before distances are computed (8: a
+    /// whole 128-d vector).
+    @usableFromInline static let prefetchLines = 8
+
     /// The number of nodes.
     public var count: Int { levels.count }
 

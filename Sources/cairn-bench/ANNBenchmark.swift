@@ -24,13 +24,15 @@ struct ANNBenchmark: AsyncParsableCommand {
     @Option(help: "Comma-separated beam widths to search with.") var ef = "16,32,64,128,256"
     @Option(help: "l2, cosine or dot (ip).") var metric = "l2"
     @Option(help: "Threads (only 1 is supported for now).") var threads = 1
+    @Flag(help: "Time the bare HNSW index instead of the database's search path.") var rawIndex = false
+    @Option(help: "Where the database goes (a temporary directory by default).") var workDirectory = NSTemporaryDirectory()
 
     func validate() throws {
         guard ["l2", "cosine", "dot", "ip"].contains(metric) else { throw ValidationError("--metric must be l2, cosine, dot or ip") }
         guard threads == 1 else { throw ValidationError("only --threads 1 is supported for now") }
     }
 
-    func run() throws {
+    func run() async throws {
         let distance: DistanceMetric = metric == "ip" ? .dot : DistanceMetric(rawValue: metric)!
         let baseSet = try TexmexFile.read(base, as: Float.self)
         let querySet = try TexmexFile.read(query, as: Float.self)
@@ -41,32 +43,85 @@ struct ANNBenchmark: AsyncParsableCommand {
             for row in 0..<querySet.rows { normalize(&queryVectors, row: row, dimensions: querySet.dimensions) }
         }
         print("data n=\(baseSet.rows) d=\(baseSet.dimensions) nq=\(querySet.rows) metric=\(metric) M=\(m) efC=\(efConstruction)")
-        let index = HNSWIndex(dimensions: baseSet.dimensions, metric: distance,
-                              parameters: HNSWParameters(M: m, efConstruction: efConstruction), capacity: baseSet.rows)
+        if rawIndex {
+            try runRawIndex(baseVectors, baseSet.rows, queryVectors, querySet.rows, dimensions: baseSet.dimensions,
+                            metric: distance, truth: truth)
+        } else {
+            try await runDatabase(baseVectors, baseSet.rows, queryVectors, querySet.rows, dimensions: baseSet.dimensions,
+                                  metric: distance, truth: truth)
+        }
+    }
+
+    private var beams: [Int] { ef.split(separator: ",").compactMap { Int($0) } }
+
+    private func report(_ beam: Int, _ results: [[Int]], seconds: Double, truth: (rows: Int, dimensions: Int, values: [Int32])) {
+        var found = 0
+        for (row, hits) in results.enumerated() {
+            let expected = Set((0..<10).map { Int(truth.values[row * truth.dimensions + $0]) })
+            found += hits.filter(expected.contains).count
+        }
+        let recall = Double(found) / Double(results.count * 10)
+        print(String(format: "  cairn ef=%4d recall@10=%.4f qps=%8.0f", beam, recall, Double(results.count) / seconds))
+    }
+
+    /// Puts every vector into a database (the row number as a property), flushes (which builds
+    /// the segment's graph: the build time), then asks the database one query at a time.
+    private func runDatabase(_ base: [Float], _ rows: Int, _ queries: [Float], _ queryCount: Int, dimensions: Int,
+                             metric: DistanceMetric, truth: (rows: Int, dimensions: Int, values: [Int32])) async throws {
+        let path = workDirectory + "/cairn-bench-ann-\(UUID().uuidString.prefix(6))"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = EngineOptions()
+        options.memtableFlushBytes = Int.max
+        let db = try await Database.open(at: path, options: options)
+        try await db.createCollection(CollectionSchema(
+            name: "ann", dimensions: dimensions, metric: metric,
+            properties: [PropertyDefinition(name: "row", type: PropertyType(.int))],
+            hnsw: HNSWParameters(M: m, efConstruction: efConstruction)))
+        for start in stride(from: 0, to: rows, by: 1000) {
+            let batch = (start..<min(rows, start + 1000)).map { row in
+                NewObject(properties: ["row": .int(Int64(row))], vector: Array(base[row * dimensions..<(row + 1) * dimensions]))
+            }
+            try await db.put(batch, into: "ann")
+        }
         let started = ContinuousClock.now
-        baseVectors.withUnsafeBufferPointer { vectors in
-            for row in 0..<baseSet.rows { index.insert(vectors.baseAddress! + row * baseSet.dimensions) }
+        try await db.flush()
+        let buildSeconds = (ContinuousClock.now - started).seconds
+        print(String(format: "cairn: build %.1fs (%.0f vec/s, 1 thread: flush of %d objects into one segment with its graph)",
+                     buildSeconds, Double(rows) / buildSeconds, rows))
+        let queryArrays = (0..<queryCount).map { Array(queries[$0 * dimensions..<($0 + 1) * dimensions]) }
+        for beam in beams {
+            var results: [[Int]] = []
+            results.reserveCapacity(queryCount)
+            let searchStarted = ContinuousClock.now
+            for query in queryArrays {
+                let hits = try db.search(query, in: "ann", limit: 10, ef: beam)
+                results.append(hits.map { hit in if case let .int(row)? = hit.object.properties["row"] { return Int(row) }; return -1 })
+            }
+            report(beam, results, seconds: (ContinuousClock.now - searchStarted).seconds, truth: truth)
+        }
+        await db.close()
+    }
+
+    private func runRawIndex(_ base: [Float], _ rows: Int, _ queries: [Float], _ queryCount: Int, dimensions: Int,
+                             metric: DistanceMetric, truth: (rows: Int, dimensions: Int, values: [Int32])) throws {
+        let index = HNSWIndex(dimensions: dimensions, metric: metric,
+                              parameters: HNSWParameters(M: m, efConstruction: efConstruction), capacity: rows)
+        let started = ContinuousClock.now
+        base.withUnsafeBufferPointer { vectors in
+            for row in 0..<rows { index.insert(vectors.baseAddress! + row * dimensions) }
         }
         let buildSeconds = (ContinuousClock.now - started).seconds
-        print(String(format: "cairn: build %.1fs (%.0f vec/s, 1 thread)", buildSeconds, Double(baseSet.rows) / buildSeconds))
-        for beam in ef.split(separator: ",").compactMap({ Int($0) }) {
-            var found = 0
-            let searchStarted = ContinuousClock.now
+        print(String(format: "cairn: build %.1fs (%.0f vec/s, 1 thread, bare index)", buildSeconds, Double(rows) / buildSeconds))
+        for beam in beams {
             var results: [[Int]] = []
-            results.reserveCapacity(querySet.rows)
-            queryVectors.withUnsafeBufferPointer { queries in
-                for row in 0..<querySet.rows {
-                    let hits = index.search(queries.baseAddress! + row * querySet.dimensions, k: 10, ef: beam)
-                    results.append(hits.map(\.row))
+            results.reserveCapacity(queryCount)
+            let searchStarted = ContinuousClock.now
+            queries.withUnsafeBufferPointer { buffer in
+                for row in 0..<queryCount {
+                    results.append(index.search(buffer.baseAddress! + row * dimensions, k: 10, ef: beam).map(\.row))
                 }
             }
-            let seconds = (ContinuousClock.now - searchStarted).seconds
-            for (row, hits) in results.enumerated() {
-                let expected = Set((0..<10).map { Int(truth.values[row * truth.dimensions + $0]) })
-                found += hits.filter(expected.contains).count
-            }
-            let recall = Double(found) / Double(querySet.rows * 10)
-            print(String(format: "  cairn ef=%4d recall@10=%.4f qps=%8.0f", beam, recall, Double(querySet.rows) / seconds))
+            report(beam, results, seconds: (ContinuousClock.now - searchStarted).seconds, truth: truth)
         }
     }
 
