@@ -49,13 +49,21 @@ extension Engine {
                 for (index, loaded) in partition.segments.enumerated() {
                     guard let segment = loaded.segment else { continue }
                     let source = tables.count + index
+                    let ef = max(ef ?? schema.hnsw.efSearch, limit)
+                    if bound == nil, let graph = segment.graph,
+                       SearchPlan.usesGraph(allowed: segment.rowCount - loaded.deadCount, rows: segment.rowCount) {
+                        // No filter: skip building an allow-list; only dead rows are stepped over.
+                        let dead = loaded.deadRows
+                        let hits = graph.search(queryBase, k: limit, ef: ef, isAllowed: loaded.deadCount == 0 ? nil : { !dead[Int($0)] })
+                        for hit in hits { top.offer(distance: hit.distance, row: source << 32 | hit.row) }
+                        continue
+                    }
                     var allowed = bound.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
                     allowed.subtract(loaded.deadRows)
                     let allowedCount = allowed.cardinality
                     if let graph = segment.graph, SearchPlan.usesGraph(allowed: allowedCount, rows: segment.rowCount) {
                         let mask = allowed
-                        let hits = graph.search(queryBase, k: limit, ef: max(ef ?? schema.hnsw.efSearch, limit),
-                                                isAllowed: allowedCount == segment.rowCount ? nil : { mask[Int($0)] })
+                        let hits = graph.search(queryBase, k: limit, ef: ef, isAllowed: { mask[Int($0)] })
                         for hit in hits { top.offer(distance: hit.distance, row: source << 32 | hit.row) }
                     } else {
                         allowed.forEachSet { row in

@@ -7,12 +7,25 @@ final class LoadedSegment: @unchecked Sendable {
     let record: Manifest.SegmentRecord
     let segment: Segment?
     /// Rows whose id has a newer version or a deletion in a newer segment or memtable.
-    var deadRows: Bitmap
+    private(set) var deadRows: Bitmap
+    /// The number of rows in `deadRows`.
+    private(set) var deadCount = 0
 
     init(record: Manifest.SegmentRecord, segment: Segment?) {
         self.record = record
         self.segment = segment
         deadRows = Bitmap(count: segment?.rowCount ?? 0)
+    }
+
+    func markDead(_ row: Int) {
+        guard !deadRows[row] else { return }
+        deadRows[row] = true
+        deadCount += 1
+    }
+
+    func replaceDeadRows(_ rows: Bitmap) {
+        deadRows = rows
+        deadCount = rows.cardinality
     }
 }
 
@@ -78,7 +91,7 @@ final class PartitionData: @unchecked Sendable {
             if let row = segment.row(of: id) {
                 if !decided { createdAt = segment.timestamps(at: row).createdAt }
                 decided = true
-                loaded.deadRows[row] = true
+                loaded.markDead(row)
             } else if !decided, segment.hasTombstone(id) {
                 decided = true
             }
@@ -98,7 +111,7 @@ final class PartitionData: @unchecked Sendable {
                 if !seen.insert(id).inserted { dead[row] = true }
             }
             for index in 0..<segment.tombstoneCount { seen.insert(segment.tombstone(at: index)) }
-            loaded.deadRows = dead
+            loaded.replaceDeadRows(dead)
         }
     }
 
@@ -106,7 +119,7 @@ final class PartitionData: @unchecked Sendable {
     func markRowsHiddenByNewerSources(_ loaded: LoadedSegment) {
         guard let segment = loaded.segment, let position = segments.firstIndex(where: { $0 === loaded }) else { return }
         func hide(_ id: UUID) {
-            if let row = segment.row(of: id) { loaded.deadRows[row] = true }
+            if let row = segment.row(of: id) { loaded.markDead(row) }
         }
         for newer in segments[(position + 1)...] {
             guard let other = newer.segment else { continue }
@@ -134,7 +147,7 @@ final class PartitionData: @unchecked Sendable {
         var count = memtablesNewestFirst.reduce(0) { $0 + $1.liveCount }
         for loaded in segments {
             guard let segment = loaded.segment else { continue }
-            count += segment.rowCount - loaded.deadRows.cardinality
+            count += segment.rowCount - loaded.deadCount
         }
         return count
     }
