@@ -26,6 +26,8 @@ struct ANNBenchmark: AsyncParsableCommand {
     @Option(help: "Threads (only 1 is supported for now).") var threads = 1
     @Flag(help: "Time the bare HNSW index instead of the database's search path.") var rawIndex = false
     @Option(help: "Where the database goes (a temporary directory by default).") var workDirectory = NSTemporaryDirectory()
+    @Option(help: ArgumentHelp("Also run filtered searches keeping these fractions of the ids (as ann_peers.py --filter-frac).",
+                               valueName: "fractions")) var filterFrac: String?
 
     func validate() throws {
         guard ["l2", "cosine", "dot", "ip"].contains(metric) else { throw ValidationError("--metric must be l2, cosine, dot or ip") }
@@ -75,11 +77,13 @@ struct ANNBenchmark: AsyncParsableCommand {
         let db = try await Database.open(at: path, options: options)
         try await db.createCollection(CollectionSchema(
             name: "ann", dimensions: dimensions, metric: metric,
-            properties: [PropertyDefinition(name: "row", type: PropertyType(.int))],
+            properties: [PropertyDefinition(name: "row", type: PropertyType(.int)),
+                         PropertyDefinition(name: "bucket", type: PropertyType(.int))],
             hnsw: HNSWParameters(M: m, efConstruction: efConstruction)))
         for start in stride(from: 0, to: rows, by: 1000) {
             let batch = (start..<min(rows, start + 1000)).map { row in
-                NewObject(properties: ["row": .int(Int64(row))], vector: Array(base[row * dimensions..<(row + 1) * dimensions]))
+                NewObject(properties: ["row": .int(Int64(row)), "bucket": .int(Int64(FilterBuckets.bucket(of: row)))],
+                          vector: Array(base[row * dimensions..<(row + 1) * dimensions]))
             }
             try await db.put(batch, into: "ann")
         }
@@ -99,7 +103,51 @@ struct ANNBenchmark: AsyncParsableCommand {
             }
             report(beam, results, seconds: (ContinuousClock.now - searchStarted).seconds, truth: truth)
         }
+        for fraction in (filterFrac ?? "").split(separator: ",").compactMap({ Double($0) }) {
+            try runFiltered(db, fraction: fraction, base: base, rows: rows, queries: queryArrays, dimensions: dimensions, metric: metric)
+        }
         await db.close()
+        let reopenStarted = ContinuousClock.now
+        let reopened = try await Database.open(at: path, options: options)
+        let reopenSeconds = (ContinuousClock.now - reopenStarted).seconds
+        _ = try reopened.search(queryArrays[0], in: "ann", limit: 10)
+        await reopened.close()
+        print(String(format: "cairn: reopen %.0f ms (graph used in place, nothing rebuilt); peak memory %.0f MiB",
+                     reopenSeconds * 1000, PeakMemory.mebibytes()))
+    }
+
+    /// Filtered search keeping `fraction` of the ids (the ann_peers.py selection), against exact
+    /// filtered ground truth computed here by brute force.
+    private func runFiltered(_ db: Database, fraction: Double, base: [Float], rows: Int, queries: [[Float]],
+                             dimensions: Int, metric: DistanceMetric) throws {
+        let cutoff = Int(fraction * Double(FilterBuckets.modulus))
+        let allowedRows = (0..<rows).filter { FilterBuckets.bucket(of: $0) < cutoff }
+        let filter = try db.parseFilter("bucket < \(cutoff)", for: "ann")
+        var truth: [Set<Int>] = []
+        base.withUnsafeBufferPointer { vectors in
+            for query in queries {
+                var top = TopK(k: 10)
+                query.withUnsafeBufferPointer { q in
+                    for row in allowedRows {
+                        top.offer(distance: metric.distance(q.baseAddress!, vectors.baseAddress! + row * dimensions, count: dimensions), row: row)
+                    }
+                }
+                truth.append(Set(top.sorted().map(\.row)))
+            }
+        }
+        for beam in beams {
+            var found = 0
+            let started = ContinuousClock.now
+            var results: [[Int]] = []
+            for query in queries {
+                let hits = try db.search(query, in: "ann", limit: 10, filter: filter, ef: beam)
+                results.append(hits.map { hit in if case let .int(row)? = hit.object.properties["row"] { return Int(row) }; return -1 })
+            }
+            let seconds = (ContinuousClock.now - started).seconds
+            for (index, hits) in results.enumerated() { found += hits.filter(truth[index].contains).count }
+            print(String(format: "  cairn-filter%g ef=%4d recall@10=%.4f qps=%8.0f (allowed %d)", fraction, beam,
+                         Double(found) / Double(queries.count * 10), Double(queries.count) / seconds, allowedRows.count))
+        }
     }
 
     private func runRawIndex(_ base: [Float], _ rows: Int, _ queries: [Float], _ queryCount: Int, dimensions: Int,
@@ -129,5 +177,22 @@ struct ANNBenchmark: AsyncParsableCommand {
         values.withUnsafeMutableBufferPointer { buffer in
             _ = VectorKernels.normalize(UnsafeMutableBufferPointer(rebasing: buffer[row * dimensions..<(row + 1) * dimensions]))
         }
+    }
+}
+
+/// The id selection of ann_peers.py's filtered benchmark: row i is kept when
+/// (i × 2654435761) mod 10007 < fraction × 10007, a subset uncorrelated with the clusters.
+enum FilterBuckets {
+    static let modulus = 10_007
+
+    static func bucket(of row: Int) -> Int { Int((UInt64(row) &* 2_654_435_761) % UInt64(modulus)) }
+}
+
+/// The process's peak resident memory.
+enum PeakMemory {
+    static func mebibytes() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
     }
 }
