@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cairn in two minutes: builds the CLI, creates a collection in an embedded data directory,
-# imports 10,000 generated articles, searches with and without filters, and checks what it
-# stored after a restart. Every command it runs is printed first, so you can run them yourself.
+# imports 10,000 generated articles, searches with and without filters, flushes them into a
+# segment with an HNSW graph, searches through it, and checks what it stored after a restart. Every command it runs is printed first, so you can run them yourself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -43,6 +43,9 @@ run cairn alias set latest-articles articles
 run cairn collection list
 run cairn flush
 run cairn stats
+
+step "Searching again: the flushed segment answers through its HNSW graph"
+run cairn search articles --vector-file "$WORK/query.json" --limit 3 --tenant acme --ef 64
 
 step "Verifying after a restart (every cairn command reopens the database)"
 count=$(cairn count latest-articles --tenant acme)
