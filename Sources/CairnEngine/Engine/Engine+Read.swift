@@ -10,14 +10,7 @@ public struct SearchHit: Sendable, Hashable {
 extension Engine {
     /// The newest version of an object, or nil when it does not exist or was deleted.
     public func get(_ id: UUID, collection: String, tenant: String? = nil) throws -> StoredObject? {
-        try state.withLock { state in
-            let partition = try state.partition(collection, tenant: tenant)
-            switch partition.locate(id) {
-            case let .memtable(table, slot): return table.object(at: slot)
-            case let .segment(segment, row): return try segment.object(at: row)
-            case .deleted, nil: return nil
-            }
-        }
+        try state.withLock { state in try state.partition(collection, tenant: tenant).object(id) }
     }
 
     /// The `limit` objects closest to `vector` that satisfy `filter`, closest first. Large
@@ -30,7 +23,7 @@ extension Engine {
         return try state.withLock { state in
             let partition = try state.partition(collection, tenant: tenant)
             let schema = partition.schema
-            let query = try Engine.prepareQuery(vector, schema: schema)
+            let query = try schema.checkedVector(vector, role: "query")
             let bound = try filter.map { try BoundFilter($0, schema: schema) }
             let tables = partition.memtablesNewestFirst
             var top = TopK(k: limit)
@@ -116,32 +109,10 @@ extension Engine {
             let start = cursor.map(UUIDOrder.init)
             let page = ids.map { (UUIDOrder($0), $0) }.filter { start == nil || start! < $0.0 }
                 .sorted { $0.0 < $1.0 }.prefix(limit)
-            return try page.compactMap { _, id in
-                switch partition.locate(id) {
-                case let .memtable(table, slot): return table.object(at: slot)
-                case let .segment(segment, row): return try segment.object(at: row)
-                case .deleted, nil: return nil
-                }
-            }
+            return try page.compactMap { _, id in try partition.object(id) }
         }
     }
 
-    /// Checks a query vector's length and values and normalises it for cosine.
-    static func prepareQuery(_ vector: [Float], schema: CollectionSchema) throws -> [Float] {
-        guard vector.count == schema.dimensions else {
-            throw CairnError.dimensionMismatch(expected: schema.dimensions, actual: vector.count)
-        }
-        if let bad = vector.firstIndex(where: { !$0.isFinite }) {
-            throw CairnError.invalidVector("component \(bad) is \(vector[bad]) (NaN and infinity are not allowed)")
-        }
-        var query = vector
-        if schema.metric.normalizesVectors {
-            guard query.withUnsafeMutableBufferPointer({ VectorKernels.normalize($0) }) else {
-                throw CairnError.invalidVector("a zero query vector has no direction (metric cosine)")
-            }
-        }
-        return query
-    }
 }
 
 /// Chooses between graph search and an exact scan for one segment.

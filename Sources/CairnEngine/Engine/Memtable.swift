@@ -24,8 +24,6 @@ final class Memtable: @unchecked Sendable {
     private(set) var hidden: [Bool] = []
     /// The newest slot of each id.
     private(set) var latestSlot: [UUID: Int] = [:]
-    /// An estimate of the memory held, for the flush threshold.
-    private(set) var estimatedBytes = 0
 
     init(dimensions: Int) {
         self.dimensions = dimensions
@@ -56,7 +54,6 @@ final class Memtable: @unchecked Sendable {
         superseded.append(false)
         hidden.append(false)
         if let vector { vectors.append(contentsOf: vector) } else { vectors.append(contentsOf: repeatElement(0, count: dimensions)) }
-        estimatedBytes += 96 + dimensions * 4 + entry.properties.count * 48
     }
 
     /// Hides this memtable's version of `id` because a newer memtable now holds one.

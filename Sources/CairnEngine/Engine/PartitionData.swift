@@ -73,6 +73,15 @@ final class PartitionData: @unchecked Sendable {
         return nil
     }
 
+    /// The newest live version of `id` as an object, or nil when it does not exist or was deleted.
+    func object(_ id: UUID) throws -> StoredObject? {
+        switch locate(id) {
+        case let .memtable(table, slot): return table.object(at: slot)
+        case let .segment(segment, row): return try segment.object(at: row)
+        case .deleted, nil: return nil
+        }
+    }
+
     /// Applies a new version (or deletion) of `id` to the live memtable and hides every older one.
     /// Returns the creation time of the object's previous live version, if any.
     func hideOlderVersions(of id: UUID) -> Int64? {

@@ -5,17 +5,7 @@ extension CollectionSchema {
     /// Checks one object against the schema and returns the version to store: properties
     /// type-checked, the vector finite, of the right length, and normalised for cosine.
     func validated(_ object: NewObject, at time: Int64) throws -> ObjectVersion {
-        guard object.vector.count == dimensions else {
-            throw CairnError.dimensionMismatch(expected: dimensions, actual: object.vector.count)
-        }
-        var vector = object.vector
-        if let bad = vector.firstIndex(where: { !$0.isFinite }) {
-            throw CairnError.invalidVector("component \(bad) is \(vector[bad]) (NaN and infinity are not allowed)")
-        }
-        if metric.normalizesVectors {
-            let ok = vector.withUnsafeMutableBufferPointer { VectorKernels.normalize($0) }
-            guard ok else { throw CairnError.invalidVector("a zero vector has no direction (metric cosine)") }
-        }
+        let vector = try checkedVector(object.vector, role: "vector")
         for (key, value) in object.properties {
             guard let definition = property(named: key) else {
                 throw CairnError.unknownProperty(collection: name, property: key)
@@ -23,6 +13,25 @@ extension CollectionSchema {
             try definition.check(value)
         }
         return ObjectVersion(id: object.id, properties: object.properties, vector: vector, updatedAt: time)
+    }
+}
+
+extension CollectionSchema {
+    /// Checks a stored or query vector: the collection's length, finite values, and for cosine a
+    /// non-zero norm; returns it normalised when the metric wants unit vectors.
+    func checkedVector(_ vector: [Float], role: String) throws -> [Float] {
+        guard vector.count == dimensions else {
+            throw CairnError.dimensionMismatch(expected: dimensions, actual: vector.count)
+        }
+        if let bad = vector.firstIndex(where: { !$0.isFinite }) {
+            throw CairnError.invalidVector("component \(bad) is \(vector[bad]) (NaN and infinity are not allowed)")
+        }
+        guard metric.normalizesVectors else { return vector }
+        var normalized = vector
+        guard normalized.withUnsafeMutableBufferPointer({ VectorKernels.normalize($0) }) else {
+            throw CairnError.invalidVector("a zero \(role) has no direction (metric cosine)")
+        }
+        return normalized
     }
 }
 
