@@ -9,7 +9,7 @@ source scripts/setup.sh
 DATA="${1:-/tmp/cairn-ann}"; shift || true
 PEERS="$(cd .. && pwd)/shared/bench/ann_peers.py"
 python3 -c "import hnswlib, faiss, usearch, numpy" 2>/dev/null || pip install -q hnswlib faiss-cpu usearch numpy
-swift build -c release -j 2 --product cairn-bench >/dev/null
+"${RELEASE_BUILD[@]}" --product cairn-bench >/dev/null
 python3 "$PEERS" --save-dir "$DATA" --batch "$@"
 .build/release/cairn-bench ann --base "$DATA/base.fvecs" --query "$DATA/query.fvecs" \
   --groundtruth "$DATA/groundtruth.ivecs" --M 16 --ef-construction 200 --ef 16,32,64,128,256

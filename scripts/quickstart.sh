@@ -10,8 +10,8 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 step "Building cairn (release)"
-swift build -c release -j 2 --product cairn >/dev/null
-swift build -c release -j 2 --product cairn-bench >/dev/null
+"${RELEASE_BUILD[@]}" --product cairn >/dev/null
+"${RELEASE_BUILD[@]}" --product cairn-bench >/dev/null
 BIN="$PWD/.build/release"
 cairn() { "$BIN/cairn" "$@"; }
 

@@ -12,3 +12,7 @@ if ! command -v swift >/dev/null 2>&1; then
   echo "error: Swift 6.1 or newer is needed (https://www.swift.org/install/); it is not on PATH." >&2
   exit 1
 fi
+
+# Release builds target this machine's CPU, so the distance kernels use its vector width and
+# FMA (AVX2 here). Package.swift stays portable: the flags are on the command line only.
+RELEASE_BUILD=(swift build -c release -j 2 -Xswiftc -target-cpu -Xswiftc native)

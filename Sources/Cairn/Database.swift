@@ -151,4 +151,9 @@ public final class Database: Sendable {
 
     /// Merges segments where a partition has accumulated many.
     public func compact() async throws { try await engine.compact() }
+
+    /// Links every vector still waiting for the background indexer into its memtable's live
+    /// graph now. Searches are correct either way (waiting vectors are scanned exactly); this
+    /// only makes them take the graph path sooner.
+    public func finishIndexing() async throws { try await engine.finishIndexing() }
 }

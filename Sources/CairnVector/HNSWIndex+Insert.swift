@@ -12,7 +12,6 @@ extension HNSWIndex {
         levels.append(repeating: UInt8(level), count: 1)
         upperStart.append(repeating: UInt32(upperLinks.count), count: 1)
         if level > 0 { upperLinks.append(repeating: 0, count: level * upperStride) }
-        visited.append(repeating: 0, count: 1)
 
         guard maxLevel >= 0 else {
             entryPoint = node
@@ -27,23 +26,26 @@ extension HNSWIndex {
                 (current, currentDistance) = greedyClosest(query, from: current, distance: currentDistance, level: layer)
             }
         }
-        for layer in stride(from: min(level, maxLevel), through: 0, by: -1) {
-            var results = beamSearch(query, entry: current, entryDistance: currentDistance,
-                                     ef: parameters.efConstruction, level: layer, isAllowed: nil)
-            var found: [(Float, UInt32)] = []
-            found.reserveCapacity(results.count)
-            while !results.isEmpty {
-                let candidate = results.pop()
-                found.append((candidate.distance, candidate.node))
+        scratchPool.withScratch(nodes: count) { scratch in
+            for layer in stride(from: min(level, maxLevel), through: 0, by: -1) {
+                if layer != min(level, maxLevel) { scratch.beginWalk(nodes: count) }
+                beamSearch(query, entry: current, entryDistance: currentDistance,
+                           ef: parameters.efConstruction, level: layer, isAllowed: nil, scratch: scratch)
+                var found: [(Float, UInt32)] = []
+                found.reserveCapacity(scratch.results.count)
+                while !scratch.results.isEmpty {
+                    let candidate = scratch.results.pop()
+                    found.append((candidate.distance, candidate.node))
+                }
+                found.reverse() // closest first
+                current = found[0].1
+                currentDistance = found[0].0
+                let chosen = selectNeighbors(found, limit: parameters.M)
+                let list = links(node, level: layer)
+                list[0] = UInt32(chosen.count)
+                for (index, neighbor) in chosen.enumerated() { list[1 + index] = neighbor.1 }
+                for neighbor in chosen { connect(neighbor.1, to: node, distance: neighbor.0, level: layer) }
             }
-            found.reverse() // closest first
-            current = found[0].1
-            currentDistance = found[0].0
-            let chosen = selectNeighbors(found, limit: parameters.M)
-            let list = links(node, level: layer)
-            list[0] = UInt32(chosen.count)
-            for (index, neighbor) in chosen.enumerated() { list[1 + index] = neighbor.1 }
-            for neighbor in chosen { connect(neighbor.1, to: node, distance: neighbor.0, level: layer) }
         }
         if level > maxLevel {
             entryPoint = node

@@ -4,8 +4,9 @@ import Foundation
 /// neighbour search (Malkov & Yashunin). Nodes are numbered 0, 1, 2… in insertion order.
 ///
 /// Layer 0 keeps up to `2M` neighbours per node in one flat array (a count then the ids), upper
-/// layers up to `M`; neighbours are chosen by the diversity heuristic. One writer at a time;
-/// searches must not run during an insert (the engine's lock sees to that).
+/// layers up to `M`; neighbours are chosen by the diversity heuristic. Searches may run
+/// concurrently with each other (each borrows its own scratch space), but not with an insert:
+/// the owner serialises inserts against searches.
 public final class HNSWIndex: @unchecked Sendable {
     public let dimensions: Int
     public let metric: DistanceMetric
@@ -24,15 +25,16 @@ public final class HNSWIndex: @unchecked Sendable {
     @usableFromInline var maxLevel = -1
     private var random: UInt64
 
-    // Scratch space reused by every operation (one operation at a time).
-    @usableFromInline var visited: GrowableBuffer<UInt32>
-    @usableFromInline var visitGeneration: UInt32 = 0
-    @usableFromInline var candidates = CandidateHeap(isMaxHeap: false)
-    @usableFromInline var results = CandidateHeap(isMaxHeap: true)
+    /// Working memory for walks, one per concurrent search.
+    @usableFromInline let scratchPool = ScratchPool()
 
     /// Cache lines of each neighbour's vector prefetched before distances are computed (8: a
     /// whole 128-d vector).
     @usableFromInline static let prefetchLines = 8
+    /// How many neighbours ahead of the one being compared are being loaded (measured on 128-d:
+    /// 2–4 is 5% faster than loading all of a node's neighbours at once, which overflows the
+    /// CPU's outstanding-miss buffers).
+    @usableFromInline static let prefetchAhead = 4
 
     /// The number of nodes.
     public var count: Int { levels.count }
@@ -52,7 +54,6 @@ public final class HNSWIndex: @unchecked Sendable {
         levels = GrowableBuffer(capacity: capacity)
         upperStart = GrowableBuffer(capacity: capacity)
         upperLinks = GrowableBuffer(capacity: max(16, capacity / parameters.M * (1 + parameters.M)))
-        visited = GrowableBuffer(capacity: capacity)
         random = seed
         owner = nil
     }
@@ -71,8 +72,6 @@ public final class HNSWIndex: @unchecked Sendable {
         levels = GrowableBuffer(borrowing: layout.levels.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.levels.count)
         upperStart = GrowableBuffer(borrowing: layout.upperStart.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.upperStart.count)
         upperLinks = GrowableBuffer(borrowing: layout.upperLinks.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.upperLinks.count)
-        visited = GrowableBuffer(capacity: max(1, count))
-        visited.append(repeating: 0, count: count)
         entryPoint = layout.entryPoint
         maxLevel = layout.maxLevel
         random = 0
@@ -84,9 +83,6 @@ public final class HNSWIndex: @unchecked Sendable {
         levels.deallocate()
         upperStart.deallocate()
         upperLinks.deallocate()
-        visited.deallocate()
-        candidates.deallocate()
-        results.deallocate()
     }
 
     /// The vector of node `node`.
@@ -111,21 +107,5 @@ public final class HNSWIndex: @unchecked Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
-
-    /// Starts a new visited set: O(1), by bumping a generation tag.
-    @inlinable func newVisitGeneration() {
-        if visitGeneration == UInt32.max {
-            visited.base.update(repeating: 0, count: visited.count)
-            visitGeneration = 0
-        }
-        visitGeneration &+= 1
-    }
-
-    /// Marks `node` visited; returns false if it already was.
-    @inlinable func visit(_ node: UInt32) -> Bool {
-        if visited.base[Int(node)] == visitGeneration { return false }
-        visited.base[Int(node)] = visitGeneration
-        return true
     }
 }

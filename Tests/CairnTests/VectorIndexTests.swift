@@ -3,8 +3,8 @@ import CairnTestSupport
 import Foundation
 import Testing
 
-/// The HNSW graphs inside segments, through the database API.
-@Suite("Vector index in segments")
+/// The HNSW graphs of memtables and segments, through the database API.
+@Suite("Vector index")
 struct VectorIndexTests {
     static let dimensions = 32
 
@@ -117,6 +117,63 @@ struct VectorIndexTests {
             found += Set(hits.map(\.object.id)).intersection(exact(query, among: allowed, k: 10)).count
         }
         #expect(Double(found) / 300 >= 0.95, "recall@10 with \(filterText)")
+        await db.close()
+    }
+
+    @Test("a memtable's live graph answers before a flush, hides replaced objects, and becomes the segment's graph")
+    func memtableGraph() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let db = try await Database.open(at: directory.path)
+        try await db.createCollection(schema())
+        let all = objects(10_000, seed: 21)
+        for start in stride(from: 0, to: all.count, by: 1000) { try await db.put(Array(all[start..<start + 1000]), into: "docs") }
+        try await db.finishIndexing()
+        #expect(db.stats().indexedVectors == 10_000)
+        #expect(db.stats().unindexedVectors == 0)
+
+        let queries = ClusteredData.vectors(count: 50, dimensions: Self.dimensions, seed: 22)
+        func query(_ q: Int) -> [Float] { Array(queries[q * Self.dimensions..<(q + 1) * Self.dimensions]) }
+        var found = 0
+        for q in 0..<50 {
+            let hits = try db.search(query(q), in: "docs", limit: 10)
+            found += Set(hits.map(\.object.id)).intersection(exact(query(q), among: all, k: 10)).count
+        }
+        #expect(Double(found) / 500 >= 0.95, "recall@10 through the memtable graph")
+
+        // Filtered: only allowed objects, close to the exact filtered answer.
+        let filter = try db.parseFilter("year < 10", for: "docs")
+        let allowed = all.filter { if case let .int(year)? = $0.properties["year"] { return year < 10 }; return false }
+        var foundFiltered = 0
+        for q in 0..<50 {
+            let hits = try db.search(query(q), in: "docs", limit: 10, filter: filter, ef: 128)
+            #expect(hits.allSatisfy { if case let .int(year)? = $0.object.properties["year"] { return year < 10 }; return false })
+            foundFiltered += Set(hits.map(\.object.id)).intersection(exact(query(q), among: allowed, k: 10)).count
+        }
+        #expect(Double(foundFiltered) / 500 >= 0.95, "filtered recall@10 through the memtable graph")
+
+        // Deleted and moved objects vanish from graph results at once, even while still linked.
+        let deleted = Array(all[0..<50]), moved = Array(all[50..<100])
+        try await db.delete(deleted.map(\.id), from: "docs")
+        try await db.put(moved.map { NewObject(id: $0.id, properties: $0.properties, vector: [Float](repeating: 100, count: Self.dimensions)) },
+                         into: "docs")
+        for object in deleted + moved {
+            let hits = try db.search(object.vector, in: "docs", limit: 5)
+            #expect(!hits.contains { $0.object.id == object.id && $0.distance < 1_000 })
+        }
+
+        // A flush of an append-only memtable keeps its graph: results are identical after it.
+        let second = TemporaryDirectory()
+        defer { second.remove() }
+        let fresh = try await Database.open(at: second.path)
+        try await fresh.createCollection(schema())
+        for start in stride(from: 0, to: all.count, by: 1000) { try await fresh.put(Array(all[start..<start + 1000]), into: "docs") }
+        try await fresh.finishIndexing()
+        let before = try (0..<50).map { try fresh.search(query($0), in: "docs", limit: 10) }
+        try await fresh.flush()
+        #expect(fresh.stats().indexedVectors == 0)
+        for q in 0..<50 { #expect(try fresh.search(query(q), in: "docs", limit: 10) == before[q]) }
+        await fresh.close()
         await db.close()
     }
 }

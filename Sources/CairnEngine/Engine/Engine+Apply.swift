@@ -3,6 +3,8 @@ import Foundation
 /// Applies durable records to the state readers see.
 struct StateApplier: Sendable {
     let loader: SegmentLoader
+    /// Links the vectors that writes add to memtables into their live graphs.
+    let indexer: GraphIndexer
 
     /// Applies one durable record to the state readers see: during recovery (replay) and in the
     /// commit pipeline. The same code runs in both places, so replay rebuilds exactly what
@@ -19,6 +21,7 @@ struct StateApplier: Sendable {
                 let createdAt = partition.hideOlderVersions(of: version.id) ?? version.updatedAt
                 partition.memtable.put(version, createdAt: createdAt)
             }
+            indexer.schedule(partition.memtable.graph)
             state.memtableBytes += versions.count * (96 + partition.schema.dimensions * 4)
         case let .deleteObjects(key, ids, time):
             guard let partition = state.partitions[key] else { throw CairnError.tenantNotFound(collection: key.collection, tenant: key.tenant) }

@@ -27,17 +27,26 @@ extension Engine {
         var written: [(PartitionData, Memtable, Manifest.SegmentRecord?)] = []
         for (partition, memtable) in frozen.tables {
             var builder = SegmentBuilder(schema: partition.schema, expectedRows: memtable.entries.count)
+            var rowSlots: [Int32] = []
             memtable.vectors.withUnsafeBufferPointer { vectors in
                 memtable.forEachNewestSlot { slot in
                     let entry = memtable.entries[slot]
                     if entry.isTombstone {
                         builder.addTombstone(entry.id)
                     } else {
+                        rowSlots.append(Int32(slot))
                         builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt,
                                        properties: entry.properties,
                                        vector: UnsafeBufferPointer(rebasing: vectors[slot * memtable.dimensions..<(slot + 1) * memtable.dimensions]))
                     }
                 }
+            }
+            // The memtable's live graph becomes the segment's when no version in it was replaced
+            // (the usual append-only ingest); otherwise the segment builds its own. Segments too
+            // small for a graph skip both.
+            if rowSlots.count >= SegmentFormat.graphThreshold {
+                memtable.graph.linkAll()
+                builder.prebuiltGraph = memtable.graph.index(ifNodesAre: rowSlots)
             }
             let keep = frozen.catalog.incarnation(of: partition.key) == partition.incarnation
             let record = builder.isEmpty || !keep ? nil : try writeSegment(builder, partition: partition)
@@ -79,7 +88,7 @@ extension Engine {
                 let frozen = state.withLock { state in
                     for partition in state.partitions.values where !partition.memtable.isEmpty {
                         partition.frozen.append(partition.memtable)
-                        partition.memtable = Memtable(dimensions: partition.schema.dimensions)
+                        partition.memtable = Memtable(schema: partition.schema)
                     }
                     state.memtableBytes = 0
                     let tables = state.partitions.values.sorted { $0.key.description < $1.key.description }

@@ -15,7 +15,8 @@ extension Engine {
 
     /// The `limit` objects closest to `vector` that satisfy `filter`, closest first. Large
     /// segments are searched through their HNSW graph with a beam of `ef` (default: the
-    /// collection's `efSearch`); memtables, small segments and very selective filters exactly.
+    /// collection's `efSearch`), as are memtables as far as their live graph reaches; small
+    /// sources and very selective filters are scanned exactly.
     public func search(_ vector: [Float], collection: String, tenant: String? = nil, limit: Int,
                        filter: Filter? = nil, ef: Int? = nil) throws -> [SearchHit] {
         guard (1...10_000).contains(limit) else { throw CairnError.invalidArgument("limit must be between 1 and 10000, got \(limit)") }
@@ -26,45 +27,12 @@ extension Engine {
             let query = try schema.checkedVector(vector, role: "query")
             let bound = try filter.map { try BoundFilter($0, schema: schema) }
             let tables = partition.memtablesNewestFirst
-            var top = TopK(k: limit)
-            let dimensions = schema.dimensions
-            query.withUnsafeBufferPointer { queryBuffer in
-                let queryBase = queryBuffer.baseAddress!
-                for (source, table) in tables.enumerated() {
-                    table.vectors.withUnsafeBufferPointer { vectors in
-                        table.forEachLiveSlot { slot in
-                            if let bound, !bound.matches(table.entries[slot].properties) { return }
-                            let distance = schema.metric.distance(queryBase, vectors.baseAddress! + slot * dimensions, count: dimensions)
-                            top.offer(distance: distance, row: source << 32 | slot)
-                        }
-                    }
-                }
-                for (index, loaded) in partition.segments.enumerated() {
-                    guard let segment = loaded.segment else { continue }
-                    let source = tables.count + index
-                    let ef = max(ef ?? schema.hnsw.efSearch, limit)
-                    if bound == nil, let graph = segment.graph,
-                       SearchPlan.usesGraph(allowed: segment.rowCount - loaded.deadCount, rows: segment.rowCount) {
-                        // No filter: skip building an allow-list; only dead rows are stepped over.
-                        let dead = loaded.deadRows
-                        let hits = graph.search(queryBase, k: limit, ef: ef, isAllowed: loaded.deadCount == 0 ? nil : { !dead[Int($0)] })
-                        for hit in hits { top.offer(distance: hit.distance, row: source << 32 | hit.row) }
-                        continue
-                    }
-                    var allowed = bound.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
-                    allowed.subtract(loaded.deadRows)
-                    let allowedCount = allowed.cardinality
-                    if let graph = segment.graph, SearchPlan.usesGraph(allowed: allowedCount, rows: segment.rowCount) {
-                        let mask = allowed
-                        let hits = graph.search(queryBase, k: limit, ef: ef, isAllowed: { mask[Int($0)] })
-                        for hit in hits { top.offer(distance: hit.distance, row: source << 32 | hit.row) }
-                    } else {
-                        allowed.forEachSet { row in
-                            let distance = schema.metric.distance(queryBase, segment.vector(at: row), count: dimensions)
-                            top.offer(distance: distance, row: source << 32 | row)
-                        }
-                    }
-                }
+            let top = query.withUnsafeBufferPointer { queryBuffer in
+                var search = PartitionSearch(query: queryBuffer.baseAddress!, schema: schema, filter: bound, limit: limit,
+                                             ef: max(ef ?? schema.hnsw.efSearch, limit))
+                for (source, table) in tables.enumerated() { search.search(table, source: source) }
+                for (index, loaded) in partition.segments.enumerated() { search.search(loaded, source: tables.count + index) }
+                return search.top
             }
             return try top.sorted().map { hit in
                 let source = hit.row >> 32, row = hit.row & 0xFFFF_FFFF
@@ -113,15 +81,4 @@ extension Engine {
         }
     }
 
-}
-
-/// Chooses between graph search and an exact scan for one segment.
-enum SearchPlan {
-    /// Below this fraction of a segment's rows allowed by a filter, an exact scan of the allowed
-    /// rows beats walking the graph (which must step over the rows the filter rejects).
-    static let exactScanFraction = 0.05
-
-    static func usesGraph(allowed: Int, rows: Int) -> Bool {
-        allowed >= SegmentFormat.graphThreshold && Double(allowed) >= Double(rows) * exactScanFraction
-    }
 }

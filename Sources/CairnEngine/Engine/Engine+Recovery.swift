@@ -47,8 +47,10 @@ extension Engine {
                     }
                 }
             }
-            let wal = try replay(directory: directory, manifest: manifest, state: &state, options: options)
-            let engine = Engine(directory: directory, options: options, lock: lock, state: state, wal: wal)
+            let indexer = GraphIndexer()
+            let wal = try replay(directory: directory, manifest: manifest, state: &state, options: options,
+                                 applier: StateApplier(loader: loader, indexer: indexer))
+            let engine = Engine(directory: directory, options: options, lock: lock, state: state, wal: wal, indexer: indexer)
             engine.collectGarbage(keeping: manifest, walStart: manifest.walStartSequence)
             return engine
         } catch {
@@ -82,7 +84,7 @@ extension Engine {
     /// Replays every WAL record after the checkpoint into `state` and returns the writer
     /// positioned after the last valid record.
     private static func replay(directory: String, manifest: Manifest, state: inout EngineState,
-                               options: EngineOptions) throws -> WALWriter {
+                               options: EngineOptions, applier: StateApplier) throws -> WALWriter {
         let walDirectory = directory + "/wal"
         let sequences = FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
             .filter { $0 >= manifest.walStartSequence }.sorted()
@@ -94,7 +96,6 @@ extension Engine {
             throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(previous + 1), offset: 0,
                                         detail: "WAL file is missing (gap between \(previous) and \(next))")
         }
-        let applier = StateApplier(loader: SegmentLoader(directory: directory))
         var lastValidLength: Int?
         for (index, sequence) in sequences.enumerated() {
             let path = walDirectory + "/" + WALFormat.fileName(sequence)

@@ -8,6 +8,10 @@ public struct EngineStats: Sendable, Codable, Hashable {
     public var objects: Int
     /// Objects in memtables, not yet flushed to segments.
     public var unflushedObjects: Int
+    /// Vectors in memtables' live graphs (searched through the graph).
+    public var indexedVectors: Int
+    /// Vectors in memtables waiting for the background indexer (searched exactly meanwhile).
+    public var unindexedVectors: Int
     public var segments: Int
     public var segmentBytes: Int
     public var walFiles: Int
@@ -25,16 +29,17 @@ extension Engine {
         let snapshot = state.withLock { state in
             (state.catalog, state.manifest, state.appliedLSN,
              state.partitions.values.reduce(0) { $0 + $1.liveCount },
-             state.partitions.values.reduce(0) { total, partition in
-                 total + partition.memtablesNewestFirst.reduce(0) { $0 + $1.liveCount }
-             })
+             state.partitions.values.flatMap(\.memtablesNewestFirst))
         }
-        let (catalog, manifest, applied, objects, unflushed) = snapshot
+        let (catalog, manifest, applied, objects, memtables) = snapshot
+        let unflushed = state.withLock { _ in memtables.reduce(0) { $0 + $1.liveCount } }
         let walFiles = FileSystem.listDirectory(walDirectory).filter { WALFormat.sequence(of: $0) != nil }
         let walBytes = walFiles.reduce(0) { $0 + ((try? FileSystem.fileSize(walDirectory + "/" + $1)) ?? 0) }
         return EngineStats(collections: catalog.collections.count,
                            tenants: catalog.tenants.values.reduce(0) { $0 + $1.count },
                            objects: objects, unflushedObjects: unflushed,
+                           indexedVectors: memtables.reduce(0) { $0 + $1.graph.nodeCount },
+                           unindexedVectors: memtables.reduce(0) { $0 + $1.graph.queuedCount },
                            segments: manifest.segments.count, segmentBytes: manifest.segments.reduce(0) { $0 + $1.bytes },
                            walFiles: walFiles.count, walBytes: walBytes, checkpointLSN: manifest.checkpointLSN,
                            lastLSN: applied, manifestSequence: manifest.sequence)

@@ -110,4 +110,11 @@ extension Engine {
 
     /// Merges segments of partitions that have reached the compaction threshold.
     public func compact() async throws { try await maintenance.run(flush: false) }
+
+    /// Links every vector still queued for a memtable's live graph now, instead of waiting for
+    /// the background indexer (for benchmarks and tests that want the graph complete).
+    public func finishIndexing() async throws {
+        let graphs = state.withLock { state in state.partitions.values.flatMap { $0.memtablesNewestFirst.map(\.graph) } }
+        try await runBlocking { for graph in graphs { graph.linkAll() } }
+    }
 }

@@ -15,12 +15,13 @@ public final class Engine: Sendable {
     let commits: CommitQueue
     let maintenance: MaintenanceWorker
     let applier: StateApplier
+    let indexer: GraphIndexer
     private let lock: DirectoryLock
 
     var walDirectory: String { directory + "/wal" }
     var segmentsDirectory: String { directory + "/segments" }
 
-    init(directory: String, options: EngineOptions, lock: DirectoryLock, state: EngineState, wal: WALWriter) {
+    init(directory: String, options: EngineOptions, lock: DirectoryLock, state: EngineState, wal: WALWriter, indexer: GraphIndexer) {
         self.directory = directory
         self.options = options
         self.logger = options.logger
@@ -29,11 +30,13 @@ public final class Engine: Sendable {
         self.commits = CommitQueue(catalog: state.catalog, nextLSN: state.appliedLSN + 1, wal: wal)
         self.state = Mutex(state)
         self.maintenance = MaintenanceWorker()
-        self.applier = StateApplier(loader: SegmentLoader(directory: directory))
+        self.indexer = indexer
+        self.applier = StateApplier(loader: SegmentLoader(directory: directory), indexer: indexer)
     }
 
-    /// Starts the commit pipeline and the maintenance thread.
+    /// Starts the commit pipeline, the maintenance thread and the graph indexer.
     func start() {
+        indexer.start()
         let pipeline = Thread { [self] in runCommitPipeline() }
         pipeline.name = "cairn-commit"
         pipeline.start()
@@ -45,6 +48,7 @@ public final class Engine: Sendable {
     public func close() async {
         await maintenance.stop()
         await commits.stop()
+        _ = try? await runBlocking { [indexer] in indexer.stop() }
         lock.release()
     }
 

@@ -2,7 +2,8 @@ import CairnVector
 import Foundation
 
 /// The in-memory part of one partition: every object version and deletion applied since the
-/// last flush, in apply order. A newer version of an id supersedes its older slot.
+/// last flush, in apply order. A newer version of an id supersedes its older slot. Its vectors
+/// also go into a live HNSW graph, linked in the background (`MemtableGraph`).
 final class Memtable: @unchecked Sendable {
     /// One applied change: an object version, or a tombstone when `isTombstone`.
     struct Entry {
@@ -24,9 +25,13 @@ final class Memtable: @unchecked Sendable {
     private(set) var hidden: [Bool] = []
     /// The newest slot of each id.
     private(set) var latestSlot: [UUID: Int] = [:]
+    /// Slots that are superseded or hidden (tombstones are not counted).
+    private(set) var replacedCount = 0
+    let graph: MemtableGraph
 
-    init(dimensions: Int) {
-        self.dimensions = dimensions
+    init(schema: CollectionSchema) {
+        dimensions = schema.dimensions
+        graph = MemtableGraph(dimensions: schema.dimensions, metric: schema.metric, parameters: schema.hnsw)
     }
 
     var isEmpty: Bool { entries.isEmpty }
@@ -48,22 +53,37 @@ final class Memtable: @unchecked Sendable {
 
     private func append(_ entry: Entry, vector: [Float]?) {
         let slot = entries.count
-        if let previous = latestSlot[entry.id] { superseded[previous] = true }
+        if let previous = latestSlot[entry.id] {
+            if !hidden[previous] && !entries[previous].isTombstone { replacedCount += 1 }
+            superseded[previous] = true
+        }
         latestSlot[entry.id] = slot
         entries.append(entry)
         superseded.append(false)
         hidden.append(false)
-        if let vector { vectors.append(contentsOf: vector) } else { vectors.append(contentsOf: repeatElement(0, count: dimensions)) }
+        if let vector {
+            vectors.append(contentsOf: vector)
+            graph.enqueue(slot: slot, vector: vector)
+        } else {
+            vectors.append(contentsOf: repeatElement(0, count: dimensions))
+        }
     }
 
     /// Hides this memtable's version of `id` because a newer memtable now holds one.
     func hide(_ id: UUID) {
-        if let slot = latestSlot[id] { hidden[slot] = true }
+        guard let slot = latestSlot[id], !hidden[slot] else { return }
+        if !superseded[slot] && !entries[slot].isTombstone { replacedCount += 1 }
+        hidden[slot] = true
     }
 
-    /// Slots that hold the visible version of a live object.
-    func forEachLiveSlot(_ body: (Int) throws -> Void) rethrows {
-        for slot in entries.indices where !superseded[slot] && !hidden[slot] && !entries[slot].isTombstone { try body(slot) }
+    /// Whether `slot` holds the visible version of a live object.
+    func isLive(_ slot: Int) -> Bool {
+        !superseded[slot] && !hidden[slot] && !entries[slot].isTombstone
+    }
+
+    /// Slots from `start` on that hold the visible version of a live object.
+    func forEachLiveSlot(from start: Int = 0, _ body: (Int) throws -> Void) rethrows {
+        for slot in start..<entries.count where isLive(slot) { try body(slot) }
     }
 
     /// Slots that a flush writes: the newest version (or tombstone) of each id in this memtable.

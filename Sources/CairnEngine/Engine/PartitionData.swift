@@ -54,7 +54,7 @@ final class PartitionData: @unchecked Sendable {
         self.incarnation = incarnation
         self.schema = schema
         self.isLoaded = isLoaded
-        memtable = Memtable(dimensions: schema.dimensions)
+        memtable = Memtable(schema: schema)
     }
 
     /// Memtables newest first: the live one, then the frozen ones.

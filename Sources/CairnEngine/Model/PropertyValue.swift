@@ -55,10 +55,7 @@ public enum DateCoding {
     public static func parse(_ text: String) -> Int64? {
         let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         let plain = Date.ISO8601FormatStyle()
-        if let date = try? withFraction.parse(text) ?? plain.parse(text) {
-            return Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        }
-        if let date = try? plain.parse(text) { return Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+        if let date = (try? withFraction.parse(text)) ?? (try? plain.parse(text)) { return Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
         if text.count == 10, let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) {
             return Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         }

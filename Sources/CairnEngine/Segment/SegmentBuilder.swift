@@ -10,6 +10,9 @@ struct SegmentBuilder {
     let hnsw: HNSWParameters?
     /// The properties that get an inverted index.
     let indexedProperties: [String]
+    /// A graph already built over exactly these rows in this order (a memtable's live graph),
+    /// written instead of building one.
+    var prebuiltGraph: HNSWIndex?
 
     private var vectors: ByteWriter
     private var ids: [UUID] = []
@@ -100,6 +103,7 @@ struct SegmentBuilder {
     /// The HNSW graph block, empty below `SegmentFormat.graphThreshold` rows.
     private func graph() -> [UInt8] {
         guard let hnsw, ids.count >= SegmentFormat.graphThreshold else { return [] }
+        if let prebuiltGraph, prebuiltGraph.count == ids.count { return SegmentGraph.encode(prebuiltGraph) }
         return vectors.bytes.withUnsafeBytes { raw in
             SegmentGraph.encode(SegmentGraph.build(vectors: raw.baseAddress!.assumingMemoryBound(to: Float.self), rows: ids.count,
                                                    dimensions: dimensions, metric: metric, parameters: hnsw))

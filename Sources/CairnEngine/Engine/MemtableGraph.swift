@@ -1,0 +1,95 @@
+import CairnVector
+import Synchronization
+
+/// The live HNSW graph of one memtable. Applying a write only queues its vector; the indexer
+/// thread links queued vectors into the graph a few at a time, so writers never wait for graph
+/// construction. Searches walk the graph for the slots it holds and scan the rest exactly.
+final class MemtableGraph: Sendable {
+    /// The graph and which memtable slot each node is.
+    private struct Linked: @unchecked Sendable {
+        let index: HNSWIndex
+        var nodeSlots: [Int32] = []
+        /// Every non-tombstone slot below this is a node of the graph.
+        var indexedSlots = 0
+    }
+
+    /// Vectors applied but not yet linked, in slot order (`head` is the next to link).
+    private struct Queue: @unchecked Sendable {
+        var items: [(slot: Int, vector: [Float])] = []
+        var head = 0
+        var isEmpty: Bool { head == items.count }
+    }
+
+    private let linked: Mutex<Linked>
+    private let queue = Mutex(Queue())
+    /// Held while linking, so nodes join the graph in slot order even when a flush and the
+    /// indexer thread both link.
+    private let linking = Mutex(())
+
+    init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters) {
+        linked = Mutex(Linked(index: HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters)))
+    }
+
+    /// Queues the vector of `slot` (called while applying a write, in slot order).
+    func enqueue(slot: Int, vector: [Float]) {
+        queue.withLock { $0.items.append((slot, vector)) }
+    }
+
+    var hasQueuedVectors: Bool { queue.withLock { !$0.isEmpty } }
+
+    /// The number of vectors waiting to be linked.
+    var queuedCount: Int { queue.withLock { $0.items.count - $0.head } }
+
+    /// Links up to `limit` queued vectors into the graph. Returns whether more are queued.
+    func linkQueued(limit: Int) -> Bool {
+        linking.withLock { _ in
+            let batch = queue.withLock { queue -> ArraySlice<(slot: Int, vector: [Float])> in
+                let end = min(queue.items.count, queue.head + limit)
+                let batch = queue.items[queue.head..<end]
+                queue.head = end
+                if queue.head > 4096 && queue.head * 2 > queue.items.count {
+                    queue.items.removeFirst(queue.head)
+                    queue.head = 0
+                }
+                return batch
+            }
+            for item in batch {
+                item.vector.withUnsafeBufferPointer { vector in
+                    linked.withLock { linked in
+                        linked.index.insert(vector.baseAddress!)
+                        linked.nodeSlots.append(Int32(item.slot))
+                        linked.indexedSlots = item.slot + 1
+                    }
+                }
+            }
+        }
+        return hasQueuedVectors
+    }
+
+    /// Links everything queued (a flush calls this on a frozen memtable, which gets no more).
+    func linkAll() {
+        while linkQueued(limit: 1024) {}
+    }
+
+    /// The number of nodes in the graph.
+    var nodeCount: Int { linked.withLock { $0.nodeSlots.count } }
+
+    /// The `k` nearest linked slots to `query` that `isAllowed` accepts (rows are slots), and the
+    /// first slot the graph does not cover: the caller scans from there exactly.
+    func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, isAllowed: (Int) -> Bool) -> (hits: [ScoredRow], indexedSlots: Int) {
+        linked.withLock { linked in
+            let hits = linked.nodeSlots.withUnsafeBufferPointer { slots in
+                withoutActuallyEscaping(isAllowed) { isAllowed in
+                    linked.index.search(query, k: k, ef: ef, isAllowed: { isAllowed(Int(slots[Int($0)])) })
+                }
+            }
+            return (hits.map { ScoredRow(distance: $0.distance, row: Int(linked.nodeSlots[$0.row])) }, linked.indexedSlots)
+        }
+    }
+
+    /// The graph itself when its nodes are exactly `slots` in order (what a flush writes as the
+    /// segment's rows), so the segment can store it instead of building another; nil otherwise.
+    func index(ifNodesAre slots: [Int32]) -> HNSWIndex? {
+        linked.withLock { $0.nodeSlots == slots ? $0.index : nil }
+    }
+}

@@ -1,0 +1,90 @@
+import CairnVector
+
+/// One nearest-neighbour query over the sources of a partition (memtables newest first, then
+/// segments), collecting the best hits of all of them. Each source is searched through its HNSW
+/// graph when `SearchPlan` says so, exactly otherwise. Runs under the engine's state lock.
+struct PartitionSearch {
+    let query: UnsafePointer<Float>
+    let schema: CollectionSchema
+    let filter: BoundFilter?
+    let limit: Int
+    let ef: Int
+    /// Hits so far; a row is `source << 32 | slot or row`.
+    var top: TopK
+
+    init(query: UnsafePointer<Float>, schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int) {
+        self.query = query
+        self.schema = schema
+        self.filter = filter
+        self.limit = limit
+        self.ef = ef
+        top = TopK(k: limit)
+    }
+
+    private mutating func offer(_ distance: Float, source: Int, row: Int) {
+        top.offer(distance: distance, row: source << 32 | row)
+    }
+
+    private func distance(to vector: UnsafePointer<Float>) -> Float {
+        schema.metric.distance(query, vector, count: schema.dimensions)
+    }
+
+    /// Searches a memtable: its live graph for the linked slots, an exact scan for the rest.
+    mutating func search(_ table: Memtable, source: Int) {
+        let nodes = table.graph.nodeCount
+        var allowed: Bitmap?
+        var allowedCount = nodes - table.replacedCount
+        if let filter {
+            var matching = Bitmap(count: table.entries.count)
+            table.forEachLiveSlot { slot in if filter.matches(table.entries[slot].properties) { matching[slot] = true } }
+            allowedCount = matching.cardinality
+            allowed = matching
+        }
+        var scanFrom = 0
+        if SearchPlan.usesGraph(allowed: allowedCount, rows: nodes) {
+            let found = table.graph.search(query, k: limit, ef: ef, isAllowed: { slot in allowed?[slot] ?? table.isLive(slot) })
+            for hit in found.hits { offer(hit.distance, source: source, row: hit.row) }
+            scanFrom = found.indexedSlots
+        }
+        table.vectors.withUnsafeBufferPointer { vectors in
+            table.forEachLiveSlot(from: scanFrom) { slot in
+                if let allowed, !allowed[slot] { return }
+                offer(distance(to: vectors.baseAddress! + slot * schema.dimensions), source: source, row: slot)
+            }
+        }
+    }
+
+    /// Searches a segment, stepping over its dead rows.
+    mutating func search(_ loaded: LoadedSegment, source: Int) {
+        guard let segment = loaded.segment else { return }
+        if filter == nil, let graph = segment.graph,
+           SearchPlan.usesGraph(allowed: segment.rowCount - loaded.deadCount, rows: segment.rowCount) {
+            // No filter: skip building an allow-list; only dead rows are stepped over.
+            let dead = loaded.deadRows
+            let hits = graph.search(query, k: limit, ef: ef, isAllowed: loaded.deadCount == 0 ? nil : { !dead[Int($0)] })
+            for hit in hits { offer(hit.distance, source: source, row: hit.row) }
+            return
+        }
+        var allowed = filter.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
+        allowed.subtract(loaded.deadRows)
+        if let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
+            let mask = allowed
+            for hit in graph.search(query, k: limit, ef: ef, isAllowed: { mask[Int($0)] }) {
+                offer(hit.distance, source: source, row: hit.row)
+            }
+        } else {
+            allowed.forEachSet { row in offer(distance(to: segment.vector(at: row)), source: source, row: row) }
+        }
+    }
+}
+
+/// Chooses between graph search and an exact scan for one source.
+enum SearchPlan {
+    /// Below this fraction of a source's rows allowed by a filter, an exact scan of the allowed
+    /// rows beats walking the graph (which must step over the rows the filter rejects).
+    static let exactScanFraction = 0.05
+
+    static func usesGraph(allowed: Int, rows: Int) -> Bool {
+        allowed >= SegmentFormat.graphThreshold && Double(allowed) >= Double(rows) * exactScanFraction
+    }
+}
