@@ -176,4 +176,46 @@ struct VectorIndexTests {
         await fresh.close()
         await db.close()
     }
+
+    @Test("searches run concurrently with a writer and a flush, and every answer is well formed")
+    func searchesDuringWrites() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let db = try await Database.open(at: directory.path)
+        try await db.createCollection(schema())
+        let all = objects(12_000, seed: 31)
+        let known = Set(all.map(\.id))
+        try await db.put(Array(all[0..<4000]), into: "docs")
+        try await db.flush()
+        let queries = ClusteredData.vectors(count: 40, dimensions: Self.dimensions, seed: 32)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for start in stride(from: 4000, to: all.count, by: 500) {
+                    try await db.put(Array(all[start..<start + 500]), into: "docs")
+                    if start == 8000 { try await db.flush() }
+                }
+            }
+            for worker in 0..<3 {
+                group.addTask {
+                    for round in 0..<20 {
+                        let q = (worker * 20 + round) % 40
+                        let hits = try db.search(Array(queries[q * Self.dimensions..<(q + 1) * Self.dimensions]), in: "docs", limit: 10)
+                        #expect(hits.count == 10)
+                        #expect(Set(hits.map(\.object.id)).count == hits.count, "no object twice")
+                        #expect(hits.allSatisfy { known.contains($0.object.id) })
+                        #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.distance <= $1.distance })
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await db.finishIndexing()
+        var found = 0
+        for q in 0..<40 {
+            let query = Array(queries[q * Self.dimensions..<(q + 1) * Self.dimensions])
+            found += Set(try db.search(query, in: "docs", limit: 10).map(\.object.id)).intersection(exact(query, among: all, k: 10)).count
+        }
+        #expect(Double(found) / 400 >= 0.95)
+        await db.close()
+    }
 }

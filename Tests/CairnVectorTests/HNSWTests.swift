@@ -77,4 +77,27 @@ struct HNSWTests {
             #expect(a.search(base.baseAddress!, k: 10).map(\.row) == b.search(base.baseAddress!, k: 10).map(\.row))
         }
     }
+
+    @Test("searches from several threads at once give the same results as one after another")
+    func concurrentSearches() async {
+        let count = 5_000
+        var vectors = ClusteredData.vectors(count: count + 200, dimensions: Self.dimensions, seed: 65)
+        let index = build(&vectors, count: count, metric: .l2)
+        let queries = Array(vectors[(count * Self.dimensions)...])
+        func run(_ q: Int) -> [ScoredRow] {
+            queries.withUnsafeBufferPointer { index.search($0.baseAddress! + q * Self.dimensions, k: 10, ef: 64) }
+        }
+        let serial = (0..<200).map(run)
+        let concurrent = await withTaskGroup(of: (Int, [ScoredRow]).self) { group in
+            for worker in 0..<4 {
+                group.addTask { (worker, (0..<200).filter { $0 % 4 == worker }.flatMap { run($0) }) }
+            }
+            var byWorker: [Int: [ScoredRow]] = [:]
+            for await (worker, rows) in group { byWorker[worker] = rows }
+            return byWorker
+        }
+        for worker in 0..<4 {
+            #expect(concurrent[worker]! == (0..<200).filter { $0 % 4 == worker }.flatMap { serial[$0] })
+        }
+    }
 }

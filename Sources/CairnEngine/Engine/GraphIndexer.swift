@@ -1,12 +1,17 @@
+import CCairnSupport
 import Foundation
 
 /// The background thread that links memtable vectors into their live graphs, in small batches,
-/// round-robin over the memtables that have queued vectors. (It runs at normal priority: a
-/// lowered one made flushes and searches wait on a descheduled thread holding the graph lock.)
+/// round-robin over the memtables that have queued vectors. It runs at a lower priority, so on
+/// a busy machine ingest keeps its speed and the graph catches up when the CPU is free
+/// (meanwhile the unlinked vectors are scanned exactly).
 final class GraphIndexer: @unchecked Sendable {
     /// Vectors linked per turn before moving to the next memtable (a search waits at most for
     /// one insert, not for a turn).
     static let batchSize = 32
+    /// How much lower than normal the thread's priority is (Linux nice levels; 10 gets about a
+    /// tenth of a core that writers also want).
+    static let niceness: Int32 = 10
 
     private let condition = NSCondition()
     private var waiting: [MemtableGraph] = []
@@ -16,6 +21,7 @@ final class GraphIndexer: @unchecked Sendable {
 
     func start() {
         let thread = Thread { [self] in
+            cairn_lower_thread_priority(GraphIndexer.niceness)
             loop()
             finished.signal()
         }

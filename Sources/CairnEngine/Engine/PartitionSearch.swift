@@ -2,17 +2,19 @@ import CairnVector
 
 /// One nearest-neighbour query over the sources of a partition (memtables newest first, then
 /// segments), collecting the best hits of all of them. Each source is searched through its HNSW
-/// graph when `SearchPlan` says so, exactly otherwise. Runs under the engine's state lock.
+/// graph when `SearchPlan` says so, exactly otherwise. Memtables are searched under the engine's
+/// state lock; segments are immutable, so they are searched after it is released, through a
+/// `SegmentView` captured under it.
 struct PartitionSearch {
-    let query: UnsafePointer<Float>
+    let query: [Float]
     let schema: CollectionSchema
     let filter: BoundFilter?
     let limit: Int
     let ef: Int
     /// Hits so far; a row is `source << 32 | slot or row`.
-    var top: TopK
+    private(set) var top: TopK
 
-    init(query: UnsafePointer<Float>, schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int) {
+    init(query: [Float], schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int) {
         self.query = query
         self.schema = schema
         self.filter = filter
@@ -25,11 +27,8 @@ struct PartitionSearch {
         top.offer(distance: distance, row: source << 32 | row)
     }
 
-    private func distance(to vector: UnsafePointer<Float>) -> Float {
-        schema.metric.distance(query, vector, count: schema.dimensions)
-    }
-
-    /// Searches a memtable: its live graph for the linked slots, an exact scan for the rest.
+    /// Searches a memtable (under the state lock): its live graph for the linked slots, an
+    /// exact scan for the rest.
     mutating func search(_ table: Memtable, source: Int) {
         let nodes = table.graph.nodeCount
         var allowed: Bitmap?
@@ -40,41 +39,65 @@ struct PartitionSearch {
             allowedCount = matching.cardinality
             allowed = matching
         }
-        var scanFrom = 0
-        if SearchPlan.usesGraph(allowed: allowedCount, rows: nodes) {
-            let found = table.graph.search(query, k: limit, ef: ef, isAllowed: { slot in allowed?[slot] ?? table.isLive(slot) })
-            for hit in found.hits { offer(hit.distance, source: source, row: hit.row) }
-            scanFrom = found.indexedSlots
-        }
-        table.vectors.withUnsafeBufferPointer { vectors in
-            table.forEachLiveSlot(from: scanFrom) { slot in
-                if let allowed, !allowed[slot] { return }
-                offer(distance(to: vectors.baseAddress! + slot * schema.dimensions), source: source, row: slot)
+        let dimensions = schema.dimensions, metric = schema.metric
+        query.withUnsafeBufferPointer { queryBuffer in
+            let query = queryBuffer.baseAddress!
+            var scanFrom = 0
+            if SearchPlan.usesGraph(allowed: allowedCount, rows: nodes) {
+                let found = table.graph.search(query, k: limit, ef: ef, isAllowed: { slot in allowed?[slot] ?? table.isLive(slot) })
+                for hit in found.hits { offer(hit.distance, source: source, row: hit.row) }
+                scanFrom = found.indexedSlots
+            }
+            table.vectors.withUnsafeBufferPointer { vectors in
+                table.forEachLiveSlot(from: scanFrom) { slot in
+                    if let allowed, !allowed[slot] { return }
+                    offer(metric.distance(query, vectors.baseAddress! + slot * dimensions, count: dimensions), source: source, row: slot)
+                }
             }
         }
     }
 
-    /// Searches a segment, stepping over its dead rows.
-    mutating func search(_ loaded: LoadedSegment, source: Int) {
-        guard let segment = loaded.segment else { return }
-        if filter == nil, let graph = segment.graph,
-           SearchPlan.usesGraph(allowed: segment.rowCount - loaded.deadCount, rows: segment.rowCount) {
-            // No filter: skip building an allow-list; only dead rows are stepped over.
-            let dead = loaded.deadRows
-            let hits = graph.search(query, k: limit, ef: ef, isAllowed: loaded.deadCount == 0 ? nil : { !dead[Int($0)] })
-            for hit in hits { offer(hit.distance, source: source, row: hit.row) }
-            return
-        }
-        var allowed = filter.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
-        allowed.subtract(loaded.deadRows)
-        if let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
-            let mask = allowed
-            for hit in graph.search(query, k: limit, ef: ef, isAllowed: { mask[Int($0)] }) {
-                offer(hit.distance, source: source, row: hit.row)
+    /// Searches a segment (no lock needed), stepping over the rows dead in `view`.
+    mutating func search(_ view: SegmentView, source: Int) {
+        let segment = view.segment, dimensions = schema.dimensions, metric = schema.metric
+        query.withUnsafeBufferPointer { queryBuffer in
+            let query = queryBuffer.baseAddress!
+            if filter == nil, let graph = segment.graph,
+               SearchPlan.usesGraph(allowed: segment.rowCount - view.deadCount, rows: segment.rowCount) {
+                // No filter: skip building an allow-list; only dead rows are stepped over.
+                let dead = view.deadRows
+                let hits = graph.search(query, k: limit, ef: ef, isAllowed: view.deadCount == 0 ? nil : { !dead[Int($0)] })
+                for hit in hits { offer(hit.distance, source: source, row: hit.row) }
+                return
             }
-        } else {
-            allowed.forEachSet { row in offer(distance(to: segment.vector(at: row)), source: source, row: row) }
+            var allowed = filter.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
+            allowed.subtract(view.deadRows)
+            if let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
+                let mask = allowed
+                for hit in graph.search(query, k: limit, ef: ef, isAllowed: { mask[Int($0)] }) {
+                    offer(hit.distance, source: source, row: hit.row)
+                }
+            } else {
+                allowed.forEachSet { row in
+                    offer(metric.distance(query, segment.vector(at: row), count: dimensions), source: source, row: row)
+                }
+            }
         }
+    }
+}
+
+/// A segment and its dead rows as of one moment: what a search outside the state lock reads.
+/// (`deadRows` is a copy-on-write value, so later writes do not change it.)
+struct SegmentView: @unchecked Sendable {
+    let segment: Segment
+    let deadRows: Bitmap
+    let deadCount: Int
+
+    init?(_ loaded: LoadedSegment) {
+        guard let segment = loaded.segment else { return nil }
+        self.segment = segment
+        deadRows = loaded.deadRows
+        deadCount = loaded.deadCount
     }
 }
 
