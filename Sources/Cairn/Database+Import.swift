@@ -34,6 +34,8 @@ public struct ImportReport: Sendable, Codable {
     public var errors: [String]
     public var invalidLines: Int
     public var seconds: Double
+    /// The safety snapshot taken before a bulk import, if one was.
+    public var safetySnapshot: String?
 }
 
 extension Database {
@@ -53,6 +55,9 @@ extension Database {
         var reader = try LineReader(path: path)
         defer { reader.close() }
         var report = ImportReport(lines: 0, objects: 0, batches: 0, dryRun: options.dryRun, errors: [], invalidLines: 0, seconds: 0)
+        if !options.dryRun, try LineReader.countLines(path: path) > engine.bulkImportThreshold {
+            report.safetySnapshot = try await engine.takeSafetySnapshot(before: "bulk import into \(schema.name)")?.id
+        }
         var batch: [NewObject] = []
         var batchLines: [Int] = []
 

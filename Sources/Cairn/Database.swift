@@ -51,8 +51,11 @@ public final class Database: Sendable {
         try engine.catalog.resolve(name)
     }
 
-    /// Drops a collection with all its tenants, objects and aliases.
+    /// Drops a collection with all its tenants, objects and aliases, after a safety snapshot
+    /// (see `EngineOptions.safetySnapshots`).
     public func dropCollection(_ name: String) async throws {
+        let schema = try collection(named: name)
+        _ = try await engine.takeSafetySnapshot(before: "drop collection \(schema.name)")
         try await engine.dropCollection(name)
     }
 
@@ -63,8 +66,12 @@ public final class Database: Sendable {
         try await engine.addTenant(tenant, to: collection)
     }
 
-    /// Removes a tenant and all its objects.
+    /// Removes a tenant and all its objects, after a safety snapshot.
     public func removeTenant(_ tenant: String, from collection: String) async throws {
+        guard try tenants(of: collection).contains(where: { $0.name == tenant }) else {
+            throw CairnError.tenantNotFound(collection: try self.collection(named: collection).name, tenant: tenant)
+        }
+        _ = try await engine.takeSafetySnapshot(before: "remove tenant \(tenant) of \(collection)")
         try await engine.removeTenant(tenant, from: collection)
     }
 

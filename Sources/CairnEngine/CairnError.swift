@@ -48,6 +48,9 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidInput(source: String, line: Int, reason: String)
     /// An import stopped at an invalid line; the batches before it were committed.
     case importStopped(line: Int, committed: Int, reason: String)
+    case snapshotNotFound(String)
+    /// A clone's target directory exists and is not empty.
+    case targetNotEmpty(path: String)
 
     public var description: String {
         switch self {
@@ -87,6 +90,8 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .importStopped(line, committed, reason):
             let done = committed == 0 ? "nothing was imported" : "\(committed) objects before it were imported"
             return "import stopped at line \(line): \(reason); \(done)"
+        case let .snapshotNotFound(id): return "no snapshot '\(id)' (cairn snapshot list shows them)"
+        case let .targetNotEmpty(path): return "\(path) already exists and is not empty; choose a new directory"
         }
     }
 }

@@ -28,11 +28,12 @@ public struct CLIRunner: Sendable {
         }
     }
 
-    /// Starts `cairn --data DIR <arguments>` without waiting for it.
-    public func start(_ arguments: [String]) throws -> Process {
+    /// Starts `cairn --data DIR <arguments>` without waiting for it; `environment` adds variables.
+    public func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments + ["--data", dataDirectory]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

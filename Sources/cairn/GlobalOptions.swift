@@ -16,10 +16,16 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: .hidden)
     var compactionSegments: Int?
 
+    @Flag(name: .long, help: "Do not take the automatic safety snapshot before a risky operation (drop, remove tenant, bulk import, rollback).")
+    var noSafetySnapshot = false
+
+    @Option(name: .long, help: .hidden)
+    var bulkImportThreshold: Int?
+
     /// Lets global options come before the subcommand (`cairn --data DIR stats`) by moving them
     /// after it, where every subcommand declares them.
     static func movingLeadingOptions(_ arguments: [String]) -> [String] {
-        let withValue: Set<String> = ["--data", "--memtable-flush-bytes", "--compaction-segments"]
+        let withValue: Set<String> = ["--data", "--memtable-flush-bytes", "--compaction-segments", "--bulk-import-threshold"]
         var moved: [String] = []
         var index = 0
         while index < arguments.count {
@@ -28,7 +34,7 @@ struct GlobalOptions: ParsableArguments {
             if withValue.contains(argument), index + 1 < arguments.count {
                 moved += arguments[index...index + 1]
                 index += 2
-            } else if argument == "--json" || (withValue.contains(name) && argument.contains("=")) {
+            } else if argument == "--json" || argument == "--no-safety-snapshot" || (withValue.contains(name) && argument.contains("=")) {
                 moved.append(argument)
                 index += 1
             } else {
@@ -47,6 +53,8 @@ struct GlobalOptions: ParsableArguments {
         var options = EngineOptions()
         if let memtableFlushBytes { options.memtableFlushBytes = memtableFlushBytes }
         if let compactionSegments { options.compactionSegmentCount = compactionSegments }
+        if noSafetySnapshot { options.safetySnapshots.enabled = false }
+        if let bulkImportThreshold { options.safetySnapshots.bulkImportObjects = bulkImportThreshold }
         return options
     }
 

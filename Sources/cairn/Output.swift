@@ -56,4 +56,10 @@ enum Output {
     }
 
     static func uuid(_ id: UUID) -> String { id.uuidString.lowercased() }
+
+    /// A time for people, in UTC: 2026-11-25 14:30:05Z.
+    static func date(milliseconds: Int64) -> String {
+        let text = Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
+        return text.replacingOccurrences(of: "T", with: " ")
+    }
 }

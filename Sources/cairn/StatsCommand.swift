@@ -18,12 +18,15 @@ struct StatsCommand: AsyncParsableCommand {
             ("tenants", String(stats.tenants)),
             ("objects", String(stats.objects)),
             ("  not yet flushed", String(stats.unflushedObjects)),
+            ("  not yet indexed", "\(stats.unindexedVectors) (scanned exactly until linked into the live graph)"),
             ("segments", "\(stats.segments) (\(Output.bytes(stats.segmentBytes)))"),
             ("WAL", "\(stats.walFiles) files (\(Output.bytes(stats.walBytes)))"),
+            ("  since checkpoint", "\(Output.bytes(stats.walBytesSinceCheckpoint)), replay after a crash ≈ \(String(format: "%.2f", stats.estimatedReplaySeconds)) s"),
             ("checkpoint LSN", String(stats.checkpointLSN)),
             ("last LSN", String(stats.lastLSN)),
+            ("snapshots", "\(stats.snapshots) (local, same disk — not backups)"),
         ]
-        for (name, value) in rows { print(name.padding(toLength: 18, withPad: " ", startingAt: 0) + value) }
+        for (name, value) in rows { print(name.padding(toLength: 20, withPad: " ", startingAt: 0) + value) }
     }
 }
 

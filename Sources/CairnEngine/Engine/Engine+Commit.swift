@@ -29,7 +29,7 @@ extension Engine {
         }
         let needsFlush = state.withLock { state in
             for pending in round.pending { applyDurable(pending.mutation, lsn: pending.lsn, to: &state) }
-            return state.memtableBytes >= options.memtableFlushBytes
+            return checkpointIsDue(&state, walBytes: round.bytes.count)
         }
         for pending in round.pending { pending.continuation.resume(returning: pending.lsn) }
         if needsFlush { maintenance.requestFlush() }
@@ -38,6 +38,17 @@ extension Engine {
                 commits.disable(.writesDisabled(reason: "could not start a new WAL file: \(error)"))
             }
         }
+    }
+
+    /// The checkpoint policy: flush when the memtables are full, or when the WAL since the last
+    /// checkpoint (what a restart would replay) is too large or too old.
+    private func checkpointIsDue(_ state: inout EngineState, walBytes: Int) -> Bool {
+        let now = Clock.milliseconds()
+        state.walBytesSinceCheckpoint += walBytes
+        if state.firstUnflushedWriteAt == nil { state.firstUnflushedWriteAt = now }
+        let age = Double(now - state.firstUnflushedWriteAt!) / 1000
+        return state.memtableBytes >= options.memtableFlushBytes || state.walBytesSinceCheckpoint >= options.checkpointWALBytes
+            || age >= options.checkpointInterval
     }
 
     /// Applies a record that is already durable. Catalog changes were validated when they were

@@ -3,7 +3,7 @@ import Synchronization
 
 extension Engine {
     /// The state captured when memtables are frozen: everything a checkpoint at `lsn` needs.
-    struct FrozenState {
+    struct FrozenState: @unchecked Sendable {
         var lsn: UInt64
         var catalog: Catalog
         /// The WAL file that starts right after `lsn`.
@@ -79,30 +79,41 @@ extension Engine {
     /// Asks the commit pipeline to seal the WAL and freeze the memtables between two batches,
     /// so that the frozen state is exactly the state as of one LSN.
     private func freezeMemtables() throws -> FrozenState {
+        try betweenCommitRounds { [self] wal in
+            let walStart = try wal.rotate()
+            return state.withLock { state in
+                for partition in state.partitions.values where !partition.memtable.isEmpty {
+                    partition.frozen.append(partition.memtable)
+                    partition.memtable = Memtable(schema: partition.schema)
+                }
+                state.memtableBytes = 0
+                state.walBytesSinceCheckpoint = 0
+                state.firstUnflushedWriteAt = nil
+                let tables = state.partitions.values.sorted { $0.key.description < $1.key.description }
+                    .flatMap { partition in partition.frozen.map { (partition: partition, memtable: $0) } }
+                return FrozenState(lsn: state.appliedLSN, catalog: state.catalog, walStartSequence: walStart, tables: tables)
+            }
+        }
+    }
+
+    /// Runs `body` on the commit pipeline between two rounds (no write is in flight, none starts
+    /// until it returns) and waits for its result. A failure to start a new WAL file there
+    /// disables writes, since the log can no longer be trusted to continue.
+    func betweenCommitRounds<Result: Sendable>(_ body: @escaping @Sendable (WALWriter) throws -> Result) throws -> Result {
         let done = DispatchSemaphore(value: 0)
-        let result = Mutex<Result<FrozenState, Error>?>(nil)
+        let outcome = Mutex<Swift.Result<Result, Error>?>(nil)
         commits.enqueue { [self] wal in
             defer { done.signal() }
             do {
-                let walStart = try wal.rotate()
-                let frozen = state.withLock { state in
-                    for partition in state.partitions.values where !partition.memtable.isEmpty {
-                        partition.frozen.append(partition.memtable)
-                        partition.memtable = Memtable(schema: partition.schema)
-                    }
-                    state.memtableBytes = 0
-                    let tables = state.partitions.values.sorted { $0.key.description < $1.key.description }
-                        .flatMap { partition in partition.frozen.map { (partition: partition, memtable: $0) } }
-                    return FrozenState(lsn: state.appliedLSN, catalog: state.catalog, walStartSequence: walStart, tables: tables)
-                }
-                result.withLock { $0 = .success(frozen) }
+                let value = try body(wal)
+                outcome.withLock { $0 = .success(value) }
             } catch {
                 commits.disable(.writesDisabled(reason: "could not start a new WAL file: \(error)"))
-                result.withLock { $0 = .failure(error) }
+                outcome.withLock { $0 = .failure(error) }
             }
         }
         done.wait()
-        return try result.withLock { $0! }.get()
+        return try outcome.withLock { $0! }.get()
     }
 
     /// Writes a finished segment as a new immutable file and returns its manifest record.
@@ -132,17 +143,19 @@ extension Engine {
     }
 
     /// Deletes the segment files the previous manifest had and the current one does not, and the
-    /// WAL files before the current checkpoint.
+    /// WAL files before the current checkpoint (postponed while a deletion hold is on).
     func removeFilesNoLongerNeeded(previous: Manifest, current: Manifest) {
         let live = Set(current.segments.map(\.relativePath))
         for record in previous.segments where !live.contains(record.relativePath) {
-            try? FileSystem.remove(directory + "/" + record.relativePath)
+            deletions.remove(directory + "/" + record.relativePath)
         }
+        let restored = Set(current.restoredWAL ?? [])
+        for name in previous.restoredWAL ?? [] where !restored.contains(name) { deletions.remove(walDirectory + "/" + name) }
         for name in FileSystem.listDirectory(walDirectory) {
             if let sequence = WALFormat.sequence(of: name), sequence < current.walStartSequence {
-                try? FileSystem.remove(walDirectory + "/" + name)
+                deletions.remove(walDirectory + "/" + name)
             }
         }
-        try? FileSystem.remove(manifests.manifestsDirectory + "/" + Manifest.fileName(previous.sequence))
+        deletions.remove(manifests.manifestsDirectory + "/" + Manifest.fileName(previous.sequence))
     }
 }

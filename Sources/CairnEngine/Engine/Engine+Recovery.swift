@@ -48,8 +48,13 @@ extension Engine {
                 }
             }
             let indexer = GraphIndexer()
+            let replayStarted = ContinuousClock.now
             let wal = try replay(directory: directory, manifest: manifest, state: &state, options: options,
                                  applier: StateApplier(loader: loader, indexer: indexer))
+            let replaySeconds = (ContinuousClock.now - replayStarted).milliseconds / 1000
+            if state.walBytesSinceCheckpoint > 0 { state.firstUnflushedWriteAt = Clock.milliseconds() }
+            // Measured on this machine when there was enough to measure; otherwise a typical rate.
+            if state.walBytesSinceCheckpoint >= 4 << 20 { state.replayBytesPerSecond = Double(state.walBytesSinceCheckpoint) / replaySeconds }
             let engine = Engine(directory: directory, options: options, lock: lock, state: state, wal: wal, indexer: indexer)
             engine.collectGarbage(keeping: manifest, walStart: manifest.walStartSequence)
             return engine
@@ -97,10 +102,15 @@ extension Engine {
                                         detail: "WAL file is missing (gap between \(previous) and \(next))")
         }
         var lastValidLength: Int?
-        for (index, sequence) in sequences.enumerated() {
-            let path = walDirectory + "/" + WALFormat.fileName(sequence)
+        let restored = manifest.restoredWAL ?? []
+        let files = restored + sequences.map(WALFormat.fileName)
+        for (index, name) in files.enumerated() {
+            let path = walDirectory + "/" + name
+            guard FileSystem.exists(path) else {
+                throw CairnError.corruption(file: path, offset: 0, detail: "a WAL file the manifest needs is missing")
+            }
             let file = try MappedFile(path: path)
-            let reader = WALReader(path: path, bytes: file.bytes, isNewest: index == sequences.count - 1)
+            let reader = WALReader(path: path, bytes: file.bytes, isNewest: index == files.count - 1 && index >= restored.count)
             let outcome = try reader.scan { lsn, payload, offset in
                 if lsn <= state.appliedLSN && lsn <= manifest.checkpointLSN { return }
                 guard lsn == state.appliedLSN + 1 else {
@@ -111,6 +121,7 @@ extension Engine {
                 do { mutation = try Mutation.decode(payload) } catch {
                     throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) cannot be decoded")
                 }
+                state.walBytesSinceCheckpoint += payload.count + WALFormat.recordHeaderSize
                 do { try applier.apply(mutation, lsn: lsn, to: &state) } catch {
                     throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) does not apply: \(error)")
                 }
@@ -118,7 +129,7 @@ extension Engine {
             if outcome.tornTail {
                 options.logger.warning("truncating a torn WAL tail", metadata: ["file": "\(path)", "offset": "\(outcome.validLength)"])
             }
-            lastValidLength = outcome.validLength
+            if index >= restored.count { lastValidLength = outcome.validLength }
         }
         let newest = sequences.last ?? manifest.walStartSequence
         return try WALWriter(directory: walDirectory, sequence: newest, validLength: lastValidLength)
@@ -147,9 +158,15 @@ extension Engine {
         for name in FileSystem.listDirectory(manifests.manifestsDirectory) where name != currentName {
             try? FileSystem.remove(manifests.manifestsDirectory + "/" + name)
         }
-        for name in FileSystem.listDirectory(walDirectory) {
-            if let sequence = WALFormat.sequence(of: name), sequence < walStart { try? FileSystem.remove(walDirectory + "/" + name) }
+        let restored = Set(manifest.restoredWAL ?? [])
+        for name in FileSystem.listDirectory(walDirectory) where !restored.contains(name) {
+            if let sequence = WALFormat.sequence(of: name) {
+                if sequence < walStart { try? FileSystem.remove(walDirectory + "/" + name) }
+            } else if name.hasPrefix(SnapshotLayout.restoredWALPrefix) {
+                try? FileSystem.remove(walDirectory + "/" + name)
+            }
         }
+        SnapshotStore(directory: directory).removeUnfinished()
     }
 }
 

@@ -16,6 +16,12 @@ public struct EngineStats: Sendable, Codable, Hashable {
     public var segmentBytes: Int
     public var walFiles: Int
     public var walBytes: Int
+    /// WAL written since the last checkpoint: what a restart after a crash replays.
+    public var walBytesSinceCheckpoint: Int
+    /// How long that replay would take, from the replay speed measured at open.
+    public var estimatedReplaySeconds: Double
+    /// Local snapshots (same disk as the database: not backups).
+    public var snapshots: Int
     /// Every mutation up to this LSN is in segments and the manifest.
     public var checkpointLSN: UInt64
     /// The newest durable LSN.
@@ -29,11 +35,12 @@ extension Engine {
         let snapshot = state.withLock { state in
             (state.catalog, state.manifest, state.appliedLSN,
              state.partitions.values.reduce(0) { $0 + $1.liveCount },
-             state.partitions.values.flatMap(\.memtablesNewestFirst))
+             state.partitions.values.flatMap(\.memtablesNewestFirst),
+             (state.walBytesSinceCheckpoint, state.replayBytesPerSecond))
         }
-        let (catalog, manifest, applied, objects, memtables) = snapshot
+        let (catalog, manifest, applied, objects, memtables, replay) = snapshot
         let unflushed = state.withLock { _ in memtables.reduce(0) { $0 + $1.liveCount } }
-        let walFiles = FileSystem.listDirectory(walDirectory).filter { WALFormat.sequence(of: $0) != nil }
+        let walFiles = FileSystem.listDirectory(walDirectory).filter { WALFormat.sequence(of: $0) != nil || $0.hasPrefix(SnapshotLayout.restoredWALPrefix) }
         let walBytes = walFiles.reduce(0) { $0 + ((try? FileSystem.fileSize(walDirectory + "/" + $1)) ?? 0) }
         return EngineStats(collections: catalog.collections.count,
                            tenants: catalog.tenants.values.reduce(0) { $0 + $1.count },
@@ -41,7 +48,9 @@ extension Engine {
                            indexedVectors: memtables.reduce(0) { $0 + $1.graph.nodeCount },
                            unindexedVectors: memtables.reduce(0) { $0 + $1.graph.queuedCount },
                            segments: manifest.segments.count, segmentBytes: manifest.segments.reduce(0) { $0 + $1.bytes },
-                           walFiles: walFiles.count, walBytes: walBytes, checkpointLSN: manifest.checkpointLSN,
+                           walFiles: walFiles.count, walBytes: walBytes, walBytesSinceCheckpoint: replay.0,
+                           estimatedReplaySeconds: Double(replay.0) / replay.1, snapshots: snapshots.list().count,
+                           checkpointLSN: manifest.checkpointLSN,
                            lastLSN: applied, manifestSequence: manifest.sequence)
     }
 }

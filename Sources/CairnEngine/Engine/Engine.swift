@@ -16,6 +16,8 @@ public final class Engine: Sendable {
     let maintenance: MaintenanceWorker
     let applier: StateApplier
     let indexer: GraphIndexer
+    /// Holds back file deletions while a snapshot links the files of one moment.
+    let deletions = FileDeletionHold()
     private let lock: DirectoryLock
 
     var walDirectory: String { directory + "/wal" }
@@ -46,10 +48,16 @@ public final class Engine: Sendable {
     /// Stops background work, waits for queued writes to become durable and releases the
     /// directory lock. The engine cannot be used afterwards.
     public func close() async {
+        await shutdown().release()
+    }
+
+    /// Stops background work and waits for queued writes, but keeps the directory locked for
+    /// the caller (a rollback works on the files of a closed database).
+    func shutdown() async -> DirectoryLock {
         await maintenance.stop()
         await commits.stop()
         _ = try? await runBlocking { [indexer] in indexer.stop() }
-        lock.release()
+        return lock
     }
 
     /// The current catalog (collections, tenants, aliases, access control).
@@ -67,6 +75,12 @@ struct EngineState: @unchecked Sendable {
     var manifest: Manifest
     /// Bytes held by all live memtables (the flush trigger).
     var memtableBytes = 0
+    /// WAL bytes written since the memtables were last frozen for a checkpoint, and when the
+    /// first of them was written (ms since the epoch): the checkpoint policy's triggers.
+    var walBytesSinceCheckpoint = 0
+    var firstUnflushedWriteAt: Int64?
+    /// How fast recovery replays the WAL (bytes/s): measured at open, or a typical figure.
+    var replayBytesPerSecond: Double = 150e6
 
     /// The partition a read or write addresses, checked against the catalog.
     func partition(_ collection: String, tenant: String?) throws -> PartitionData {

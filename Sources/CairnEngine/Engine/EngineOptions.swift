@@ -18,8 +18,29 @@ public struct EngineOptions: Sendable {
     /// Merge a partition's segments into one when it has this many.
     public var compactionSegmentCount = 4
     public var durability = Durability.synchronous
+    /// Checkpoint (flush) once the WAL since the last checkpoint holds this many bytes, so a
+    /// restart after a crash replays at most about this much.
+    public var checkpointWALBytes = 256 << 20
+    /// …or once the oldest unflushed write is this many seconds old.
+    public var checkpointInterval: Double = 300
+    /// The automatic snapshots taken before risky operations.
+    public var safetySnapshots = SafetySnapshotPolicy()
     /// Where the engine reports background work and recovery.
     public var logger = Logger(label: "cairn.engine")
+
+    public init() {}
+}
+
+/// When Cairn takes a snapshot by itself before a risky operation, and how many it keeps.
+public struct SafetySnapshotPolicy: Sendable {
+    /// Take them at all (drop collection, remove tenant, bulk import, rollback).
+    public var enabled = true
+    /// Keep at most this many automatic snapshots (the newest).
+    public var keepLast = 5
+    /// Delete automatic snapshots older than this many seconds (7 days by default).
+    public var maxAge: Double = 7 * 24 * 3600
+    /// An import of more objects than this is a bulk import.
+    public var bulkImportObjects = 10_000
 
     public init() {}
 }

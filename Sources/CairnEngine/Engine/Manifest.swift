@@ -16,6 +16,10 @@ struct Manifest: Codable, Sendable, Equatable {
     var checkpointLSN: UInt64
     /// The first WAL file that may hold records after the checkpoint.
     var walStartSequence: Int
+    /// WAL files brought back by a rollback, replayed (in this order) before the numbered files
+    /// from `walStartSequence`. Their names never parse as sequence numbers, so a database that
+    /// does not list them ignores them. The next checkpoint makes them unnecessary.
+    var restoredWAL: [String]?
     var catalog: Catalog
     var segments: [SegmentRecord]
     /// When the manifest was written (ms since the epoch).

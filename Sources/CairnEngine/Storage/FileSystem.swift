@@ -64,7 +64,7 @@ enum FileSystem {
         let temporary = path + ".tmp"
         try? FileManager.default.removeItem(atPath: temporary)
         try writeNewFile(temporary, bytes)
-        if rename(temporary, path) != 0 { throw ioError(path, "rename", Errno(rawValue: errno)) }
+        try rename(temporary, to: path)
         try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
@@ -104,5 +104,38 @@ enum FileSystem {
 
     static func truncate(_ fd: FileDescriptor, to size: Int, path: String) throws {
         if ftruncate(fd.rawValue, off_t(size)) != 0 { throw ioError(path, "ftruncate", Errno(rawValue: errno)) }
+    }
+
+    /// Gives the immutable file at `source` a second name at `destination` (a hard link), or
+    /// copies it (then fsyncs the copy) when the two are on different file systems. An existing
+    /// `destination` is left alone: names of immutable files are unique, so it is the same file.
+    static func linkOrCopy(_ source: String, to destination: String) throws {
+        if link(source, destination) == 0 || errno == EEXIST { return }
+        guard errno == EXDEV || errno == EPERM || errno == EMLINK else { throw ioError(source, "link to \(destination)", Errno(rawValue: errno)) }
+        try writeNewFile(destination, try readFile(source))
+    }
+
+    /// The number of names a file has (1: nobody else refers to it).
+    static func linkCount(_ path: String) throws -> Int {
+        var info = stat()
+        if stat(path, &info) != 0 { throw ioError(path, "stat", Errno(rawValue: errno)) }
+        return Int(info.st_nlink)
+    }
+
+    /// Renames `source` to `destination` (atomic within one file system).
+    static func rename(_ source: String, to destination: String) throws {
+        #if canImport(Glibc)
+        let result = Glibc.rename(source, destination)
+        #else
+        let result = Darwin.rename(source, destination)
+        #endif
+        if result != 0 { throw ioError(source, "rename to \(destination)", Errno(rawValue: errno)) }
+    }
+
+    /// Deletes a directory tree; missing is fine.
+    static func removeTree(_ path: String) throws {
+        guard exists(path) else { return }
+        do { try FileManager.default.removeItem(atPath: path) }
+        catch { throw CairnError.io(path: path, operation: "remove", reason: error.localizedDescription) }
     }
 }

@@ -1,0 +1,40 @@
+/// Why a snapshot was taken.
+public enum SnapshotTrigger: Sendable, Codable, Hashable {
+    /// Asked for by a person or a program.
+    case manual
+    /// Taken automatically before a risky operation, named here (`drop collection docs`).
+    case safety(operation: String)
+
+    public var isAutomatic: Bool { if case .safety = self { true } else { false } }
+}
+
+/// A local snapshot: the database as it was at one LSN, kept as hard links to its immutable
+/// files under `snapshots/<id>/`. It lives on the same disk as the database, so it protects
+/// against mistakes, not against losing the disk: a snapshot is not a backup.
+public struct SnapshotInfo: Sendable, Codable, Hashable {
+    /// Sortable and unique: the creation time (UTC) and a random suffix.
+    public var id: String
+    public var label: String?
+    public var trigger: SnapshotTrigger
+    /// Creation time, ms since the epoch.
+    public var createdAt: Int64
+    /// Every acknowledged write up to this LSN is in the snapshot, none after it.
+    public var lsn: UInt64
+    /// The database the snapshot was taken of.
+    public var databaseID: String
+    /// Segment and WAL files linked (the manifest not counted).
+    public var fileCount: Int
+    public var bytes: Int
+    /// Wall time of the creation, and how long writers were held for it (the WAL rotation).
+    public var creationMilliseconds: Double
+    public var writerPauseMilliseconds: Double
+}
+
+/// A snapshot with the part of its bytes that no other name refers to (what deleting it frees).
+public struct SnapshotUsage: Sendable, Codable, Hashable {
+    public var snapshot: SnapshotInfo
+    /// Bytes in files also linked from the live database or other snapshots.
+    public var sharedBytes: Int
+    /// Bytes only this snapshot holds.
+    public var exclusiveBytes: Int
+}
