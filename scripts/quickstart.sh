@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Cairn in two minutes: builds the CLI, creates a collection in an embedded data directory,
 # imports 10,000 generated articles, searches with and without filters, flushes them into a
-# segment with an HNSW graph, searches through it, and checks what it stored after a restart. Every command it runs is printed first, so you can run them yourself.
+# segment with an HNSW graph, searches through it, takes a snapshot, makes a mistake, rolls it
+# back, clones the snapshot, and checks what it stored after a restart. Every command it runs
+# is printed first, so you can run them yourself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -46,6 +48,16 @@ run cairn stats
 
 step "Searching again: the flushed segment answers through its HNSW graph"
 run cairn search articles --vector-file "$WORK/query.json" --limit 3 --tenant acme --ef 64
+
+step "A snapshot, a mistake, and a rollback"
+printf '$ cairn snapshot create --label before-cleanup\n'
+snapshot=$(cairn --json snapshot create --label before-cleanup | sed -nE 's/.*"id" : "([^"]+)".*/\1/p')
+echo "snapshot $snapshot (local, same disk: a snapshot, not a backup)"
+run cairn tenant remove articles acme          # the mistake (Cairn takes a safety snapshot first)
+run cairn snapshot list
+run cairn snapshot rollback "$snapshot"
+run cairn snapshot clone "$snapshot" "$WORK/staging-data"
+run cairn --data "$WORK/staging-data" count articles --tenant acme
 
 step "Verifying after a restart (every cairn command reopens the database)"
 count=$(cairn count latest-articles --tenant acme)

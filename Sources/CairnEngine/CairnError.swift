@@ -51,6 +51,10 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     case snapshotNotFound(String)
     /// A clone's target directory exists and is not empty.
     case targetNotEmpty(path: String)
+    /// `begin` while a storage-snapshot window is already open.
+    case storageSnapshotInProgress(label: String)
+    /// `end` with no storage-snapshot window open.
+    case noStorageSnapshot
 
     public var description: String {
         switch self {
@@ -92,6 +96,9 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
             return "import stopped at line \(line): \(reason); \(done)"
         case let .snapshotNotFound(id): return "no snapshot '\(id)' (cairn snapshot list shows them)"
         case let .targetNotEmpty(path): return "\(path) already exists and is not empty; choose a new directory"
+        case let .storageSnapshotInProgress(label):
+            return "a storage-snapshot window ('\(label)') is already open; end it first (cairn storage-snapshot end)"
+        case .noStorageSnapshot: return "no storage-snapshot window is open (cairn storage-snapshot begin opens one)"
         }
     }
 }

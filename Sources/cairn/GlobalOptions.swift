@@ -51,6 +51,8 @@ struct GlobalOptions: ParsableArguments {
 
     var engineOptions: EngineOptions {
         var options = EngineOptions()
+        // The command prints what happened; the engine's log is for warnings.
+        options.logger.logLevel = .warning
         if let memtableFlushBytes { options.memtableFlushBytes = memtableFlushBytes }
         if let compactionSegments { options.compactionSegmentCount = compactionSegments }
         if noSafetySnapshot { options.safetySnapshots.enabled = false }

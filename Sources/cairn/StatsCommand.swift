@@ -26,6 +26,10 @@ struct StatsCommand: AsyncParsableCommand {
             ("last LSN", String(stats.lastLSN)),
             ("snapshots", "\(stats.snapshots) (local, same disk — not backups)"),
         ]
+        + (stats.storageSnapshotWindow.map { window in
+            [("storage snapshot", "window '\(window.label)' open since \(Output.date(milliseconds: window.beganAt)) at LSN \(window.startLSN), "
+              + "expires \(Output.date(milliseconds: window.expiresAt)); compaction and file deletion held")]
+        } ?? [])
         for (name, value) in rows { print(name.padding(toLength: 20, withPad: " ", startingAt: 0) + value) }
     }
 }

@@ -14,8 +14,10 @@ extension Engine {
 
     /// One round of background work.
     func runMaintenance(_ round: MaintenanceWorker.Round) throws {
+        expireStorageWindow()
         if round.flush { try flushMemtables() }
-        if round.compact { try compactPartitions() }
+        // Compaction waits while a storage-snapshot window holds the files.
+        if round.compact && storageWindow.withLock({ $0 == nil }) { try compactPartitions() }
     }
 
     /// Writes every memtable to segment files and publishes a manifest whose checkpoint is the
@@ -80,8 +82,10 @@ extension Engine {
     /// so that the frozen state is exactly the state as of one LSN.
     private func freezeMemtables() throws -> FrozenState {
         try betweenCommitRounds { [self] wal in
+            let started = ContinuousClock.now
             let walStart = try wal.rotate()
             return state.withLock { state in
+                defer { state.lastFreezePauseMilliseconds = (ContinuousClock.now - started).milliseconds }
                 for partition in state.partitions.values where !partition.memtable.isEmpty {
                     partition.frozen.append(partition.memtable)
                     partition.memtable = Memtable(schema: partition.schema)

@@ -55,8 +55,11 @@ extension Engine {
             if state.walBytesSinceCheckpoint > 0 { state.firstUnflushedWriteAt = Clock.milliseconds() }
             // Measured on this machine when there was enough to measure; otherwise a typical rate.
             if state.walBytesSinceCheckpoint >= 4 << 20 { state.replayBytesPerSecond = Double(state.walBytesSinceCheckpoint) / replaySeconds }
-            let engine = Engine(directory: directory, options: options, lock: lock, state: state, wal: wal, indexer: indexer)
-            engine.collectGarbage(keeping: manifest, walStart: manifest.walStartSequence)
+            let window = try adoptStorageLabel(directory: directory, appliedLSN: state.appliedLSN, logger: options.logger)
+            let engine = Engine(directory: directory, options: options, lock: lock, state: state, wal: wal, indexer: indexer,
+                                storageWindow: window)
+            // An open storage-snapshot window holds every file; garbage waits for its end.
+            if window == nil { engine.collectGarbage(keeping: manifest, walStart: manifest.walStartSequence) }
             return engine
         } catch {
             lock.release()

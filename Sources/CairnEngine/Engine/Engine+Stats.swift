@@ -22,6 +22,8 @@ public struct EngineStats: Sendable, Codable, Hashable {
     public var estimatedReplaySeconds: Double
     /// Local snapshots (same disk as the database: not backups).
     public var snapshots: Int
+    /// The open storage-snapshot window, if any.
+    public var storageSnapshotWindow: StorageSnapshotLabel?
     /// Every mutation up to this LSN is in segments and the manifest.
     public var checkpointLSN: UInt64
     /// The newest durable LSN.
@@ -49,7 +51,7 @@ extension Engine {
                            unindexedVectors: memtables.reduce(0) { $0 + $1.graph.queuedCount },
                            segments: manifest.segments.count, segmentBytes: manifest.segments.reduce(0) { $0 + $1.bytes },
                            walFiles: walFiles.count, walBytes: walBytes, walBytesSinceCheckpoint: replay.0,
-                           estimatedReplaySeconds: Double(replay.0) / replay.1, snapshots: snapshots.list().count,
+                           estimatedReplaySeconds: Double(replay.0) / replay.1, snapshots: snapshots.list().count, storageSnapshotWindow: storageSnapshotWindow,
                            checkpointLSN: manifest.checkpointLSN,
                            lastLSN: applied, manifestSequence: manifest.sequence)
     }

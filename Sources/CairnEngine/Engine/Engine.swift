@@ -16,14 +16,18 @@ public final class Engine: Sendable {
     let maintenance: MaintenanceWorker
     let applier: StateApplier
     let indexer: GraphIndexer
-    /// Holds back file deletions while a snapshot links the files of one moment.
+    /// Holds back file deletions while a snapshot links the files of one moment, or while a
+    /// storage-snapshot window is open.
     let deletions = FileDeletionHold()
+    /// The open storage-snapshot window (its label is in the data directory).
+    let storageWindow: Mutex<StorageSnapshotLabel?>
     private let lock: DirectoryLock
 
     var walDirectory: String { directory + "/wal" }
     var segmentsDirectory: String { directory + "/segments" }
 
-    init(directory: String, options: EngineOptions, lock: DirectoryLock, state: EngineState, wal: WALWriter, indexer: GraphIndexer) {
+    init(directory: String, options: EngineOptions, lock: DirectoryLock, state: EngineState, wal: WALWriter, indexer: GraphIndexer,
+         storageWindow: StorageSnapshotLabel?) {
         self.directory = directory
         self.options = options
         self.logger = options.logger
@@ -33,6 +37,8 @@ public final class Engine: Sendable {
         self.state = Mutex(state)
         self.maintenance = MaintenanceWorker()
         self.indexer = indexer
+        self.storageWindow = Mutex(storageWindow)
+        if storageWindow != nil { deletions.acquire() }
         self.applier = StateApplier(loader: SegmentLoader(directory: directory), indexer: indexer)
     }
 
@@ -79,6 +85,8 @@ struct EngineState: @unchecked Sendable {
     /// first of them was written (ms since the epoch): the checkpoint policy's triggers.
     var walBytesSinceCheckpoint = 0
     var firstUnflushedWriteAt: Int64?
+    /// How long the last freeze held the commit pipeline (the writer pause of a checkpoint).
+    var lastFreezePauseMilliseconds = 0.0
     /// How fast recovery replays the WAL (bytes/s): measured at open, or a typical figure.
     var replayBytesPerSecond: Double = 150e6
 

@@ -9,6 +9,7 @@ final class MaintenanceWorker: @unchecked Sendable {
         var compact: Bool
     }
 
+    static let idleInterval: TimeInterval = 10
     private let condition = NSCondition()
     private var flushRequested = false
     private var compactRequested = false
@@ -27,7 +28,11 @@ final class MaintenanceWorker: @unchecked Sendable {
     private func loop(_ body: (Round) throws -> Void) {
         while true {
             condition.lock()
-            while !flushRequested && !compactRequested && !stopping { condition.wait() }
+            // Wakes at least every `idleInterval` even without requests, for timed duties
+            // (a storage-snapshot window running out); such a round flushes and compacts nothing.
+            while !flushRequested && !compactRequested && !stopping {
+                if !condition.wait(until: Date().addingTimeInterval(MaintenanceWorker.idleInterval)) { break }
+            }
             if stopping && waiters.isEmpty {
                 condition.unlock()
                 break

@@ -108,19 +108,17 @@ final class PartitionData: @unchecked Sendable {
         return createdAt
     }
 
-    /// Recomputes every segment's dead rows from scratch (on open and when a tenant is activated).
+    /// Recomputes every segment's dead rows from scratch (on open and when a tenant is
+    /// activated): a row is dead when its id is in a newer segment (as a row or a tombstone) or a
+    /// memtable. Works on sorted ids (segments keep theirs sorted), not on a hash set: opening
+    /// a million rows costs milliseconds, not hundreds of them.
     func recomputeDeadRows() {
-        var seen = Set<UUID>()
-        for table in memtablesNewestFirst { seen.formUnion(table.latestSlot.keys) }
-        for loaded in segments.reversed() {
-            guard let segment = loaded.segment else { continue }
-            var dead = Bitmap(count: segment.rowCount)
-            for row in 0..<segment.rowCount {
-                let id = segment.id(at: row)
-                if !seen.insert(id).inserted { dead[row] = true }
-            }
-            for index in 0..<segment.tombstoneCount { seen.insert(segment.tombstone(at: index)) }
-            loaded.replaceDeadRows(dead)
+        var newer = memtablesNewestFirst.flatMap { $0.latestSlot.keys }.map(UUIDOrder.init).sorted()
+        let present = segments.filter { $0.segment != nil }
+        for (position, loaded) in present.enumerated().reversed() {
+            let segment = loaded.segment!
+            loaded.replaceDeadRows(segment.rows(withIDsIn: newer))
+            if position > 0 { newer = UUIDOrder.merge(newer, UUIDOrder.merge(segment.sortedIDs(), segment.sortedTombstones())) }
         }
     }
 

@@ -136,8 +136,9 @@ final class Segment: @unchecked Sendable {
     }
 
     /// The row holding `id`, by binary search over the sorted id order.
-    func row(of id: UUID) -> Int? {
-        let target = UUIDOrder(id)
+    func row(of id: UUID) -> Int? { row(ofKey: UUIDOrder(id)) }
+
+    private func row(ofKey target: UUIDOrder) -> Int? {
         var low = 0, high = rowCount
         while low < high {
             let middle = (low + high) / 2
@@ -147,6 +148,38 @@ final class Segment: @unchecked Sendable {
             if key < target { low = middle + 1 } else { high = middle }
         }
         return nil
+    }
+
+    /// The ids of all rows, sorted.
+    func sortedIDs() -> [UUIDOrder] {
+        (0..<rowCount).map { position in
+            UUIDOrder(raw: idBase! + Int(UInt32(littleEndian: idOrder!.loadUnaligned(fromByteOffset: position * 4, as: UInt32.self))) * 16)
+        }
+    }
+
+    /// The ids this segment deletes, sorted (as stored).
+    func sortedTombstones() -> [UUIDOrder] {
+        (0..<tombstoneCount).map { UUIDOrder(raw: tombstoneBase! + $0 * 16) }
+    }
+
+    /// The rows whose id is in `sortedKeys`: a binary search per key when there are few, one
+    /// merge walk over the sorted id order when there are many.
+    func rows(withIDsIn sortedKeys: [UUIDOrder]) -> Bitmap {
+        var rows = Bitmap(count: rowCount)
+        guard !sortedKeys.isEmpty, rowCount > 0 else { return rows }
+        if sortedKeys.count * 32 < rowCount {
+            for key in sortedKeys { if let row = row(ofKey: key) { rows[row] = true } }
+            return rows
+        }
+        var next = 0
+        for position in 0..<rowCount {
+            let row = Int(UInt32(littleEndian: idOrder!.loadUnaligned(fromByteOffset: position * 4, as: UInt32.self)))
+            let key = UUIDOrder(raw: idBase! + row * 16)
+            while next < sortedKeys.count && sortedKeys[next] < key { next += 1 }
+            if next == sortedKeys.count { break }
+            if sortedKeys[next] == key { rows[row] = true }
+        }
+        return rows
     }
 
     /// Whether this segment deletes `id` (hiding older segments' rows).

@@ -58,3 +58,20 @@ struct UUIDOrder: Comparable {
         lhs.high < rhs.high || (lhs.high == rhs.high && lhs.low < rhs.low)
     }
 }
+
+extension UUIDOrder {
+    /// The sorted union of two sorted arrays (duplicates kept; they do no harm to lookups).
+    static func merge(_ a: [UUIDOrder], _ b: [UUIDOrder]) -> [UUIDOrder] {
+        if a.isEmpty { return b }
+        if b.isEmpty { return a }
+        var merged: [UUIDOrder] = []
+        merged.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            if b[j] < a[i] { merged.append(b[j]); j += 1 } else { merged.append(a[i]); i += 1 }
+        }
+        merged.append(contentsOf: a[i...])
+        merged.append(contentsOf: b[j...])
+        return merged
+    }
+}

@@ -6,6 +6,29 @@ public enum SnapshotTrigger: Sendable, Codable, Hashable {
     case safety(operation: String)
 
     public var isAutomatic: Bool { if case .safety = self { true } else { false } }
+
+    private enum CodingKeys: String, CodingKey { case kind, operation }
+
+    /// Stored as `{"kind": "manual"}` or `{"kind": "safety", "operation": "drop collection docs"}`.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .manual: try container.encode("manual", forKey: .kind)
+        case let .safety(operation):
+            try container.encode("safety", forKey: .kind)
+            try container.encode(operation, forKey: .operation)
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switch try container.decode(String.self, forKey: .kind) {
+        case "manual": self = .manual
+        case "safety": self = .safety(operation: try container.decode(String.self, forKey: .operation))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "unknown snapshot kind \(other)")
+        }
+    }
 }
 
 /// A local snapshot: the database as it was at one LSN, kept as hard links to its immutable

@@ -1,0 +1,180 @@
+import Foundation
+
+/// The verdict on a data directory that is not open: whether it is consistent and restorable,
+/// and every problem found, each with its file and offset.
+public struct VerifyReport: Sendable, Codable, Hashable {
+    public struct Problem: Sendable, Codable, Hashable, CustomStringConvertible {
+        public var file: String
+        public var offset: Int
+        public var detail: String
+        public var description: String { "\(file) at offset \(offset): \(detail)" }
+    }
+
+    public var directory: String
+    public var problems: [Problem]
+    /// Files read completely and bytes checksummed.
+    public var checkedFiles: Int
+    public var checkedBytes: Int
+    public var seconds: Double
+    /// The checkpoint of the manifest `CURRENT` names, and the last LSN the WAL holds after it.
+    public var checkpointLSN: UInt64?
+    public var lastLSN: UInt64?
+    /// The storage-snapshot label found in the directory, if any.
+    public var label: StorageSnapshotLabel?
+
+    /// True when nothing is wrong: the directory opens as a database.
+    public var isConsistent: Bool { problems.isEmpty }
+}
+
+/// Checks a data directory without opening it for writing: the manifest `CURRENT` names, the
+/// size and CRC32C of every segment it lists, WAL continuity after its checkpoint (LSNs without
+/// gaps, valid records up to a possibly torn tail of the newest file) and the storage-snapshot
+/// label, if there is one.
+struct DirectoryVerifier {
+    let directory: String
+    private(set) var problems: [VerifyReport.Problem] = []
+    private(set) var checkedFiles = 0
+    private(set) var checkedBytes = 0
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    private mutating func problem(_ file: String, _ offset: Int, _ detail: String) {
+        problems.append(.init(file: file, offset: offset, detail: detail))
+    }
+
+    private mutating func record(_ error: Error, file: String) {
+        if case let CairnError.corruption(path, offset, detail) = error { problem(path, offset, detail) }
+        else { problem(file, 0, "\(error)") }
+    }
+
+    static func verify(_ directory: String) -> VerifyReport {
+        let started = ContinuousClock.now
+        var verifier = DirectoryVerifier(directory: directory)
+        var report = VerifyReport(directory: directory, problems: [], checkedFiles: 0, checkedBytes: 0, seconds: 0)
+        if let manifest = verifier.checkManifest() {
+            report.checkpointLSN = manifest.checkpointLSN
+            verifier.checkSegments(manifest)
+            report.lastLSN = verifier.checkWAL(manifest)
+            report.label = verifier.checkLabel(lastLSN: report.lastLSN ?? manifest.checkpointLSN)
+        }
+        report.problems = verifier.problems
+        report.checkedFiles = verifier.checkedFiles
+        report.checkedBytes = verifier.checkedBytes
+        report.seconds = (ContinuousClock.now - started).milliseconds / 1000
+        return report
+    }
+
+    private mutating func checkManifest() -> Manifest? {
+        let store = ManifestStore(directory: directory)
+        guard FileSystem.exists(directory) else {
+            problem(directory, 0, "no such directory")
+            return nil
+        }
+        guard FileSystem.exists(store.currentPath) else {
+            problem(store.currentPath, 0, "CURRENT is missing: this is not a Cairn data directory, or the copy is incomplete")
+            return nil
+        }
+        do {
+            return try store.loadCurrent()
+        } catch {
+            record(error, file: store.currentPath)
+            return nil
+        }
+    }
+
+    /// Every segment exists with the size and whole-file CRC32C the manifest records.
+    private mutating func checkSegments(_ manifest: Manifest) {
+        for segment in manifest.segments {
+            let path = directory + "/" + segment.relativePath
+            guard FileSystem.exists(path) else {
+                problem(path, 0, "segment listed in the manifest is missing")
+                continue
+            }
+            do {
+                let file = try MappedFile(path: path)
+                guard file.bytes.count == segment.bytes else {
+                    problem(path, file.bytes.count, "segment has \(file.bytes.count) bytes, the manifest says \(segment.bytes)")
+                    continue
+                }
+                checkedFiles += 1
+                checkedBytes += file.bytes.count
+                let crc = CRC32C.checksum(file.bytes)
+                if crc != segment.crc32c {
+                    problem(path, 0, "segment fails its checksum (CRC32C \(String(crc, radix: 16)), the manifest says \(String(segment.crc32c, radix: 16)))")
+                }
+            } catch {
+                record(error, file: path)
+            }
+        }
+    }
+
+    /// The WAL after the checkpoint: files present and numbered without gaps, records valid and
+    /// their LSNs continuous. Returns the last valid LSN.
+    private mutating func checkWAL(_ manifest: Manifest) -> UInt64 {
+        let walDirectory = directory + "/wal"
+        let sequences = FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
+            .filter { $0 >= manifest.walStartSequence }.sorted()
+        var lastLSN = manifest.checkpointLSN
+        if sequences.first != manifest.walStartSequence {
+            problem(walDirectory + "/" + WALFormat.fileName(manifest.walStartSequence), 0, "the WAL file after the checkpoint is missing")
+            return lastLSN
+        }
+        for (previous, next) in zip(sequences, sequences.dropFirst()) where next != previous + 1 {
+            problem(walDirectory + "/" + WALFormat.fileName(previous + 1), 0, "WAL file is missing (gap between \(previous) and \(next))")
+            return lastLSN
+        }
+        let files = (manifest.restoredWAL ?? []) + sequences.map(WALFormat.fileName)
+        for (index, name) in files.enumerated() {
+            let path = walDirectory + "/" + name
+            do {
+                let file = try MappedFile(path: path)
+                checkedFiles += 1
+                checkedBytes += file.bytes.count
+                let reader = WALReader(path: path, bytes: file.bytes, isNewest: index == files.count - 1)
+                _ = try reader.scan { lsn, _, offset in
+                    if lsn <= manifest.checkpointLSN && lsn <= lastLSN { return }
+                    guard lsn == lastLSN + 1 else {
+                        throw CairnError.corruption(file: path, offset: offset, detail: "WAL gap: expected LSN \(lastLSN + 1), found \(lsn)")
+                    }
+                    lastLSN = lsn
+                }
+            } catch {
+                record(error, file: path)
+                break
+            }
+        }
+        return lastLSN
+    }
+
+    /// A storage-snapshot label must match this directory: its files present, and the WAL
+    /// reaching its start LSN.
+    private mutating func checkLabel(lastLSN: UInt64) -> StorageSnapshotLabel? {
+        let path = directory + "/" + StorageSnapshotLabel.fileName
+        guard FileSystem.exists(path) else { return nil }
+        do {
+            let label = try StorageSnapshotLabel.load(path)
+            for file in label.files where !FileSystem.exists(directory + "/" + file) {
+                problem(directory + "/" + file, 0, "the storage-snapshot label names this file, but the copy lacks it")
+            }
+            if lastLSN < label.startLSN {
+                problem(path, 0, "the copy reaches LSN \(lastLSN), but the storage snapshot began at LSN \(label.startLSN)")
+            }
+            return label
+        } catch {
+            record(error, file: path)
+            return nil
+        }
+    }
+}
+
+extension Engine {
+    /// Checks the data directory at `directory` without opening it for writing (it may be a
+    /// copy, or a database another process has open): see `VerifyReport`.
+    public static func verify(at directory: String) async -> VerifyReport {
+        (try? await runBlocking { DirectoryVerifier.verify(directory) })
+            ?? VerifyReport(directory: directory, problems: [.init(file: directory, offset: 0, detail: "verification did not run")],
+                            checkedFiles: 0, checkedBytes: 0, seconds: 0)
+    }
+}
