@@ -3,12 +3,13 @@ import Cairn
 import CairnTestSupport
 import Foundation
 
-/// Snapshot creation time and writer pause at several sizes, and restart time after a crash with
-/// a recent checkpoint against replaying everything from the WAL.
+/// Snapshot creation time and writer pause at several sizes, the writer pause of a
+/// storage-snapshot begin, `verify` speed, and restart time after a crash with a recent
+/// checkpoint against replaying everything from the WAL.
 struct SnapshotBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
-        abstract: "Measure snapshot creation (time, writer pause) and restart time with and without a recent checkpoint.",
+        abstract: "Measure snapshot creation (time, writer pause), storage-snapshot begin, verify, and restart with and without a recent checkpoint.",
         discussion: "Example: swift run -c release cairn-bench snapshot --objects 10000,1000000"
     )
 
@@ -16,7 +17,8 @@ struct SnapshotBenchmark: AsyncParsableCommand {
     @Option(help: "Vector dimensions.") var dimensions = 32
     @Option(help: "Snapshots taken per size while 4 writers insert.") var snapshots = 5
     @Option(help: "Where the temporary data directories go.") var workDirectory = NSTemporaryDirectory()
-    @Flag(help: "Only the restart measurement.") var restartOnly = false
+    @Option(help: "Which measurements: snapshot (creation, storage-snapshot begin, verify), restart, or both.")
+    var parts = "snapshot,restart"
 
     /// The graph is not what is measured here: a light one keeps the set-up short.
     private var schema: CollectionSchema {
@@ -27,8 +29,8 @@ struct SnapshotBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         for count in objects.split(separator: ",").compactMap({ Int($0) }) {
-            if !restartOnly { try await snapshotCreation(count) }
-            try await restart(count)
+            if parts.contains("snapshot") { try await snapshotCreation(count) }
+            if parts.contains("restart") { try await restart(count) }
         }
     }
 
@@ -48,20 +50,25 @@ struct SnapshotBenchmark: AsyncParsableCommand {
     private func snapshotCreation(_ count: Int) async throws {
         let path = freshDirectory("snapshot")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let db = try await Database.open(at: path)
+        var options = EngineOptions()
+        options.logger.logLevel = .warning
+        let db = try await Database.open(at: path, options: options)
         try await db.createCollection(schema)
         try await load(db, count: count)
         try await db.flush()
-        let extra = SampleData.objects(count: 40_000, dimensions: dimensions, seed: 99)
+        // Enough for the writers to keep going through every snapshot.
+        let perWriter = 100_000
+        let extra = SampleData.objects(count: 4 * perWriter, dimensions: dimensions, seed: 99)
         let stop = StopFlag()
         var taken: [SnapshotInfo] = []
+        var storagePauses: [Double] = []
         var slowestPut = Duration.zero, slowestPutDuringSnapshots = Duration.zero
         try await withThrowingTaskGroup(of: Duration.self) { group in
             for writer in 0..<4 {
                 group.addTask {
                     var slowest = Duration.zero
-                    var index = writer * 10_000
-                    while !stop.isSet && index < (writer + 1) * 10_000 {
+                    var index = writer * perWriter
+                    while !stop.isSet && index < (writer + 1) * perWriter {
                         let started = ContinuousClock.now
                         try await db.put(Array(extra[index..<index + 10]), into: "articles")
                         slowest = max(slowest, ContinuousClock.now - started)
@@ -75,16 +82,20 @@ struct SnapshotBenchmark: AsyncParsableCommand {
                 taken.append(try await db.createSnapshot(label: "bench"))
                 try await Task.sleep(for: .milliseconds(50))
             }
+            for _ in 0..<snapshots {
+                let token = try await db.beginStorageSnapshot(label: "bench")
+                storagePauses.append(token.label.writerPauseMilliseconds)
+                try await token.end()
+            }
             stop.set()
             for try await slowest in group { slowestPutDuringSnapshots = max(slowestPutDuringSnapshots, slowest) }
         }
         // The same writers without snapshots, for comparison.
-        let baselineStop = StopFlag()
         try await withThrowingTaskGroup(of: Duration.self) { group in
             for writer in 0..<4 {
                 group.addTask {
                     var slowest = Duration.zero
-                    for index in stride(from: writer * 10_000, to: writer * 10_000 + 2_000, by: 10) where !baselineStop.isSet {
+                    for index in stride(from: writer * perWriter, to: writer * perWriter + 2_000, by: 10) {
                         let started = ContinuousClock.now
                         try await db.put(Array(extra[index..<index + 10]), into: "articles")
                         slowest = max(slowest, ContinuousClock.now - started)
@@ -95,6 +106,10 @@ struct SnapshotBenchmark: AsyncParsableCommand {
             for try await slowest in group { slowestPut = max(slowestPut, slowest) }
         }
         await db.close()
+        let report = await Database.verify(at: path)
+        print(String(format: "verify   %8d objects: %@, %d files, %.0f MB in %.3f s = %.2f GB/s; storage-snapshot begin: writer pause max %.3f ms",
+                     count, report.isConsistent ? "consistent" : "NOT consistent", report.checkedFiles, Double(report.checkedBytes) / 1e6,
+                     report.seconds, Double(report.checkedBytes) / report.seconds / 1e9, storagePauses.max() ?? 0))
         let times = taken.map(\.creationMilliseconds).sorted()
         print(String(format: "snapshot %8d objects: %d files; creation median %.2f ms, max %.2f ms; writer pause (WAL seal) max %.3f ms; "
                      + "slowest put of 4 writers %.2f ms during snapshots, %.2f ms without",

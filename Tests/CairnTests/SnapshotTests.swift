@@ -212,6 +212,12 @@ struct SnapshotTests {
         let clone = try await Database.open(at: target)
         #expect(try clone.tenants(of: "articles").map(\.name) == ["c"])
         await clone.close()
+        // Rolling back to the oldest kept safety snapshot works: the rollback's own safety
+        // snapshot never prunes its target.
+        _ = try await Database.rollback(at: directory.path, to: automatic[0].id, options: options)
+        let rolledBack = try await Database.open(at: directory.path, options: options)
+        #expect(try rolledBack.tenants(of: "articles").map(\.name) == ["b", "c"])
+        await rolledBack.close()
     }
 
     @Test("the checkpoint policy flushes once the WAL since the checkpoint passes its size, and stats report it")

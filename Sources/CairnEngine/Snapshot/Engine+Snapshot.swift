@@ -7,8 +7,14 @@ extension Engine {
     /// that), then hard-links the files of that moment into `snapshots/<id>/`. The cost grows
     /// with the number of files, not their bytes. A crash before the end leaves nothing listed.
     public func createSnapshot(label: String? = nil, trigger: SnapshotTrigger = .manual) async throws -> SnapshotInfo {
+        try await createSnapshot(label: label, trigger: trigger, sparing: [])
+    }
+
+    /// Takes a snapshot; pruning safety snapshots afterwards never deletes those in `sparing`
+    /// (a rollback's target).
+    func createSnapshot(label: String?, trigger: SnapshotTrigger, sparing: Set<String>) async throws -> SnapshotInfo {
         let snapshot = try await runBlocking { [self] in try takeSnapshot(label: label, trigger: trigger) }
-        if trigger.isAutomatic { pruneSafetySnapshots(keeping: snapshot.id) }
+        if trigger.isAutomatic { pruneSafetySnapshots(keeping: sparing.union([snapshot.id])) }
         return snapshot
     }
 
@@ -68,12 +74,12 @@ extension Engine {
     public func deleteSnapshot(_ id: String) throws { try snapshots.delete(id) }
 
     /// Applies the retention of automatic safety snapshots: keep the newest `keepLast`, and none
-    /// older than `maxAge`, but always the one just taken. Manual snapshots are never pruned.
-    func pruneSafetySnapshots(keeping newest: String) {
+    /// older than `maxAge`, but always those in `kept`. Manual snapshots are never pruned.
+    func pruneSafetySnapshots(keeping kept: Set<String>) {
         let policy = options.safetySnapshots
         let automatic = snapshots.list().filter(\.trigger.isAutomatic)
         let now = Clock.milliseconds()
-        for (position, snapshot) in automatic.reversed().enumerated() where snapshot.id != newest {
+        for (position, snapshot) in automatic.reversed().enumerated() where !kept.contains(snapshot.id) {
             let tooOld = Double(now - snapshot.createdAt) / 1000 > policy.maxAge
             if position >= policy.keepLast || tooOld {
                 do { try snapshots.delete(snapshot.id) } catch {

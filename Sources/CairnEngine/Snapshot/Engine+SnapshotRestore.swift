@@ -21,7 +21,8 @@ extension Engine {
         do {
             target = try engine.snapshots.info(id)
             safety = options.safetySnapshots.enabled
-                ? try await engine.createSnapshot(label: "before rollback to \(id)", trigger: .safety(operation: "rollback to \(id)"))
+                ? try await engine.createSnapshot(label: "before rollback to \(id)", trigger: .safety(operation: "rollback to \(id)"),
+                                                  sparing: [id])
                 : nil
         } catch {
             await engine.close()
@@ -98,7 +99,8 @@ extension Engine {
         try ManifestStore(directory: partial).publish(manifest)
         try FileSystem.syncDirectory(partial)
         try FileSystem.rename(partial, to: target)
-        try FileSystem.syncDirectory((target as NSString).deletingLastPathComponent)
+        let parent = (target as NSString).deletingLastPathComponent
+        try FileSystem.syncDirectory(parent.isEmpty ? "." : parent)
         return info
     }
 
