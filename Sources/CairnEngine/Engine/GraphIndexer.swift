@@ -17,9 +17,13 @@ final class GraphIndexer: @unchecked Sendable {
     private var waiting: [MemtableGraph] = []
     private var scheduled = Set<ObjectIdentifier>()
     private var stopping = false
+    private var started = false
     private let finished = DispatchSemaphore(value: 0)
 
     func start() {
+        condition.lock()
+        started = true
+        condition.unlock()
         let thread = Thread { [self] in
             cairn_lower_thread_priority(GraphIndexer.niceness)
             loop()
@@ -67,8 +71,9 @@ final class GraphIndexer: @unchecked Sendable {
     func stop() {
         condition.lock()
         stopping = true
+        let running = started
         condition.signal()
         condition.unlock()
-        finished.wait()
+        if running { finished.wait() }
     }
 }
