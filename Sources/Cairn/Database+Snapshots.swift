@@ -4,7 +4,7 @@ import Foundation
 /// rollback, clones and fast restarts cheap, but share the database's fate if the disk is lost:
 /// a snapshot is not a backup.
 extension Database {
-    /// Takes a snapshot now. Writers pause only while the WAL is sealed (about a millisecond).
+    /// Takes a snapshot now. Writers pause only while the WAL is sealed (a few milliseconds).
     public func createSnapshot(label: String? = nil) async throws -> SnapshotInfo {
         try await engine.createSnapshot(label: label)
     }

@@ -8,7 +8,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         abstract: "Local snapshots: instant, for rollback, clones and safety points — not backups.",
         discussion: """
         A snapshot is the database as of one LSN, kept as hard links to its immutable files under \
-        <data>/snapshots/. Taking one pauses writers for about a millisecond and costs no copy. It \
+        <data>/snapshots/. Taking one pauses writers for a few milliseconds (the WAL rotation) and costs no copy. It \
         lives on the same disk as the database, so it does not protect against losing that disk: \
         use a backup for that.
 
