@@ -39,11 +39,13 @@ struct StateApplier: Sendable {
         case let .createCollection(schema):
             if !schema.multiTenant { try addPartition(PartitionKey(collection: schema.name, tenant: PartitionKey.defaultTenant), to: &state) }
         case let .dropCollection(name):
+            for (key, partition) in state.partitions where key.collection == name { partition.discardUnlinkedVectors() }
             state.partitions = state.partitions.filter { $0.key.collection != name }
         case let .addTenant(collection, tenant):
             try addPartition(PartitionKey(collection: try state.catalog.resolve(collection).name, tenant: tenant), to: &state)
         case let .removeTenant(collection, tenant):
             let name = (try? state.catalog.resolve(collection).name) ?? collection
+            state.partitions[PartitionKey(collection: name, tenant: tenant)]?.discardUnlinkedVectors()
             state.partitions[PartitionKey(collection: name, tenant: tenant)] = nil
         case let .setTenantState(collection, tenant, tenantState):
             let key = PartitionKey(collection: try state.catalog.resolve(collection).name, tenant: tenant)

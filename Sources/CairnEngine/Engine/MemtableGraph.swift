@@ -66,6 +66,11 @@ final class MemtableGraph: Sendable {
         return hasQueuedVectors
     }
 
+    /// Forgets the queued vectors (the memtable was dropped with its partition).
+    func discardQueued() {
+        queue.withLock { $0 = Queue() }
+    }
+
     /// Links everything queued (a flush calls this on a frozen memtable, which gets no more).
     func linkAll() {
         while linkQueued(limit: 1024) {}

@@ -136,6 +136,11 @@ final class PartitionData: @unchecked Sendable {
         for table in memtablesNewestFirst { for id in table.latestSlot.keys { hide(id) } }
     }
 
+    /// Drops the vectors still waiting for the indexer (the partition is going away).
+    func discardUnlinkedVectors() {
+        for table in memtablesNewestFirst { table.graph.discardQueued() }
+    }
+
     /// Maps the segment files again after the tenant is activated.
     func load(segments loaded: [LoadedSegment]) {
         segments = loaded
