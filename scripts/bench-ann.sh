@@ -11,5 +11,14 @@ PEERS="$(cd .. && pwd)/shared/bench/ann_peers.py"
 python3 -c "import hnswlib, faiss, usearch, numpy" 2>/dev/null || pip install -q hnswlib faiss-cpu usearch numpy
 "${RELEASE_BUILD[@]}" --product cairn-bench >/dev/null
 python3 "$PEERS" --save-dir "$DATA" --batch "$@"
+# The same filtered runs for Cairn when the peers were asked for them (--filter-frac F).
+FILTER=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --filter-frac) FILTER=(--filter-frac "$2"); shift 2 ;;
+    --filter-frac=*) FILTER=(--filter-frac "${1#*=}"); shift ;;
+    *) shift ;;
+  esac
+done
 .build/release/cairn-bench ann --base "$DATA/base.fvecs" --query "$DATA/query.fvecs" \
-  --groundtruth "$DATA/groundtruth.ivecs" --M 16 --ef-construction 200 --ef 16,32,64,128,256
+  --groundtruth "$DATA/groundtruth.ivecs" --M 16 --ef-construction 200 --ef 16,32,64,128,256 "${FILTER[@]}"
