@@ -94,47 +94,22 @@ extension Engine {
     private static func replay(directory: String, manifest: Manifest, state: inout EngineState,
                                options: EngineOptions, applier: StateApplier) throws -> WALWriter {
         let walDirectory = directory + "/wal"
-        let sequences = FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
-            .filter { $0 >= manifest.walStartSequence }.sorted()
-        if let first = sequences.first, first != manifest.walStartSequence {
-            throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(manifest.walStartSequence), offset: 0,
-                                        detail: "the WAL file after the checkpoint is missing")
-        }
-        for (previous, next) in zip(sequences, sequences.dropFirst()) where next != previous + 1 {
-            throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(previous + 1), offset: 0,
-                                        detail: "WAL file is missing (gap between \(previous) and \(next))")
-        }
-        var lastValidLength: Int?
-        let restored = manifest.restoredWAL ?? []
-        let files = restored + sequences.map(WALFormat.fileName)
-        for (index, name) in files.enumerated() {
-            let path = walDirectory + "/" + name
-            guard FileSystem.exists(path) else {
-                throw CairnError.corruption(file: path, offset: 0, detail: "a WAL file the manifest needs is missing")
+        let chain = try WALChain(walDirectory: walDirectory, manifest: manifest)
+        let outcome = try chain.scan { lsn, payload, path, offset in
+            let mutation: Mutation
+            do { mutation = try Mutation.decode(payload) } catch {
+                throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) cannot be decoded")
             }
-            let file = try MappedFile(path: path)
-            let reader = WALReader(path: path, bytes: file.bytes, isNewest: index == files.count - 1 && index >= restored.count)
-            let outcome = try reader.scan { lsn, payload, offset in
-                if lsn <= state.appliedLSN && lsn <= manifest.checkpointLSN { return }
-                guard lsn == state.appliedLSN + 1 else {
-                    throw CairnError.corruption(file: path, offset: offset,
-                                                detail: "WAL gap: expected LSN \(state.appliedLSN + 1), found \(lsn)")
-                }
-                let mutation: Mutation
-                do { mutation = try Mutation.decode(payload) } catch {
-                    throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) cannot be decoded")
-                }
-                state.walBytesSinceCheckpoint += payload.count + WALFormat.recordHeaderSize
-                do { try applier.apply(mutation, lsn: lsn, to: &state) } catch {
-                    throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) does not apply: \(error)")
-                }
+            state.walBytesSinceCheckpoint += payload.count + WALFormat.recordHeaderSize
+            do { try applier.apply(mutation, lsn: lsn, to: &state) } catch {
+                throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) does not apply: \(error)")
             }
-            if outcome.tornTail {
-                options.logger.warning("truncating a torn WAL tail", metadata: ["file": "\(path)", "offset": "\(outcome.validLength)"])
-            }
-            if index >= restored.count { lastValidLength = outcome.validLength }
         }
-        let newest = sequences.last ?? manifest.walStartSequence
+        for path in outcome.tornFiles {
+            options.logger.warning("truncating a torn WAL tail", metadata: ["file": "\(path)", "offset": "\(outcome.validLengthOfNewest ?? 0)"])
+        }
+        let newest = chain.sequences.last ?? manifest.walStartSequence
+        let lastValidLength = outcome.validLengthOfNewest
         return try WALWriter(directory: walDirectory, sequence: newest, validLength: lastValidLength)
     }
 

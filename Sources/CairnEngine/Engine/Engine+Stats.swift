@@ -35,13 +35,13 @@ extension Engine {
     /// Counts and sizes of the database now.
     public func stats() -> EngineStats {
         let snapshot = state.withLock { state in
-            (state.catalog, state.manifest, state.appliedLSN,
-             state.partitions.values.reduce(0) { $0 + $1.liveCount },
-             state.partitions.values.flatMap(\.memtablesNewestFirst),
-             (state.walBytesSinceCheckpoint, state.replayBytesPerSecond))
+            let memtables = state.partitions.values.flatMap(\.memtablesNewestFirst)
+            return (state.catalog, state.manifest, state.appliedLSN,
+                    state.partitions.values.reduce(0) { $0 + $1.liveCount },
+                    memtables, memtables.reduce(0) { $0 + $1.liveCount },
+                    (state.walBytesSinceCheckpoint, state.replayBytesPerSecond))
         }
-        let (catalog, manifest, applied, objects, memtables, replay) = snapshot
-        let unflushed = state.withLock { _ in memtables.reduce(0) { $0 + $1.liveCount } }
+        let (catalog, manifest, applied, objects, memtables, unflushed, replay) = snapshot
         let walFiles = FileSystem.listDirectory(walDirectory).filter { WALFormat.sequence(of: $0) != nil || $0.hasPrefix(SnapshotLayout.restoredWALPrefix) }
         let walBytes = walFiles.reduce(0) { $0 + ((try? FileSystem.fileSize(walDirectory + "/" + $1)) ?? 0) }
         return EngineStats(collections: catalog.collections.count,

@@ -36,6 +36,4 @@ final class FileDeletionHold: Sendable {
         }
         if !postponed { try? FileSystem.remove(path) }
     }
-
-    var isHeld: Bool { state.withLock { $0.holders > 0 } }
 }

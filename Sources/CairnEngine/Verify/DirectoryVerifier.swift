@@ -110,42 +110,20 @@ struct DirectoryVerifier {
         }
     }
 
-    /// The WAL after the checkpoint: files present and numbered without gaps, records valid and
-    /// their LSNs continuous. Returns the last valid LSN.
+    /// The WAL after the checkpoint, by the rules recovery applies (`WALChain`). Returns the
+    /// last valid LSN.
     private mutating func checkWAL(_ manifest: Manifest) -> UInt64 {
         let walDirectory = directory + "/wal"
-        let sequences = FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
-            .filter { $0 >= manifest.walStartSequence }.sorted()
-        var lastLSN = manifest.checkpointLSN
-        if sequences.first != manifest.walStartSequence {
-            problem(walDirectory + "/" + WALFormat.fileName(manifest.walStartSequence), 0, "the WAL file after the checkpoint is missing")
-            return lastLSN
+        do {
+            let chain = try WALChain(walDirectory: walDirectory, manifest: manifest)
+            let outcome = try chain.scan { _, _, _, _ in }
+            checkedFiles += chain.files.count
+            checkedBytes += outcome.bytesRead
+            return outcome.lastLSN
+        } catch {
+            record(error, file: walDirectory)
+            return manifest.checkpointLSN
         }
-        for (previous, next) in zip(sequences, sequences.dropFirst()) where next != previous + 1 {
-            problem(walDirectory + "/" + WALFormat.fileName(previous + 1), 0, "WAL file is missing (gap between \(previous) and \(next))")
-            return lastLSN
-        }
-        let files = (manifest.restoredWAL ?? []) + sequences.map(WALFormat.fileName)
-        for (index, name) in files.enumerated() {
-            let path = walDirectory + "/" + name
-            do {
-                let file = try MappedFile(path: path)
-                checkedFiles += 1
-                checkedBytes += file.bytes.count
-                let reader = WALReader(path: path, bytes: file.bytes, isNewest: index == files.count - 1)
-                _ = try reader.scan { lsn, _, offset in
-                    if lsn <= manifest.checkpointLSN && lsn <= lastLSN { return }
-                    guard lsn == lastLSN + 1 else {
-                        throw CairnError.corruption(file: path, offset: offset, detail: "WAL gap: expected LSN \(lastLSN + 1), found \(lsn)")
-                    }
-                    lastLSN = lsn
-                }
-            } catch {
-                record(error, file: path)
-                break
-            }
-        }
-        return lastLSN
     }
 
     /// A storage-snapshot label must match this directory: its files present, and the WAL

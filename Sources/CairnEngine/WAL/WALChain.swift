@@ -1,0 +1,69 @@
+/// The WAL files that follow a manifest's checkpoint, in replay order: the files a rollback
+/// restored (`Manifest.restoredWAL`), then the numbered files from `walStartSequence` on. Opening
+/// a database replays them and `verify` checks them, both through `scan`, so both hold the log
+/// to the same rules: no missing file, no gap in the numbering or the LSNs, and a torn tail
+/// only at the very end.
+struct WALChain {
+    let walDirectory: String
+    let manifest: Manifest
+    /// File names in replay order.
+    let files: [String]
+    /// The numbered files' sequence numbers, ascending (the last is where writing continues).
+    let sequences: [Int]
+
+    /// The chain in `walDirectory`, or `corruption` naming the first missing file.
+    init(walDirectory: String, manifest: Manifest) throws {
+        self.walDirectory = walDirectory
+        self.manifest = manifest
+        sequences = FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
+            .filter { $0 >= manifest.walStartSequence }.sorted()
+        if let first = sequences.first, first != manifest.walStartSequence {
+            throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(manifest.walStartSequence), offset: 0,
+                                        detail: "the WAL file after the checkpoint is missing")
+        }
+        for (previous, next) in zip(sequences, sequences.dropFirst()) where next != previous + 1 {
+            throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(previous + 1), offset: 0,
+                                        detail: "WAL file is missing (gap between \(previous) and \(next))")
+        }
+        let restored = manifest.restoredWAL ?? []
+        for name in restored where !FileSystem.exists(walDirectory + "/" + name) {
+            throw CairnError.corruption(file: walDirectory + "/" + name, offset: 0, detail: "a WAL file the manifest needs is missing")
+        }
+        files = restored + sequences.map(WALFormat.fileName)
+    }
+
+    /// What a scan found.
+    struct Outcome {
+        /// The last LSN in the log (the checkpoint when no record follows it).
+        var lastLSN: UInt64
+        /// Where the valid records of the newest numbered file end (nil when there is none).
+        var validLengthOfNewest: Int?
+        /// Files whose torn tail was cut off (only ever the newest).
+        var tornFiles: [String] = []
+        var bytesRead = 0
+    }
+
+    /// Calls `body` for every record after the checkpoint, in LSN order, checking that the LSNs
+    /// continue without a gap. Throws `corruption` with the file and offset of the first problem.
+    func scan(_ body: (_ lsn: UInt64, _ payload: UnsafeRawBufferPointer, _ path: String, _ offset: Int) throws -> Void) throws -> Outcome {
+        var outcome = Outcome(lastLSN: manifest.checkpointLSN)
+        let restoredCount = files.count - sequences.count
+        for (index, name) in files.enumerated() {
+            let path = walDirectory + "/" + name
+            let file = try MappedFile(path: path)
+            outcome.bytesRead += file.bytes.count
+            let reader = WALReader(path: path, bytes: file.bytes, isNewest: index == files.count - 1 && index >= restoredCount)
+            let result = try reader.scan { lsn, payload, offset in
+                if lsn <= outcome.lastLSN && lsn <= manifest.checkpointLSN { return }
+                guard lsn == outcome.lastLSN + 1 else {
+                    throw CairnError.corruption(file: path, offset: offset, detail: "WAL gap: expected LSN \(outcome.lastLSN + 1), found \(lsn)")
+                }
+                try body(lsn, payload, path, offset)
+                outcome.lastLSN = lsn
+            }
+            if result.tornTail { outcome.tornFiles.append(path) }
+            if index >= restoredCount { outcome.validLengthOfNewest = result.validLength }
+        }
+        return outcome
+    }
+}
