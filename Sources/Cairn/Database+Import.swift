@@ -36,30 +36,61 @@ public struct ImportReport: Sendable, Codable {
     public var seconds: Double
     /// The safety snapshot taken before a bulk import, if one was.
     public var safetySnapshot: String?
+    /// The import was cancelled (the task, or Ctrl-C in the CLI): `objects` were committed,
+    /// every line up to `lines` of them, and nothing after.
+    public var interrupted = false
 }
 
 extension Database {
-    /// Imports a JSONL file (one `{"id","properties","vector"}` object per line) in atomic batches.
+    /// Imports JSONL (one `{"id","properties","vector"}` object per line) in atomic batches from
+    /// a file, a pipe, or standard input (`-`). The input is read once, front to back.
     ///
     /// Each batch is validated completely before it is committed. At the first invalid line the
     /// import stops with `CairnError.importStopped`, naming the line and how many objects the
-    /// earlier batches committed; the batch holding the bad line is not written. A dry run
-    /// validates every line, writes nothing and reports all invalid lines.
+    /// earlier batches committed; the batch holding the bad line is not written. A write that
+    /// fails (a full disk) stops the import the same way. When an id appears again, the later
+    /// line wins, whether or not the two fall in one batch. A dry run validates every line,
+    /// writes nothing and reports all invalid lines. Cancelling the task stops the import after
+    /// the batch in flight and returns the report with `interrupted` set.
+    ///
+    /// An import of more objects than `EngineOptions.safetySnapshots.bulkImportObjects` takes a
+    /// safety snapshot once its first batch has passed validation (an import that writes
+    /// nothing takes none); the first objects are read ahead to tell, never the input twice.
     public func importJSONL(from path: String, into collection: String, tenant: String? = nil,
                             options: ImportOptions = ImportOptions(),
                             progress: (ImportProgress) -> Void = { _ in }) async throws -> ImportReport {
         let schema = try self.collection(named: collection)
         guard options.batchSize >= 1 else { throw CairnError.invalidArgument("batch size must be at least 1") }
         let started = Date()
-        let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         var reader = try LineReader(path: path)
         defer { reader.close() }
         var report = ImportReport(lines: 0, objects: 0, batches: 0, dryRun: options.dryRun, errors: [], invalidLines: 0, seconds: 0)
-        if !options.dryRun, try LineReader.countLines(path: path) > engine.bulkImportThreshold {
-            report.safetySnapshot = try await engine.takeSafetySnapshot(before: "bulk import into \(schema.name)")?.id
+
+        func isBlank(_ line: [UInt8]) -> Bool { line.allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+        var readAhead: [(number: Int, bytes: [UInt8])] = []
+        var needsSafetySnapshot = false
+        if !options.dryRun {
+            var objectsAhead = 0
+            while objectsAhead <= engine.bulkImportThreshold, let line = try reader.next() {
+                readAhead.append((reader.lineNumber, line))
+                if !isBlank(line) { objectsAhead += 1 }
+            }
+            needsSafetySnapshot = objectsAhead > engine.bulkImportThreshold
         }
+        var readAheadPosition = 0
+        func nextLine() throws -> (number: Int, bytes: [UInt8])? {
+            if readAheadPosition < readAhead.count {
+                defer { readAheadPosition += 1 }
+                return readAhead[readAheadPosition]
+            }
+            readAhead = []
+            return try reader.next().map { (reader.lineNumber, $0) }
+        }
+
         var batch: [NewObject] = []
         var batchLines: [Int] = []
+        var batchIDs = Set<UUID>()
+        var objectsRead = 0
 
         func fail(_ line: Int, _ error: Error) throws {
             let reason = (error as? CairnError)?.description ?? "\(error)"
@@ -74,34 +105,57 @@ extension Database {
         func commit() async throws {
             guard !batch.isEmpty else { return }
             do {
-                if options.dryRun { try engine.validate(batch, collection: collection, tenant: tenant) }
-                else { try await put(batch, into: collection, tenant: tenant) }
+                if options.dryRun || needsSafetySnapshot { try engine.validate(batch, collection: collection, tenant: tenant) }
+                if !options.dryRun {
+                    if needsSafetySnapshot {
+                        report.safetySnapshot = try await engine.takeSafetySnapshot(before: "bulk import into \(schema.name)")?.id
+                        needsSafetySnapshot = false
+                    }
+                    try await put(batch, into: collection, tenant: tenant)
+                }
                 report.objects += batch.count
                 report.batches += 1
             } catch let CairnError.batchRejected(errors) {
                 for error in errors { try fail(batchLines[error.index], error.error) }
                 report.objects += batch.count - errors.count
+            } catch {
+                throw CairnError.importStopped(line: batchLines[0], committed: report.objects, reason: (error as? CairnError)?.description ?? "\(error)")
             }
             batch.removeAll(keepingCapacity: true)
             batchLines.removeAll(keepingCapacity: true)
-            progress(ImportProgress(lines: report.lines, objects: report.objects, bytesRead: reader.bytesRead, totalBytes: totalBytes))
+            batchIDs.removeAll(keepingCapacity: true)
+            progress(ImportProgress(lines: report.lines, objects: report.objects, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes ?? 0))
         }
 
-        while let line = try reader.next() {
-            report.lines = reader.lineNumber
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        while let line = try nextLine() {
+            if Task.isCancelled {
+                report.interrupted = true
+                break
+            }
+            report.lines = line.number
+            if isBlank(line.bytes) { continue }
+            objectsRead += 1
             do {
-                let json = try JSONParser.parse(line)
-                batch.append(try ObjectJSON.object(from: json, schema: schema))
-                batchLines.append(reader.lineNumber)
+                let object = try ObjectJSON.object(from: try JSONParser.parse(line.bytes), schema: schema)
+                // The later line wins: a repeated id closes the batch, so it is written after the first.
+                if !batchIDs.insert(object.id).inserted {
+                    try await commit()
+                    batchIDs.insert(object.id)
+                }
+                batch.append(object)
+                batchLines.append(line.number)
             } catch let error as JSONParser.SyntaxError {
-                try fail(reader.lineNumber, CairnError.invalidArgument("not valid JSON: \(error)"))
+                try fail(line.number, CairnError.invalidArgument("not valid JSON: \(error)"))
             } catch {
-                try fail(reader.lineNumber, error)
+                try fail(line.number, error)
             }
             if batch.count >= options.batchSize { try await commit() }
         }
         try await commit()
+        if !options.dryRun && !report.interrupted && report.objects != objectsRead {
+            throw CairnError.importStopped(line: report.lines, committed: report.objects,
+                                           reason: "read \(objectsRead) objects but committed \(report.objects)")
+        }
         report.seconds = Date().timeIntervalSince(started)
         return report
     }

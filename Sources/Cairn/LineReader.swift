@@ -1,24 +1,42 @@
 import Foundation
 
-/// Reads a file line by line in large chunks, counting lines from 1 and bytes read.
+/// Reads a file, a pipe or standard input (`-`) line by line in large chunks, counting lines
+/// from 1 and bytes read. It reads the source once, front to back, so streams work.
 struct LineReader {
     private let handle: FileHandle
+    private let ownsHandle: Bool
     private var buffer: [UInt8] = []
     private var start = 0
     private var finished = false
     /// The number of the line returned last (1-based).
     private(set) var lineNumber = 0
     private(set) var bytesRead = 0
+    /// The size of a regular file (nil for pipes and standard input, whose size is not known).
+    let totalBytes: Int?
 
+    /// Opens `path` for reading; `-` is standard input. A directory or a missing file is an
+    /// `io` error naming it.
     init(path: String) throws {
+        if path == "-" {
+            handle = .standardInput
+            ownsHandle = false
+            totalBytes = nil
+            return
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw CairnError.io(path: path, operation: "open", reason: String(cString: strerror(errno)))
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw CairnError.io(path: path, operation: "open", reason: "is a directory, not a file") }
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CairnError.io(path: path, operation: "open", reason: FileManager.default.fileExists(atPath: path)
-                                ? "permission denied" : "no such file")
+            throw CairnError.io(path: path, operation: "open", reason: "permission denied")
         }
         self.handle = handle
+        ownsHandle = true
+        totalBytes = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
     }
 
-    /// The next line without its line break, or nil at the end of the file.
+    /// The next line without its line break, or nil at the end of the input.
     mutating func next() throws -> [UInt8]? {
         while true {
             if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -44,17 +62,5 @@ struct LineReader {
         }
     }
 
-    func close() { try? handle.close() }
-
-    /// The number of line breaks in a file (a fast pass that decodes nothing).
-    static func countLines(path: String) throws -> Int {
-        let reader = try LineReader(path: path)
-        defer { reader.close() }
-        var count = 0
-        while true {
-            let chunk = try reader.handle.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty { return count }
-            count += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-        }
-    }
+    func close() { if ownsHandle { try? handle.close() } }
 }

@@ -9,6 +9,8 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     case corruption(file: String, offset: Int, detail: String)
     /// Another process holds the data directory open for writing.
     case databaseLocked(path: String)
+    /// The directory holds no database (and creating one was not asked for).
+    case notADatabase(path: String)
     /// The database was closed.
     case databaseClosed
     /// A write could not be made durable; the database refuses further writes until reopened.
@@ -62,6 +64,8 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .corruption(file, offset, detail): return "corrupt data in \(file) at offset \(offset): \(detail)"
         case let .databaseLocked(path):
             return "the data directory \(path) is open in another process (its LOCK is held); close that process first"
+        case let .notADatabase(path):
+            return "\(path) is not a Cairn data directory (it has no CURRENT file); check --data, or create a collection to start a database there"
         case .databaseClosed: return "the database is closed"
         case let .writesDisabled(reason): return "writes are disabled until the database is reopened: \(reason)"
         case let .invalidName(kind, name, reason): return "invalid \(kind) name '\(name)': \(reason)"

@@ -40,15 +40,27 @@ public struct CLIRunner: Sendable {
         return process
     }
 
-    /// Runs `cairn <arguments> --data DIR` to the end (`--data` is left out when `passingData` is false).
-    public func run(_ arguments: [String], passingData: Bool = true) throws -> Result {
+    /// Runs `cairn <arguments> --data DIR` to the end (`--data` is left out when `passingData` is
+    /// false), with `input` on its standard input (none when nil).
+    public func run(_ arguments: [String], passingData: Bool = true, input: Data? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments + (passingData ? ["--data", dataDirectory] : [])
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            // Written from another thread: a large input would otherwise fill the pipe while
+            // nobody reads the child's output.
+            let writer = stdin.fileHandleForWriting
+            Thread.detachNewThread {
+                writer.write(input)
+                try? writer.close()
+            }
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

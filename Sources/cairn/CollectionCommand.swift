@@ -68,11 +68,13 @@ struct CollectionCommand: AsyncParsableCommand {
                 properties: try properties.map(Create.parseProperty), multiTenant: multiTenant,
                 ingestion: try ingestion.map { try JSONParser.parse($0) },
                 hnsw: HNSWParameters(M: m, efConstruction: efConstruction, efSearch: efSearch))
-            let created = try await global.withDatabase { db in
+            let isNewDatabase = !global.databaseExists
+            let created = try await global.withDatabase(creating: true) { db in
                 try await db.createCollection(schema)
                 return try db.collection(named: name)
             }
             if global.json { Output.json(encodable: created) } else {
+                if isNewDatabase { print("created a new database in \(global.dataDirectory)") }
                 print("created collection \(name) (\(dimensions) dimensions, \(metric)\(multiTenant ? ", multi-tenant" : ""))")
             }
         }

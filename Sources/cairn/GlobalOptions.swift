@@ -70,9 +70,16 @@ struct GlobalOptions: ParsableArguments {
         if json { Output.json(encodable: value) } else { print(text) }
     }
 
-    /// Opens the database, runs `body`, and closes it, also when `body` throws.
-    func withDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
-        let db = try await Database.open(at: dataDirectory, options: engineOptions)
+    /// Whether the data directory holds a database yet.
+    var databaseExists: Bool { FileManager.default.fileExists(atPath: dataDirectory + "/CURRENT") }
+
+    /// Opens the database, runs `body`, and closes it, also when `body` throws. Only commands
+    /// that create something pass `creating`: for every other command a directory that holds
+    /// no database (a mistyped --data) is an error, not a new empty database.
+    func withDatabase<T>(creating: Bool = false, _ body: (Database) async throws -> T) async throws -> T {
+        var options = engineOptions
+        options.createIfMissing = creating
+        let db = try await Database.open(at: dataDirectory, options: options)
         do {
             let result = try await body(db)
             await db.close()

@@ -55,8 +55,13 @@ struct VerifyCommand: AsyncParsableCommand {
         Opens nothing for writing. Reads every segment the manifest lists (size and CRC32C), \
         every WAL file after the checkpoint (records and LSNs without gaps, a torn tail allowed \
         only at the very end), and the storage-snapshot label if the copy has one. Each problem \
-        is named with its file and offset. Exit status 0 when the copy is consistent and opens \
-        as a database, 1 otherwise.
+        is named with its file and offset.
+
+        Exit status: 0 when the copy is consistent and opens as a database; 1 when it is damaged \
+        (it will not open); 3 when it opens but with a warning, such as a torn WAL tail a crash \
+        left (the unacknowledged write in it is moved aside on open). A directory another \
+        process holds open is checked as it is at that moment, which is said too: copy a live \
+        database inside a storage-snapshot window.
         """
     )
     @OptionGroup var global: GlobalOptions
@@ -72,8 +77,13 @@ struct VerifyCommand: AsyncParsableCommand {
             if let checkpoint = report.checkpointLSN { print("checkpoint LSN \(checkpoint), WAL continuous to LSN \(report.lastLSN ?? checkpoint)") }
             if let label = report.label { print("storage-snapshot label '\(label.label)': start LSN \(label.startLSN)") }
             for problem in report.problems { print("problem: \(problem)") }
+            for warning in report.warnings { print("warning: \(warning)") }
+            if report.heldOpen {
+                print("note: a process holds this directory open: this is the state of a live database at one moment, not a copy")
+            }
             print(report.isConsistent ? "verdict: consistent — opens as a database" : "verdict: NOT consistent (\(report.problems.count) problems)")
         }
         if !report.isConsistent { throw ExitCode(1) }
+        if !report.warnings.isEmpty { throw ExitCode(3) }
     }
 }

@@ -139,8 +139,11 @@ final class CommitQueue: @unchecked Sendable {
         stopped = true
         let waiters = stopWaiters
         stopWaiters = []
+        // A clean close only when every queued write reached the log: after a failed write or
+        // sync, what the file holds is not known.
+        let lastLSN: UInt64? = failure == nil ? nextLSN - 1 : nil
         condition.unlock()
-        wal.close()
+        wal.close(lastLSN: lastLSN)
         for waiter in waiters { waiter.resume() }
     }
 }

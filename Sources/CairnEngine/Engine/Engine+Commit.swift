@@ -22,7 +22,8 @@ extension Engine {
             if options.durability == .synchronous { try commits.wal.sync() }
         } catch {
             let failure = CairnError.writesDisabled(reason: "\(error)")
-            logger.error("WAL write failed; refusing writes until reopened", metadata: ["error": "\(error)"])
+            // Every waiting writer gets the error; the log only notes why later writes are refused.
+            logger.notice("WAL write failed; refusing writes until reopened", metadata: ["error": "\(error)"])
             commits.disable(failure)
             for pending in round.pending { pending.continuation.resume(throwing: error) }
             return

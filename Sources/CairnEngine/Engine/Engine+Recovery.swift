@@ -2,8 +2,10 @@ import Foundation
 
 extension Engine {
     /// Opens (or creates) the database in `directory`: loads the manifest, maps and checks the
-    /// segments, replays the WAL after the checkpoint, truncates a torn tail, and starts the
-    /// background threads. Refuses, naming the file and offset, anything corrupt before the tail.
+    /// segments, replays the WAL after the checkpoint, moves a torn tail aside, and starts the
+    /// background threads. Refuses, naming the file and offset, anything corrupt before the tail,
+    /// and a directory that holds database files but no `CURRENT`. With
+    /// `options.createIfMissing` false, a directory that is not a database is refused too.
     public static func open(at directory: String, options: EngineOptions = EngineOptions()) async throws -> Engine {
         let engine = try await runBlocking { try recover(directory: directory, options: options) }
         engine.start()
@@ -11,10 +13,13 @@ extension Engine {
     }
 
     private static func recover(directory: String, options: EngineOptions) throws -> Engine {
+        let store = ManifestStore(directory: directory)
+        if !options.createIfMissing && !FileSystem.exists(store.currentPath) {
+            throw CairnError.notADatabase(path: directory)
+        }
         try FileSystem.createDirectory(directory)
         let lock = try DirectoryLock(directory: directory)
         do {
-            let store = ManifestStore(directory: directory)
             if !FileSystem.exists(store.currentPath) { try initialize(directory: directory) }
             let manifest = try store.loadCurrent()
             var state = EngineState(catalog: manifest.catalog, appliedLSN: manifest.checkpointLSN, manifest: manifest)
@@ -68,20 +73,13 @@ extension Engine {
     }
 
     /// Creates the directory layout of an empty database: WAL file 1, manifest 1, then CURRENT.
+    /// Refuses a directory without `CURRENT` that holds anything of a database; an interrupted
+    /// initialisation (an empty WAL file, an empty manifest) is finished, nothing is deleted.
     private static func initialize(directory: String) throws {
         let store = ManifestStore(directory: directory)
-        let walDirectory = directory + "/wal"
-        let hasRecords = FileSystem.listDirectory(walDirectory).contains { name in
-            guard WALFormat.sequence(of: name) != nil else { return false }
-            return ((try? FileSystem.fileSize(walDirectory + "/" + name)) ?? 0) > WALFormat.fileHeaderSize
-        }
-        if hasRecords || FileSystem.listDirectory(store.manifestsDirectory).count > 1 {
-            throw CairnError.corruption(file: store.currentPath, offset: 0,
-                                        detail: "CURRENT is missing but the directory holds a database")
-        }
+        if let evidence = OrphanedDatabase.find(in: directory) { throw evidence.error }
         for sub in ["wal", "manifests", "segments"] { try FileSystem.createDirectory(directory + "/" + sub) }
-        WALWriter.discardAll(in: walDirectory)
-        let wal = try WALWriter(directory: walDirectory, sequence: 1, validLength: nil)
+        let wal = try WALWriter(directory: directory + "/wal", sequence: 1, validLength: nil)
         wal.close()
         try FileSystem.syncDirectory(directory)
         let manifest = Manifest(databaseID: UUID().uuidString.lowercased(), sequence: 1, checkpointLSN: 0,
@@ -105,35 +103,33 @@ extension Engine {
                 throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) does not apply: \(error)")
             }
         }
-        for path in outcome.tornFiles {
-            options.logger.warning("truncating a torn WAL tail", metadata: ["file": "\(path)", "offset": "\(outcome.validLengthOfNewest ?? 0)"])
+        if let (path, tail) = outcome.torn {
+            let kept = try TornTailArchive.keep(tail, of: path)
+            options.logger.warning("a crash left a torn WAL tail; it was moved aside and the log continues before it", metadata: [
+                "file": "\(path)", "bytes": "\(tail.start)..<\(tail.end)", "records": "\(tail.recordHeaders)", "kept": "\(kept ?? "-")"])
         }
-        let newest = chain.sequences.last ?? manifest.walStartSequence
-        let lastValidLength = outcome.validLengthOfNewest
-        return try WALWriter(directory: walDirectory, sequence: newest, validLength: lastValidLength)
+        return try WALWriter(directory: walDirectory, sequence: chain.sequences.last!, validLength: outcome.validLengthOfNewest,
+                             endsClosed: outcome.closedCleanly)
     }
 
     /// Deletes files no manifest needs: segments and manifests left by interrupted flushes or
-    /// compactions, and WAL files before the checkpoint.
+    /// compactions, and WAL files before the checkpoint. Only files named the way Cairn names
+    /// its own are touched, and only empty directories are removed: anything else is left alone.
     func collectGarbage(keeping manifest: Manifest, walStart: Int) {
         let live = Set(manifest.segments.map(\.relativePath))
         for collection in FileSystem.listDirectory(segmentsDirectory) {
             for tenant in FileSystem.listDirectory(segmentsDirectory + "/" + collection) {
                 let folder = "segments/\(collection)/\(tenant)"
-                let files = FileSystem.listDirectory(directory + "/" + folder)
-                for file in files where !live.contains(folder + "/" + file) {
+                for file in FileSystem.listDirectory(directory + "/" + folder)
+                where SegmentFormat.isSegmentFileName(file) && !live.contains(folder + "/" + file) {
                     try? FileSystem.remove(directory + "/" + folder + "/" + file)
                 }
-                if files.allSatisfy({ !live.contains(folder + "/" + $0) }) {
-                    try? FileManager.default.removeItem(atPath: directory + "/" + folder)
-                }
+                FileSystem.removeEmptyDirectory(directory + "/" + folder)
             }
-            if FileSystem.listDirectory(segmentsDirectory + "/" + collection).isEmpty {
-                try? FileManager.default.removeItem(atPath: segmentsDirectory + "/" + collection)
-            }
+            FileSystem.removeEmptyDirectory(segmentsDirectory + "/" + collection)
         }
         let currentName = Manifest.fileName(manifest.sequence)
-        for name in FileSystem.listDirectory(manifests.manifestsDirectory) where name != currentName {
+        for name in FileSystem.listDirectory(manifests.manifestsDirectory) where name != currentName && Manifest.sequence(of: name) != nil {
             try? FileSystem.remove(manifests.manifestsDirectory + "/" + name)
         }
         let restored = Set(manifest.restoredWAL ?? [])

@@ -25,6 +25,9 @@ public struct EngineOptions: Sendable {
     public var checkpointInterval: Double = 300
     /// The automatic snapshots taken before risky operations.
     public var safetySnapshots = SafetySnapshotPolicy()
+    /// Create a new, empty database when the directory holds none. Tools that only read or
+    /// maintain an existing database turn this off, so a mistyped path is an error.
+    public var createIfMissing = true
     /// Where the engine reports background work and recovery.
     public var logger = Logger(label: "cairn.engine")
 

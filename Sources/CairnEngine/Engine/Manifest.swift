@@ -45,6 +45,15 @@ struct Manifest: Codable, Sendable, Equatable {
         return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".json"
     }
 
+    /// The sequence number in a manifest file name, or nil for other files.
+    static func sequence(of fileName: String) -> Int? {
+        guard fileName.hasSuffix(".json"), fileName.count > 5, fileName.dropLast(5).allSatisfy(\.isASCIIDigit) else { return nil }
+        return Int(fileName.dropLast(5))
+    }
+
+    /// Whether this manifest describes a database that holds nothing (a new one).
+    var isEmptyDatabase: Bool { checkpointLSN == 0 && segments.isEmpty && catalog == Catalog() }
+
     func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -143,7 +143,7 @@ public struct JSONParser {
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                let text = try validUTF8(UnsafeBufferPointer(rebasing: bytes[start..<position]), at: start)
                 position += 1
                 return text
             }
@@ -157,7 +157,7 @@ public struct JSONParser {
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: scalars, as: UTF8.self)
+                return try validUTF8(scalars, at: start)
             case UInt8(ascii: "\\"):
                 guard position < bytes.count else { throw error("unterminated escape") }
                 let escape = bytes[position]
@@ -190,6 +190,14 @@ public struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// The string the bytes spell, or an error: invalid UTF-8 is refused, never replaced.
+    private func validUTF8(_ bytes: some Sequence<UInt8>, at offset: Int) throws -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw SyntaxError(offset: offset, message: "a string is not valid UTF-8")
+        }
+        return text
     }
 
     private mutating func hex4() throws -> UInt32 {

@@ -23,6 +23,11 @@ import Foundation
 /// ```
 /// A segment is written once, fsynced, then only read and eventually deleted.
 enum SegmentFormat {
+    /// Whether `name` is a segment file as the engine names them: 16 hex digits and `.seg`.
+    static func isSegmentFileName(_ name: String) -> Bool {
+        name.count == 20 && name.hasSuffix(".seg") && name.dropLast(4).allSatisfy(\.isHexDigit)
+    }
+
     static let magic: [UInt8] = Array("CAIRNSEG".utf8)
     static let endMagic: [UInt8] = Array("CAIRNEND".utf8)
     static let version: UInt32 = 1

@@ -19,6 +19,16 @@ final class DirectoryLock: Sendable {
         }
     }
 
+    /// Whether a process holds `directory` open (its LOCK is taken). Never creates the file.
+    static func isHeld(directory: String) -> Bool {
+        let fd = open(directory + "/LOCK", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) != 0 { return errno == EWOULDBLOCK }
+        _ = flock(fd, LOCK_UN)
+        return false
+    }
+
     func release() {
         _ = flock(descriptor.rawValue, LOCK_UN)
         try? descriptor.close()

@@ -132,6 +132,11 @@ enum FileSystem {
         if result != 0 { throw ioError(source, "rename to \(destination)", Errno(rawValue: errno)) }
     }
 
+    /// Removes a directory if it is empty; a directory that holds anything stays.
+    static func removeEmptyDirectory(_ path: String) {
+        _ = rmdir(path)
+    }
+
     /// Deletes a directory tree; missing is fine.
     static func removeTree(_ path: String) throws {
         guard exists(path) else { return }

@@ -12,6 +12,12 @@ public struct VerifyReport: Sendable, Codable, Hashable {
 
     public var directory: String
     public var problems: [Problem]
+    /// Things that do not stop the directory from opening but that a person should know: a torn
+    /// WAL tail a crash left (opening moves it aside and loses the unacknowledged write in it).
+    public var warnings: [Problem] = []
+    /// A process holds the directory open: the check read a moving database. Its files are
+    /// consistent as read, but a copy should be taken inside a storage-snapshot window.
+    public var heldOpen = false
     /// Files read completely and bytes checksummed.
     public var checkedFiles: Int
     public var checkedBytes: Int
@@ -33,6 +39,7 @@ public struct VerifyReport: Sendable, Codable, Hashable {
 struct DirectoryVerifier {
     let directory: String
     private(set) var problems: [VerifyReport.Problem] = []
+    private(set) var warnings: [VerifyReport.Problem] = []
     private(set) var checkedFiles = 0
     private(set) var checkedBytes = 0
 
@@ -49,17 +56,21 @@ struct DirectoryVerifier {
         else { problem(file, 0, "\(error)") }
     }
 
-    static func verify(_ directory: String) -> VerifyReport {
+    /// Checks `directory` as it would open: the manifest `CURRENT` names, or `manifest` when
+    /// one is given (a candidate for `CURRENT`).
+    static func verify(_ directory: String, manifest given: Manifest? = nil) -> VerifyReport {
         let started = ContinuousClock.now
         var verifier = DirectoryVerifier(directory: directory)
         var report = VerifyReport(directory: directory, problems: [], checkedFiles: 0, checkedBytes: 0, seconds: 0)
-        if let manifest = verifier.checkManifest() {
+        if let manifest = given ?? verifier.checkManifest() {
             report.checkpointLSN = manifest.checkpointLSN
             verifier.checkSegments(manifest)
             report.lastLSN = verifier.checkWAL(manifest)
             report.label = verifier.checkLabel(lastLSN: report.lastLSN ?? manifest.checkpointLSN)
         }
         report.problems = verifier.problems
+        report.warnings = verifier.warnings
+        report.heldOpen = DirectoryLock.isHeld(directory: directory)
         report.checkedFiles = verifier.checkedFiles
         report.checkedBytes = verifier.checkedBytes
         report.seconds = (ContinuousClock.now - started).milliseconds / 1000
@@ -117,6 +128,10 @@ struct DirectoryVerifier {
         do {
             let chain = try WALChain(walDirectory: walDirectory, manifest: manifest)
             let outcome = try chain.scan { _, _, _, _ in }
+            if let (path, tail) = outcome.torn {
+                warnings.append(.init(file: path, offset: tail.start, detail: "torn tail left by a crash: bytes \(tail.start)..<\(tail.end)"
+                    + " (\(tail.recordHeaders) records with an intact header) were never acknowledged; opening moves them aside"))
+            }
             checkedFiles += chain.files.count
             checkedBytes += outcome.bytesRead
             return outcome.lastLSN

@@ -1,8 +1,9 @@
 /// The WAL files that follow a manifest's checkpoint, in replay order: the files a rollback
 /// restored (`Manifest.restoredWAL`), then the numbered files from `walStartSequence` on. Opening
 /// a database replays them and `verify` checks them, both through `scan`, so both hold the log
-/// to the same rules: no missing file, no gap in the numbering or the LSNs, and a torn tail
-/// only at the very end.
+/// to the same rules: no missing file (the first is named by the manifest, each sealed file
+/// names its successor), no gap in the numbering or the LSNs, and a torn tail only at the very
+/// end of a live log.
 struct WALChain {
     let walDirectory: String
     let manifest: Manifest
@@ -10,16 +11,20 @@ struct WALChain {
     let files: [String]
     /// The numbered files' sequence numbers, ascending (the last is where writing continues).
     let sequences: [Int]
+    /// A live log continues in its newest file, which may end in a torn write and must not be
+    /// sealed. A snapshot's log is a closed set of sealed files: complete, its last one sealed.
+    let isLive: Bool
 
     /// The chain in `walDirectory`, or `corruption` naming the first missing file.
-    init(walDirectory: String, manifest: Manifest) throws {
+    init(walDirectory: String, manifest: Manifest, isLive: Bool = true) throws {
         self.walDirectory = walDirectory
         self.manifest = manifest
+        self.isLive = isLive
         sequences = FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
             .filter { $0 >= manifest.walStartSequence }.sorted()
-        if let first = sequences.first, first != manifest.walStartSequence {
+        if sequences.first != manifest.walStartSequence {
             throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(manifest.walStartSequence), offset: 0,
-                                        detail: "the WAL file after the checkpoint is missing")
+                                        detail: "the WAL file the manifest names as the first after its checkpoint is missing")
         }
         for (previous, next) in zip(sequences, sequences.dropFirst()) where next != previous + 1 {
             throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(previous + 1), offset: 0,
@@ -36,10 +41,12 @@ struct WALChain {
     struct Outcome {
         /// The last LSN in the log (the checkpoint when no record follows it).
         var lastLSN: UInt64
-        /// Where the valid records of the newest numbered file end (nil when there is none).
+        /// Where the valid records of the newest numbered file end.
         var validLengthOfNewest: Int?
-        /// Files whose torn tail was cut off (only ever the newest).
-        var tornFiles: [String] = []
+        /// The damaged end of the newest file, left by a crash (a live log only).
+        var torn: (path: String, tail: WALReader.TornTail)?
+        /// The newest file ends in a "closed" record: the database was closed cleanly.
+        var closedCleanly = false
         var bytesRead = 0
     }
 
@@ -52,7 +59,8 @@ struct WALChain {
             let path = walDirectory + "/" + name
             let file = try MappedFile(path: path)
             outcome.bytesRead += file.bytes.count
-            let reader = WALReader(path: path, bytes: file.bytes, isNewest: index == files.count - 1 && index >= restoredCount)
+            let isLast = index == files.count - 1
+            let reader = WALReader(path: path, bytes: file.bytes, isNewest: isLive && isLast && index >= restoredCount)
             let result = try reader.scan { lsn, payload, offset in
                 if lsn <= outcome.lastLSN && lsn <= manifest.checkpointLSN { return }
                 guard lsn == outcome.lastLSN + 1 else {
@@ -61,8 +69,18 @@ struct WALChain {
                 try body(lsn, payload, path, offset)
                 outcome.lastLSN = lsn
             }
-            if result.tornTail { outcome.tornFiles.append(path) }
+            if let torn = result.torn { outcome.torn = (path, torn) }
             if index >= restoredCount { outcome.validLengthOfNewest = result.validLength }
+            if case let .sealed(next) = result.finalControl {
+                if isLive && isLast {
+                    throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(next), offset: 0,
+                                                detail: "WAL file is missing: \(name) was sealed and the log continues in it")
+                }
+                if index >= restoredCount, !isLast, next != sequences[index - restoredCount + 1] {
+                    throw CairnError.corruption(file: path, offset: result.validLength, detail: "sealed WAL file names \(WALFormat.fileName(next)) as its successor")
+                }
+            }
+            if isLast, case .closed = result.finalControl { outcome.closedCleanly = true }
         }
         return outcome
     }

@@ -18,12 +18,16 @@ final class WALWriter: @unchecked Sendable {
     /// The file's length on disk (records plus zero-filled room).
     private var allocated: Int
     private var descriptor: FileDescriptor
+    /// The file ends in a "closed" record and nothing was appended since (closing again adds none).
+    private var endsClosed: Bool
 
     var path: String { directory + "/" + WALFormat.fileName(sequence) }
 
     /// Opens WAL file `sequence` for appending at `validLength`, cutting off anything after it
-    /// (a torn tail or zero-filled room), or creates it when it does not exist.
-    init(directory: String, sequence: Int, validLength: Int?) throws {
+    /// (zero-filled room; recovery has moved a torn tail aside), or creates it when it does not
+    /// exist. `endsClosed` says that the valid part ends in a "closed" record.
+    init(directory: String, sequence: Int, validLength: Int?, endsClosed: Bool = false) throws {
+        self.endsClosed = endsClosed
         self.directory = directory
         self.sequence = sequence
         let path = directory + "/" + WALFormat.fileName(sequence)
@@ -49,6 +53,7 @@ final class WALWriter: @unchecked Sendable {
 
     /// Writes bytes after the last record (not yet durable).
     func append(_ bytes: UnsafeRawBufferPointer) throws {
+        endsClosed = false
         if size + bytes.count > allocated { try preallocate(atLeast: size + bytes.count) }
         do { _ = try descriptor.writeAll(toAbsoluteOffset: Int64(size), bytes) }
         catch { throw FileSystem.ioError(path, "write", error) }
@@ -56,14 +61,30 @@ final class WALWriter: @unchecked Sendable {
     }
 
     /// Zero-fills the file up to at least `length` (the next sync makes the new size durable).
+    /// When the disk has no room for a whole chunk ahead, it fills only what the write needs,
+    /// so writes go on until the disk is really full; then the error says how much was needed.
     private func preallocate(atLeast length: Int) throws {
-        let target = max(length, allocated + WALWriter.preallocationChunk)
+        do {
+            try fillZeros(upTo: max(length, allocated + WALWriter.preallocationChunk))
+        } catch where error == .noSpace {
+            try FileSystem.truncate(descriptor, to: allocated, path: path)
+            do { try fillZeros(upTo: length) } catch {
+                try? FileSystem.truncate(descriptor, to: allocated, path: path)
+                let reason = error == .noSpace ? "no space left on the device: the WAL needs \(length - allocated) more bytes" : error.description
+                throw CairnError.io(path: path, operation: "write", reason: reason)
+            }
+        } catch {
+            throw FileSystem.ioError(path, "write", error)
+        }
+    }
+
+    private func fillZeros(upTo target: Int) throws(Errno) {
         let zeros = [UInt8](repeating: 0, count: 1 << 20)
         var offset = allocated
         while offset < target {
             let count = min(zeros.count, target - offset)
             do { _ = try zeros.withUnsafeBytes { try descriptor.writeAll(toAbsoluteOffset: Int64(offset), UnsafeRawBufferPointer(rebasing: $0[0..<count])) } }
-            catch { throw FileSystem.ioError(path, "write", error) }
+            catch { throw (error as? Errno) ?? .ioError }
             offset += count
         }
         allocated = target
@@ -83,26 +104,40 @@ final class WALWriter: @unchecked Sendable {
         try FileSystem.fullSync(descriptor, path: path)
     }
 
-    /// Seals the current file (trimmed to its records) and starts the next one. Returns the new sequence.
+    /// Seals the current file and starts the next one. Returns the new sequence.
+    ///
+    /// The order makes a deleted newest file detectable without a crash ever looking like one:
+    /// the sealed file is cut back to its records, the new file is created and its name made
+    /// durable, and only then does the old file get its last record, "sealed: continues in N+1".
+    /// A file that ends sealed therefore always had a durable successor.
     @discardableResult
     func rotate() throws -> Int {
         try trimAndSync()
-        try? descriptor.close()
+        let sealed = descriptor, sealedPath = path, sealedSize = size
         sequence += 1
         (descriptor, size) = try WALWriter.createFile(path, directory: directory)
         allocated = size
+        endsClosed = false
+        let seal = WALFormat.controlRecord(.sealed(next: sequence))
+        do {
+            _ = try seal.withUnsafeBytes { try sealed.writeAll(toAbsoluteOffset: Int64(sealedSize), $0) }
+        } catch {
+            try? sealed.close()
+            throw FileSystem.ioError(sealedPath, "write", error)
+        }
+        defer { try? sealed.close() }
+        try FileSystem.fullSync(sealed, path: sealedPath)
         return sequence
     }
 
-    /// Removes every WAL file of a directory (only when initialising one that holds no records).
-    static func discardAll(in directory: String) {
-        for name in FileSystem.listDirectory(directory) where WALFormat.sequence(of: name) != nil {
-            try? FileSystem.remove(directory + "/" + name)
+    /// Trims the zero-filled room and closes the file. With `lastLSN` (a clean close, every
+    /// write durable) it first appends a "closed" record, so that damage to the last mutation
+    /// is later reported as corruption instead of being taken for a torn write.
+    func close(lastLSN: UInt64? = nil) {
+        if let lastLSN, !endsClosed {
+            let record = WALFormat.controlRecord(.closed(lastLSN: lastLSN))
+            _ = try? record.withUnsafeBytes { try append($0) }
         }
-    }
-
-    /// Trims the zero-filled room and closes the file.
-    func close() {
         try? trimAndSync()
         try? descriptor.close()
     }

@@ -1,0 +1,75 @@
+import Foundation
+
+/// What a data directory without `CURRENT` still holds of a database. Opening such a directory
+/// must not treat it as new (initialising would bury the files); it is refused with this
+/// account, and the newest manifest that passes its checksum is offered as the candidate a
+/// person may make current explicitly (`Engine.repairCurrent`), never automatically.
+struct OrphanedDatabase {
+    var directory: String
+    var manifests = 0
+    var segmentFiles = 0
+    var walFilesWithRecords = 0
+    var snapshots = 0
+    /// The newest manifest that decodes and passes its checksum, with its checkpoint.
+    var candidate: (name: String, checkpointLSN: UInt64)?
+
+    /// The account of `directory`, or nil when it holds nothing of a database (a new directory,
+    /// or an initialisation that was interrupted before it wrote anything but empty files).
+    static func find(in directory: String) -> OrphanedDatabase? {
+        var found = OrphanedDatabase(directory: directory)
+        let manifestsDirectory = directory + "/manifests"
+        for name in FileSystem.listDirectory(manifestsDirectory) where Manifest.sequence(of: name) != nil {
+            let path = manifestsDirectory + "/" + name
+            guard let manifest = try? Manifest.decode(FileSystem.readFile(path), path: path) else {
+                found.manifests += 1
+                continue
+            }
+            if manifest.isEmptyDatabase { continue }
+            found.manifests += 1
+            if (found.candidate.map { Manifest.sequence(of: $0.name)! < manifest.sequence }) ?? true {
+                found.candidate = (name, manifest.checkpointLSN)
+            }
+        }
+        found.segmentFiles = countFiles(under: directory + "/segments")
+        let walDirectory = directory + "/wal"
+        for name in FileSystem.listDirectory(walDirectory) where !holdsNoMutation(walDirectory + "/" + name) {
+            found.walFilesWithRecords += 1
+        }
+        found.snapshots = FileSystem.listDirectory(directory + "/snapshots").count
+        let holdsSomething = found.manifests + found.segmentFiles + found.walFilesWithRecords + found.snapshots > 0
+        return holdsSomething ? found : nil
+    }
+
+    /// Whether a file is a WAL file without a single mutation record (only control records).
+    private static func holdsNoMutation(_ path: String) -> Bool {
+        guard let file = try? MappedFile(path: path) else { return false }
+        var mutations = 0
+        let outcome = try? WALReader(path: path, bytes: file.bytes, isNewest: true).scan { _, _, _ in mutations += 1 }
+        return outcome != nil && outcome?.torn == nil && mutations == 0
+    }
+
+    private static func countFiles(under path: String) -> Int {
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var count = 0
+        while let name = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue { count += 1 }
+        }
+        return count
+    }
+
+    /// The refusal: what is there, that nothing was changed, and how to recover.
+    var error: CairnError {
+        let parts = [(manifests, "manifest"), (segmentFiles, "segment file"), (walFilesWithRecords, "WAL file with records"),
+                     (snapshots, "snapshot")].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }
+        var detail = "CURRENT is missing, but the directory holds a database (\(parts.joined(separator: ", "))); nothing was changed."
+        if let candidate {
+            detail += " The newest manifest that passes its checksum is manifests/\(candidate.name) (checkpoint LSN \(candidate.checkpointLSN));"
+                + " if it is the state you expect, `cairn repair current \(candidate.name)` makes it current"
+                + " (restoring a backup or rolling back a copy are the other ways out)."
+        } else {
+            detail += " No manifest passes its checksum: restore from a backup or a copy."
+        }
+        return .corruption(file: directory + "/CURRENT", offset: 0, detail: detail)
+    }
+}

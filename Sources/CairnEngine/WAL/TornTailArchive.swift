@@ -1,0 +1,19 @@
+/// Keeps the damaged end of a WAL file that a crash left before recovery cuts the file back:
+/// the bytes go to `wal/torn-<file>-at-<offset>.bin` (never a name recovery reads or garbage
+/// collection deletes), so a torn tail is never destroyed in place and can be inspected.
+enum TornTailArchive {
+    static let prefix = "torn-"
+
+    /// Writes the torn bytes of `path` to their own durable file and returns its name (nil when
+    /// there are no non-zero bytes to keep).
+    static func keep(_ tail: WALReader.TornTail, of path: String) throws -> String? {
+        guard tail.end > tail.start else { return nil }
+        let file = try MappedFile(path: path)
+        let bytes = Array(file.bytes[tail.start..<min(tail.end, file.bytes.count)])
+        let directory = String(path[..<path.lastIndex(of: "/")!])
+        let name = prefix + String(path[path.index(after: path.lastIndex(of: "/")!)...]) + "-at-\(tail.start).bin"
+        try FileSystem.writeNewFile(directory + "/" + name, bytes, exclusive: false)
+        try FileSystem.syncDirectory(directory)
+        return name
+    }
+}
