@@ -9,10 +9,12 @@ extension Database {
         try await engine.createSnapshot(label: label)
     }
 
-    /// Every finished snapshot, oldest first, with the bytes it shares and the bytes only it holds.
-    public func snapshots() -> [SnapshotUsage] {
-        engine.listSnapshots().compactMap { try? engine.snapshotUsage($0.id) }
-    }
+    /// Every snapshot, oldest first, with the bytes it shares and the bytes only it holds, what
+    /// a quick look at its files finds wrong, and why it is kept.
+    public func snapshots() -> [SnapshotUsage] { engine.snapshotListing() }
+
+    /// Reads every byte of a snapshot (segments' checksums, the WAL chain up to its LSN).
+    public func verifySnapshot(_ id: String) async throws -> VerifyReport { try await engine.verifySnapshot(id) }
 
     /// One snapshot, or `CairnError.snapshotNotFound`.
     public func snapshot(_ id: String) throws -> SnapshotUsage { try engine.snapshotUsage(id) }
@@ -24,6 +26,12 @@ extension Database {
     /// after taking a safety snapshot of the current state. Open the database again afterwards.
     public static func rollback(at directory: String, to id: String, options: EngineOptions = EngineOptions()) async throws -> RollbackReport {
         try await Engine.rollback(directory: directory, to: id, options: options)
+    }
+
+    /// Makes manifest `name` current in a database whose `CURRENT` is missing or unusable,
+    /// after checking that the directory opens with it (`Engine.repairCurrent`).
+    public static func repairCurrent(at directory: String, manifest name: String) async throws -> VerifyReport {
+        try await Engine.repairCurrent(at: directory, manifest: name)
     }
 
     /// Creates an independent database at `target` from snapshot `id` of the database in

@@ -55,8 +55,11 @@ public final class Database: Sendable {
     /// (see `EngineOptions.safetySnapshots`).
     public func dropCollection(_ name: String) async throws {
         let schema = try collection(named: name)
-        _ = try await engine.takeSafetySnapshot(before: "drop collection \(schema.name)")
-        try await engine.dropCollection(name)
+        let safety = try await engine.takeSafetySnapshot(before: "drop collection \(schema.name)")
+        do { try await engine.dropCollection(name) } catch {
+            engine.discardSafetySnapshot(safety)
+            throw error
+        }
     }
 
     // MARK: Tenants
@@ -71,8 +74,11 @@ public final class Database: Sendable {
         guard try tenants(of: collection).contains(where: { $0.name == tenant }) else {
             throw CairnError.tenantNotFound(collection: try self.collection(named: collection).name, tenant: tenant)
         }
-        _ = try await engine.takeSafetySnapshot(before: "remove tenant \(tenant) of \(collection)")
-        try await engine.removeTenant(tenant, from: collection)
+        let safety = try await engine.takeSafetySnapshot(before: "remove tenant \(tenant) of \(collection)")
+        do { try await engine.removeTenant(tenant, from: collection) } catch {
+            engine.discardSafetySnapshot(safety)
+            throw error
+        }
     }
 
     /// Activates or deactivates a tenant. An inactive tenant's files stay on disk, unloaded.

@@ -51,6 +51,10 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An import stopped at an invalid line; the batches before it were committed.
     case importStopped(line: Int, committed: Int, reason: String)
     case snapshotNotFound(String)
+    /// A snapshot's files are missing or damaged; it cannot be rolled back to or cloned.
+    case snapshotDamaged(id: String, problems: [String])
+    /// A snapshot that another database took (copied in from elsewhere).
+    case snapshotOfAnotherDatabase(id: String, snapshotDatabase: String, database: String)
     /// A clone's target directory exists and is not empty.
     case targetNotEmpty(path: String)
     /// `begin` while a storage-snapshot window is already open.
@@ -99,6 +103,12 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
             let done = committed == 0 ? "nothing was imported" : "\(committed) objects before it were imported"
             return "import stopped at line \(line): \(reason); \(done)"
         case let .snapshotNotFound(id): return "no snapshot '\(id)' (cairn snapshot list shows them)"
+        case let .snapshotDamaged(id, problems):
+            return "snapshot \(id) is damaged, nothing was changed: \(problems.prefix(3).joined(separator: "; "))"
+                + (problems.count > 3 ? " (and \(problems.count - 3) more; cairn snapshot verify \(id))" : "")
+        case let .snapshotOfAnotherDatabase(id, snapshotDatabase, database):
+            return "snapshot \(id) was taken of database \(snapshotDatabase), not of this one (\(database)); nothing was changed. "
+                + "Clone it instead (cairn snapshot clone), or restore a backup"
         case let .targetNotEmpty(path): return "\(path) already exists and is not empty; choose a new directory"
         case let .storageSnapshotInProgress(label):
             return "a storage-snapshot window ('\(label)') is already open; end it first (cairn storage-snapshot end)"

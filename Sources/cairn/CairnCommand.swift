@@ -16,7 +16,7 @@ struct CairnCommand: AsyncParsableCommand {
         subcommands: [
             CollectionCommand.self, TenantCommand.self, ImportCommand.self, PutCommand.self, GetCommand.self,
             DeleteCommand.self, SearchCommand.self, CountCommand.self, AliasCommand.self, AccessCommand.self,
-            SnapshotCommand.self, StorageSnapshotCommand.self, VerifyCommand.self, StatsCommand.self, FlushCommand.self,
+            SnapshotCommand.self, StorageSnapshotCommand.self, VerifyCommand.self, RepairCommand.self, StatsCommand.self, FlushCommand.self,
         ]
     )
 

@@ -55,6 +55,12 @@ enum Output {
         return unit == 0 ? "\(count) B" : String(format: "%.1f", value) + " " + units[unit]
     }
 
+    /// Text from the database shown safely on a terminal: control characters (newlines,
+    /// escape sequences) are shown as `\u{…}`.
+    static func printable(_ text: String) -> String {
+        text.unicodeScalars.map { $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+    }
+
     static func uuid(_ id: UUID) -> String { id.uuidString.lowercased() }
 
     /// A time for people, in UTC: 2026-11-25 14:30:05Z.

@@ -93,7 +93,9 @@ struct SnapshotTests {
         try await Self.populate(original)
         let snapshot = try await original.createSnapshot()
         let before = try Self.contents(original)
-        let target = directory.appending("clone")
+        let elsewhere = TemporaryDirectory()
+        defer { elsewhere.remove() }
+        let target = elsewhere.appending("clone")
         _ = try await Database.clone(snapshot: snapshot.id, of: directory.path, to: target)
         let clone = try await Database.open(at: target)
         #expect(try Self.contents(clone) == before)
@@ -148,7 +150,9 @@ struct SnapshotTests {
         let (info, acknowledged) = snapshot
         let expected = Set(acknowledged.filter { $0.0 <= info.lsn }.flatMap(\.1))
         #expect(!expected.isEmpty && expected.count < objects.count, "the snapshot should land in the middle of the writes")
-        let target = directory.appending("clone")
+        let elsewhere = TemporaryDirectory()
+        defer { elsewhere.remove() }
+        let target = elsewhere.appending("clone")
         _ = try await Database.clone(snapshot: info.id, of: directory.path, to: target)
         let clone = try await Database.open(at: target)
         #expect(Set(try clone.scroll("articles", limit: 10_000).map(\.id)) == expected)
@@ -177,7 +181,9 @@ struct SnapshotTests {
         #expect(throws: CairnError.snapshotNotFound(first.id)) { try db.snapshot(first.id) }
         // The second snapshot and the database are untouched.
         await db.close()
-        let target = directory.appending("clone")
+        let elsewhere = TemporaryDirectory()
+        defer { elsewhere.remove() }
+        let target = elsewhere.appending("clone")
         _ = try await Database.clone(snapshot: second.id, of: directory.path, to: target)
         let clone = try await Database.open(at: target)
         #expect(try clone.count("articles") == 400)
@@ -188,7 +194,7 @@ struct SnapshotTests {
         await reopened.close()
     }
 
-    @Test("risky operations take safety snapshots, pruned to the newest keepLast")
+    @Test("risky operations take safety snapshots, pruned to the newest keepLast of each kind")
     func safetySnapshots() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -200,15 +206,20 @@ struct SnapshotTests {
         for name in ["a", "b", "c"] { try await db.addTenant(name, to: "articles") }
         try await db.removeTenant("a", from: "articles")
         try await db.removeTenant("b", from: "articles")
+        try await db.removeTenant("c", from: "articles")
+        try await db.addTenant("c", to: "articles")
         try await db.dropCollection("articles")
         let snapshots = db.snapshots().map(\.snapshot)
         #expect(snapshots.first?.id == manual.id, "manual snapshots are never pruned")
         let automatic = snapshots.filter(\.trigger.isAutomatic)
-        #expect(automatic.map(\.trigger) == [.safety(operation: "remove tenant b of articles"), .safety(operation: "drop collection articles")])
+        #expect(automatic.map(\.trigger) == [.safety(operation: "remove tenant b of articles"), .safety(operation: "remove tenant c of articles"),
+                                               .safety(operation: "drop collection articles")])
         // The safety snapshot before the drop still has the collection.
         await db.close()
-        let target = directory.appending("before-drop")
-        _ = try await Database.clone(snapshot: automatic[1].id, of: directory.path, to: target)
+        let elsewhere = TemporaryDirectory()
+        defer { elsewhere.remove() }
+        let target = elsewhere.appending("before-drop")
+        _ = try await Database.clone(snapshot: automatic[2].id, of: directory.path, to: target)
         let clone = try await Database.open(at: target)
         #expect(try clone.tenants(of: "articles").map(\.name) == ["c"])
         await clone.close()

@@ -13,6 +13,7 @@ extension Engine {
     /// Takes a snapshot; pruning safety snapshots afterwards never deletes those in `sparing`
     /// (a rollback's target).
     func createSnapshot(label: String?, trigger: SnapshotTrigger, sparing: Set<String>) async throws -> SnapshotInfo {
+        if let label { try SnapshotInfo.checkLabel(label) }
         let snapshot = try await runBlocking { [self] in try takeSnapshot(label: label, trigger: trigger) }
         if trigger.isAutomatic { pruneSafetySnapshots(keeping: sparing.union([snapshot.id])) }
         return snapshot
@@ -31,60 +32,70 @@ extension Engine {
             return (manifest: manifest, lsn: lsn, lastSealed: next - 1, pause: (ContinuousClock.now - pauseStarted).milliseconds)
         }
         CrashPoint.reach("snapshot-sealed")
-        let store = snapshots
-        try FileSystem.createDirectory(store.snapshotsDirectory)
-        let createdAt = Clock.milliseconds()
-        let id = SnapshotStore.newID(at: createdAt)
-        let partial = store.snapshotsDirectory + "/" + SnapshotLayout.partialPrefix + id
-        var links: [(from: String, to: String)] = point.manifest.segments.map { (directory + "/" + $0.relativePath, partial + "/" + $0.relativePath) }
         let walNames = (point.manifest.restoredWAL ?? []) + (point.manifest.walStartSequence...point.lastSealed).map(WALFormat.fileName)
-        links += walNames.map { (walDirectory + "/" + $0, partial + "/wal/" + $0) }
-        let folders = Set(links.map { ($0.to as NSString).deletingLastPathComponent })
-        for folder in folders.sorted() { try FileSystem.createDirectory(folder) }
-        var bytes = 0
-        for link in links {
-            try FileSystem.linkOrCopy(link.from, to: link.to)
-            bytes += try FileSystem.fileSize(link.to)
-        }
-        CrashPoint.reach("snapshot-linked")
-        try FileSystem.writeNewFile(partial + "/" + SnapshotLayout.manifestFile, try point.manifest.encoded())
-        for folder in folders { try FileSystem.syncDirectory(folder) }
-        let info = SnapshotInfo(id: id, label: label, trigger: trigger, createdAt: createdAt, lsn: point.lsn,
-                                databaseID: point.manifest.databaseID, fileCount: links.count, bytes: bytes,
-                                creationMilliseconds: (ContinuousClock.now - started).milliseconds,
-                                writerPauseMilliseconds: point.pause)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileSystem.writeNewFile(partial + "/" + SnapshotLayout.infoFile, [UInt8](try encoder.encode(info)))
-        try FileSystem.syncDirectory(partial)
-        CrashPoint.reach("snapshot-described")
-        try FileSystem.rename(partial, to: store.path(id))
-        try FileSystem.syncDirectory(store.snapshotsDirectory)
-        logger.debug("snapshot created", metadata: ["id": "\(id)", "lsn": "\(point.lsn)", "files": "\(links.count)"])
+        let files = point.manifest.segments.map { SnapshotStore.SourceFile(source: directory + "/" + $0.relativePath, relativePath: $0.relativePath) }
+            + walNames.map { SnapshotStore.SourceFile(source: walDirectory + "/" + $0, relativePath: "wal/" + $0) }
+        let info = try snapshots.write(manifest: point.manifest, files: files, started: started, describe: { id, createdAt in
+            SnapshotInfo(id: id, label: label, trigger: trigger, createdAt: createdAt, lsn: point.lsn, databaseID: point.manifest.databaseID,
+                         fileCount: 0, bytes: 0, creationMilliseconds: 0, writerPauseMilliseconds: point.pause)
+        })
+        logger.debug("snapshot created", metadata: ["id": "\(info.id)", "lsn": "\(point.lsn)", "files": "\(info.fileCount)"])
         return info
     }
 
-    /// Finished snapshots, oldest first.
+    /// Finished snapshots whose description reads, oldest first.
     public func listSnapshots() -> [SnapshotInfo] { snapshots.list() }
 
-    /// One snapshot with how much of it is shared with the database and other snapshots.
-    public func snapshotUsage(_ id: String) throws -> SnapshotUsage { snapshots.usage(try snapshots.info(id)) }
+    /// Every snapshot, oldest first, with the space it holds, what a quick look at its files
+    /// finds wrong, and why it is kept. A snapshot whose description cannot be read is listed
+    /// too (with the problem), so it can be seen and deleted.
+    public func snapshotListing() -> [SnapshotUsage] {
+        let store = snapshots
+        let entries = store.entries()
+        let reasons = SnapshotRetention(policy: options.safetySnapshots, now: Clock.milliseconds())
+            .decide(entries.compactMap { try? $0.get() }, held: [])
+        return entries.map { entry in
+            switch entry {
+            case let .success(info):
+                var usage = store.usage(info)
+                usage.retention = reasons[info.id]?.reason ?? ""
+                return usage
+            case let .failure(error):
+                return SnapshotUsage(snapshot: SnapshotInfo.unreadable(path: Self.snapshotID(in: error)), sharedBytes: 0, exclusiveBytes: 0,
+                                     problems: [error.description], retention: "unreadable: delete it, or repair its snapshot.json")
+            }
+        }.sorted { ($0.snapshot.createdAt, $0.snapshot.id) < ($1.snapshot.createdAt, $1.snapshot.id) }
+    }
 
-    /// Deletes a snapshot. Only files that nothing else links to free space.
+    private static func snapshotID(in error: CairnError) -> String {
+        guard case let .corruption(file, _, _) = error else { return "?" }
+        let parts = file.split(separator: "/")
+        return parts.count >= 2 && parts.last == Substring(SnapshotLayout.infoFile) ? String(parts[parts.count - 2]) : String(parts.last ?? "?")
+    }
+
+    /// One snapshot as `snapshotListing` shows it, or `snapshotNotFound`.
+    public func snapshotUsage(_ id: String) throws -> SnapshotUsage {
+        guard snapshots.isValidID(id), FileSystem.exists(snapshots.path(id)),
+              let usage = snapshotListing().first(where: { $0.snapshot.id == id }) else { throw CairnError.snapshotNotFound(id) }
+        return usage
+    }
+
+    /// Reads every byte of a snapshot: see `SnapshotStore.verify`.
+    public func verifySnapshot(_ id: String) async throws -> VerifyReport {
+        guard snapshots.isValidID(id), FileSystem.exists(snapshots.path(id)) else { throw CairnError.snapshotNotFound(id) }
+        return try await runBlocking { [snapshots] in snapshots.verify(id) }
+    }
+
+    /// Deletes a snapshot, damaged or not. Only files that nothing else links to free space.
     public func deleteSnapshot(_ id: String) throws { try snapshots.delete(id) }
 
-    /// Applies the retention of automatic safety snapshots: keep the newest `keepLast`, and none
-    /// older than `maxAge`, but always those in `kept`. Manual snapshots are never pruned.
+    /// Applies the retention of automatic safety snapshots (`SnapshotRetention`); those in
+    /// `kept` stay whatever it says. Manual snapshots are never pruned.
     func pruneSafetySnapshots(keeping kept: Set<String>) {
-        let policy = options.safetySnapshots
-        let automatic = snapshots.list().filter(\.trigger.isAutomatic)
-        let now = Clock.milliseconds()
-        for (position, snapshot) in automatic.reversed().enumerated() where !kept.contains(snapshot.id) {
-            let tooOld = Double(now - snapshot.createdAt) / 1000 > policy.maxAge
-            if position >= policy.keepLast || tooOld {
-                do { try snapshots.delete(snapshot.id) } catch {
-                    logger.warning("could not prune a safety snapshot", metadata: ["id": "\(snapshot.id)", "error": "\(error)"])
-                }
+        let decisions = SnapshotRetention(policy: options.safetySnapshots, now: Clock.milliseconds()).decide(snapshots.list(), held: kept)
+        for (id, decision) in decisions.sorted(by: { $0.key < $1.key }) where !decision.keep {
+            do { try snapshots.delete(id) } catch {
+                logger.warning("could not prune a safety snapshot", metadata: ["id": "\(id)", "error": "\(error)"])
             }
         }
     }
@@ -100,6 +111,15 @@ extension Engine {
     public func takeSafetySnapshot(before operation: String) async throws -> SnapshotInfo? {
         guard options.safetySnapshots.enabled else { return nil }
         return try await createSnapshot(label: "before \(operation)", trigger: .safety(operation: operation))
+    }
+
+    /// Deletes a safety snapshot taken for an operation that then failed and changed nothing,
+    /// so it never takes the place of one that matters.
+    public func discardSafetySnapshot(_ snapshot: SnapshotInfo?) {
+        guard let snapshot, snapshot.trigger.isAutomatic else { return }
+        do { try snapshots.delete(snapshot.id) } catch {
+            logger.warning("could not delete an unneeded safety snapshot", metadata: ["id": "\(snapshot.id)", "error": "\(error)"])
+        }
     }
 
     /// The number of objects above which an import counts as a bulk import.

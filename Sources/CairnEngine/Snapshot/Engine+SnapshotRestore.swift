@@ -7,34 +7,94 @@ public struct RollbackReport: Sendable, Codable, Hashable {
     /// The snapshot of the state before the rollback (roll back to it to undo).
     public var safetySnapshot: SnapshotInfo?
     public var milliseconds: Double
+    /// Something the person should know: the database did not open before the rollback, so
+    /// its files were kept as they were instead of in an undoable snapshot.
+    public var warning: String?
 }
 
 extension Engine {
     /// Returns the database in `directory` (which must not be open elsewhere) to snapshot `id`:
-    /// every layer as of the snapshot's LSN. A safety snapshot of the current state is taken
-    /// first (unless the policy disables it), so the rollback can itself be undone. The switch
-    /// is one atomic manifest change: a crash leaves either the old or the new state.
+    /// every layer as of the snapshot's LSN.
+    ///
+    /// The snapshot is read completely first (`SnapshotStore.verify`): a damaged one, or one
+    /// of another database, is refused and nothing changes. Then a safety snapshot of the
+    /// current state is taken (unless the policy disables it) so the rollback can be undone;
+    /// when the database does not open, its files are kept as they are instead, and the
+    /// rollback goes on — it is the way out. The switch is one atomic manifest change: a crash
+    /// leaves either the old or the new state. A rollback that fails deletes its safety snapshot.
     public static func rollback(directory: String, to id: String, options: EngineOptions = EngineOptions()) async throws -> RollbackReport {
         let started = ContinuousClock.now
-        let engine = try await open(at: directory, options: options)
-        let target: SnapshotInfo, safety: SnapshotInfo?
-        do {
-            target = try engine.snapshots.info(id)
-            safety = options.safetySnapshots.enabled
-                ? try await engine.createSnapshot(label: "before rollback to \(id)", trigger: .safety(operation: "rollback to \(id)"),
-                                                  sparing: [id])
-                : nil
-        } catch {
-            await engine.close()
-            throw error
+        let store = SnapshotStore(directory: directory)
+        let target = try store.info(id)
+        try await checkRestorable(id, store: store)
+        let live = try ManifestStore(directory: directory).loadCurrent()
+        guard live.databaseID == target.databaseID else {
+            throw CairnError.snapshotOfAnotherDatabase(id: id, snapshotDatabase: target.databaseID, database: live.databaseID)
         }
-        let lock = await engine.shutdown()
+        var options = options
+        options.createIfMissing = false
+        var safety: SnapshotInfo?
+        var warning: String?
+        let lock: DirectoryLock
+        do {
+            let engine = try await open(at: directory, options: options)
+            do {
+                safety = options.safetySnapshots.enabled
+                    ? try await engine.createSnapshot(label: "before rollback to \(id)", trigger: .safety(operation: "rollback to \(id)"), sparing: [id])
+                    : nil
+            } catch {
+                await engine.close()
+                throw error
+            }
+            lock = await engine.shutdown()
+        } catch let error as CairnError {
+            guard case .corruption = error else { throw error }
+            lock = try DirectoryLock(directory: directory)
+            do {
+                safety = options.safetySnapshots.enabled ? try keepDamagedState(of: directory, manifest: live, before: id, reason: error) : nil
+            } catch {
+                lock.release()
+                throw error
+            }
+            warning = "the database did not open (\(error)); its files were kept as they were in snapshot \(safety?.id ?? "-") for inspection"
+        }
         defer { lock.release() }
         CrashPoint.reach("rollback-safety-taken")
-        try await runBlocking { try installSnapshot(id, in: directory) }
+        do {
+            try await runBlocking { try installSnapshot(id, in: directory) }
+        } catch {
+            if let safety { try? store.delete(safety.id) }
+            throw error
+        }
         CrashPoint.reach("rollback-published")
         options.logger.debug("rolled back", metadata: ["snapshot": "\(id)", "lsn": "\(target.lsn)"])
-        return RollbackReport(snapshot: target, safetySnapshot: safety, milliseconds: (ContinuousClock.now - started).milliseconds)
+        return RollbackReport(snapshot: target, safetySnapshot: safety, milliseconds: (ContinuousClock.now - started).milliseconds,
+                              warning: warning)
+    }
+
+    /// Refuses a snapshot that would not open as a database, naming what is wrong.
+    private static func checkRestorable(_ id: String, store: SnapshotStore) async throws {
+        let report = try await runBlocking { store.verify(id) }
+        guard report.isConsistent else { throw CairnError.snapshotDamaged(id: id, problems: report.problems.map(\.description)) }
+    }
+
+    /// Keeps the files of a database that does not open in a snapshot before a rollback
+    /// replaces it: segments linked, WAL files copied (the newest may not be sealed). Its LSN is
+    /// the checkpoint's, the last one known to be whole; `snapshot verify` says what is damaged.
+    private static func keepDamagedState(of directory: String, manifest: Manifest, before id: String, reason: CairnError) throws -> SnapshotInfo {
+        let walDirectory = directory + "/wal"
+        let walNames = (manifest.restoredWAL ?? []) + FileSystem.listDirectory(walDirectory).filter {
+            (WALFormat.sequence(of: $0) ?? -1) >= manifest.walStartSequence
+        }
+        let files = manifest.segments.map(\.relativePath).filter { FileSystem.exists(directory + "/" + $0) }
+            .map { SnapshotStore.SourceFile(source: directory + "/" + $0, relativePath: $0) }
+            + walNames.filter { FileSystem.exists(walDirectory + "/" + $0) }
+            .map { SnapshotStore.SourceFile(source: walDirectory + "/" + $0, relativePath: "wal/" + $0, copy: true) }
+        return try SnapshotStore(directory: directory).write(manifest: manifest, files: files, started: .now) { snapshotID, createdAt in
+            SnapshotInfo(id: snapshotID, label: "state before rollback to \(id) (it did not open)", trigger: .safety(operation: "rollback to \(id)"),
+                         createdAt: createdAt, lsn: manifest.checkpointLSN, databaseID: manifest.databaseID, fileCount: 0, bytes: 0,
+                         creationMilliseconds: 0, writerPauseMilliseconds: 0)
+        }
     }
 
     /// Makes snapshot `id` the state of the (closed, locked) database in `directory`: links its
@@ -75,9 +135,15 @@ extension Engine {
         try await runBlocking { try clone(id, of: directory, to: target) }
     }
 
-    private static func clone(_ id: String, of directory: String, to target: String) throws -> SnapshotInfo {
+    private static func clone(_ id: String, of directory: String, to requestedTarget: String) throws -> SnapshotInfo {
         let store = SnapshotStore(directory: directory)
         let info = try store.info(id)
+        let target = FileSystem.normalized(requestedTarget)
+        if FileSystem.isInside(target, directory) {
+            throw CairnError.invalidArgument("\(requestedTarget) is inside the data directory \(directory), whose files Cairn manages; clone to a directory outside it")
+        }
+        let report = store.verify(id)
+        guard report.isConsistent else { throw CairnError.snapshotDamaged(id: id, problems: report.problems.map(\.description)) }
         let snapshot = try store.manifest(id)
         if FileSystem.exists(target) {
             guard FileSystem.listDirectory(target).isEmpty else { throw CairnError.targetNotEmpty(path: target) }
@@ -85,20 +151,25 @@ extension Engine {
         }
         let partial = target + SnapshotLayout.partialPrefix + "clone"
         try FileSystem.removeTree(partial)
-        for folder in ["wal", "manifests", "segments"] { try FileSystem.createDirectory(partial + "/" + folder) }
-        try link(segments: snapshot.segments, from: store.path(id), to: partial)
-        let walNames = store.walFiles(id, manifest: snapshot)
-        for name in walNames { try FileSystem.linkOrCopy(store.path(id) + "/wal/" + name, to: partial + "/wal/" + name) }
-        // New writes must never land in a linked file: the clone continues in a file of its own.
-        let newest = walNames.compactMap(WALFormat.sequence(of:)).max() ?? (snapshot.walStartSequence - 1)
-        (try WALWriter(directory: partial + "/wal", sequence: newest + 1, validLength: nil)).close()
-        try FileSystem.syncDirectory(partial + "/wal")
-        var manifest = snapshot
-        manifest.databaseID = UUID().uuidString.lowercased()
-        manifest.writtenAt = Clock.milliseconds()
-        try ManifestStore(directory: partial).publish(manifest)
-        try FileSystem.syncDirectory(partial)
-        try FileSystem.rename(partial, to: target)
+        do {
+            for folder in ["wal", "manifests", "segments"] { try FileSystem.createDirectory(partial + "/" + folder) }
+            try link(segments: snapshot.segments, from: store.path(id), to: partial)
+            let walNames = store.walFiles(id, manifest: snapshot)
+            for name in walNames { try FileSystem.linkOrCopy(store.path(id) + "/wal/" + name, to: partial + "/wal/" + name) }
+            // New writes must never land in a linked file: the clone continues in a file of its own.
+            let newest = walNames.compactMap(WALFormat.sequence(of:)).max() ?? (snapshot.walStartSequence - 1)
+            (try WALWriter(directory: partial + "/wal", sequence: newest + 1, validLength: nil)).close()
+            try FileSystem.syncDirectory(partial + "/wal")
+            var manifest = snapshot
+            manifest.databaseID = UUID().uuidString.lowercased()
+            manifest.writtenAt = Clock.milliseconds()
+            try ManifestStore(directory: partial).publish(manifest)
+            try FileSystem.syncDirectory(partial)
+            try FileSystem.rename(partial, to: target)
+        } catch {
+            try? FileSystem.removeTree(partial)
+            throw error
+        }
         let parent = (target as NSString).deletingLastPathComponent
         try FileSystem.syncDirectory(parent.isEmpty ? "." : parent)
         return info

@@ -7,6 +7,17 @@ public enum SnapshotTrigger: Sendable, Codable, Hashable {
 
     public var isAutomatic: Bool { if case .safety = self { true } else { false } }
 
+    /// The kind of operation a safety snapshot was taken before (`drop collection`, `bulk
+    /// import`): retention keeps the newest few of each kind, so a run of one kind never evicts
+    /// the snapshot that holds what another kind of operation removed.
+    public var retentionGroup: String? {
+        guard case let .safety(operation) = self else { return nil }
+        for kind in ["drop collection", "remove tenant", "bulk import", "rollback", "restore"] where operation.hasPrefix(kind) {
+            return kind
+        }
+        return operation.split(separator: " ").prefix(2).joined(separator: " ")
+    }
+
     private enum CodingKeys: String, CodingKey { case kind, operation }
 
     /// Stored as `{"kind": "manual"}` or `{"kind": "safety", "operation": "drop collection docs"}`.
@@ -51,6 +62,26 @@ public struct SnapshotInfo: Sendable, Codable, Hashable {
     /// Wall time of the creation, and how long writers were held for it (the WAL rotation).
     public var creationMilliseconds: Double
     public var writerPauseMilliseconds: Double
+    /// The size of every WAL file linked, by name: lets `list` notice a missing or cut file
+    /// without reading it. Absent in snapshots taken before it was recorded.
+    public var walFileSizes: [String: Int]?
+}
+
+extension SnapshotInfo {
+    /// Labels are for people: at most 200 characters, no control characters (newlines,
+    /// terminal escapes) that would garble a listing.
+    static func checkLabel(_ label: String) throws {
+        guard label.count <= 200 else { throw CairnError.invalidArgument("a snapshot label has at most 200 characters (this one has \(label.count))") }
+        if label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw CairnError.invalidArgument("a snapshot label cannot hold control characters (newlines, tabs, terminal escapes)")
+        }
+    }
+
+    /// Stands for a snapshot whose description cannot be read, so it can still be listed and deleted.
+    static func unreadable(path id: String) -> SnapshotInfo {
+        SnapshotInfo(id: id, label: nil, trigger: .manual, createdAt: 0, lsn: 0, databaseID: "", fileCount: 0, bytes: 0,
+                     creationMilliseconds: 0, writerPauseMilliseconds: 0)
+    }
 }
 
 /// A snapshot with the part of its bytes that no other name refers to (what deleting it frees).
@@ -60,4 +91,9 @@ public struct SnapshotUsage: Sendable, Codable, Hashable {
     public var sharedBytes: Int
     /// Bytes only this snapshot holds.
     public var exclusiveBytes: Int
+    /// What a quick look found wrong (missing files, wrong sizes, an unreadable description);
+    /// empty when the snapshot looks whole. `snapshot verify` reads every byte.
+    public var problems: [String] = []
+    /// Why the snapshot is kept (manual, or which safety rule holds it and until when).
+    public var retention: String = ""
 }

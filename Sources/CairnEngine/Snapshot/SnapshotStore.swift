@@ -25,17 +25,25 @@ struct SnapshotStore: Sendable {
 
     func path(_ id: String) -> String { snapshotsDirectory + "/" + id }
 
-    /// Finished snapshots, oldest first.
+    /// Finished snapshots whose description reads, oldest first.
     func list() -> [SnapshotInfo] {
-        FileSystem.listDirectory(snapshotsDirectory).filter { !$0.hasPrefix(".") }
-            .compactMap { try? info($0) }
-            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        entries().compactMap { try? $0.get() }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
-    /// The snapshot `id`, or `snapshotNotFound`.
+    /// Every finished snapshot directory: its description, or why it cannot be read.
+    func entries() -> [Result<SnapshotInfo, CairnError>] {
+        FileSystem.listDirectory(snapshotsDirectory).filter { !$0.hasPrefix(".") && isValidID($0) }.map { id in
+            do { return .success(try info(id)) } catch let error as CairnError { return .failure(error) } catch {
+                return .failure(.corruption(file: path(id), offset: 0, detail: "\(error)"))
+            }
+        }
+    }
+
+    /// The snapshot `id`, `snapshotNotFound`, or `corruption` when its description is unreadable.
     func info(_ id: String) throws -> SnapshotInfo {
-        guard isValidID(id), FileSystem.exists(path(id) + "/" + SnapshotLayout.infoFile) else { throw CairnError.snapshotNotFound(id) }
+        guard isValidID(id), FileSystem.exists(path(id)) else { throw CairnError.snapshotNotFound(id) }
         let file = path(id) + "/" + SnapshotLayout.infoFile
+        guard FileSystem.exists(file) else { throw CairnError.corruption(file: file, offset: 0, detail: "the snapshot's description is missing") }
         do { return try JSONDecoder().decode(SnapshotInfo.self, from: Data(try FileSystem.readFile(file))) }
         catch { throw CairnError.corruption(file: file, offset: 0, detail: "snapshot description is not valid: \(error)") }
     }
@@ -54,26 +62,124 @@ struct SnapshotStore: Sendable {
         return (manifest.restoredWAL ?? []) + numbered
     }
 
-    /// How many of a snapshot's bytes are shared with other names.
+    /// How many of a snapshot's bytes are shared with other names, and what a quick look at its
+    /// files finds wrong.
     func usage(_ snapshot: SnapshotInfo) -> SnapshotUsage {
         var shared = 0, exclusive = 0
         let root = path(snapshot.id)
-        guard let manifest = try? manifest(snapshot.id) else { return SnapshotUsage(snapshot: snapshot, sharedBytes: 0, exclusiveBytes: 0) }
+        let manifest: Manifest
+        do { manifest = try self.manifest(snapshot.id) } catch {
+            return SnapshotUsage(snapshot: snapshot, sharedBytes: 0, exclusiveBytes: 0, problems: ["\(error)"])
+        }
         let files = manifest.segments.map { root + "/" + $0.relativePath } + walFiles(snapshot.id, manifest: manifest).map { root + "/wal/" + $0 }
         for file in files {
             let size = (try? FileSystem.fileSize(file)) ?? 0
             if ((try? FileSystem.linkCount(file)) ?? 1) > 1 { shared += size } else { exclusive += size }
         }
-        return SnapshotUsage(snapshot: snapshot, sharedBytes: shared, exclusiveBytes: exclusive)
+        return SnapshotUsage(snapshot: snapshot, sharedBytes: shared, exclusiveBytes: exclusive,
+                             problems: quickCheck(snapshot, manifest: manifest))
     }
 
-    /// Deletes a snapshot: only files no other name refers to free space.
+    /// Every file of the snapshot present with the size recorded for it (no byte is read).
+    func quickCheck(_ snapshot: SnapshotInfo, manifest: Manifest) -> [String] {
+        let root = path(snapshot.id)
+        var problems: [String] = []
+        for segment in manifest.segments {
+            let size = try? FileSystem.fileSize(root + "/" + segment.relativePath)
+            if size != segment.bytes {
+                problems.append(size == nil ? "\(segment.relativePath) is missing" : "\(segment.relativePath) has \(size!) bytes, not \(segment.bytes)")
+            }
+        }
+        let expected = snapshot.walFileSizes ?? Dictionary(uniqueKeysWithValues: walFiles(snapshot.id, manifest: manifest).map { ($0, -1) })
+        for (name, bytes) in expected.sorted(by: { $0.key < $1.key }) {
+            let size = try? FileSystem.fileSize(root + "/wal/" + name)
+            if size == nil { problems.append("wal/\(name) is missing") } else if bytes >= 0 && size != bytes {
+                problems.append("wal/\(name) has \(size!) bytes, not \(bytes)")
+            }
+        }
+        return problems
+    }
+
+    /// Reads every byte of snapshot `id` by the rules `verify` applies to a data directory: the
+    /// manifest, each segment's size and CRC32C, the WAL chain (complete, sealed, no torn tail),
+    /// and that the log reaches exactly the snapshot's LSN.
+    func verify(_ id: String) -> VerifyReport {
+        let root = path(id)
+        let failed = { (file: String, detail: String) in
+            VerifyReport(directory: root, problems: [.init(file: file, offset: 0, detail: detail)], checkedFiles: 0, checkedBytes: 0, seconds: 0)
+        }
+        let snapshot: SnapshotInfo, manifest: Manifest
+        do {
+            snapshot = try info(id)
+            manifest = try self.manifest(id)
+        } catch let CairnError.corruption(file, _, detail) {
+            return failed(file, detail)
+        } catch {
+            return failed(root, "\(error)")
+        }
+        var report = DirectoryVerifier.verify(root, manifest: manifest, isLive: false)
+        for problem in quickCheck(snapshot, manifest: manifest) where problem.hasPrefix("wal/") {
+            report.problems.append(.init(file: root + "/" + problem.prefix { $0 != " " }, offset: 0, detail: problem))
+        }
+        if report.problems.isEmpty, let last = report.lastLSN, last != snapshot.lsn {
+            report.problems.append(.init(file: root + "/wal", offset: 0,
+                                         detail: "the snapshot's WAL ends at LSN \(last), but the snapshot is at LSN \(snapshot.lsn)"))
+        }
+        return report
+    }
+
+    /// Deletes a snapshot, damaged or not: only files no other name refers to free space.
     func delete(_ id: String) throws {
-        _ = try info(id)
+        guard isValidID(id), FileSystem.exists(path(id)) else { throw CairnError.snapshotNotFound(id) }
         let doomed = snapshotsDirectory + "/" + SnapshotLayout.partialPrefix + "deleting-" + id
         try FileSystem.rename(path(id), to: doomed)
         try FileSystem.syncDirectory(snapshotsDirectory)
         try FileSystem.removeTree(doomed)
+    }
+
+    /// One file of a snapshot being written: where it is now, where it goes inside the snapshot,
+    /// and whether it must be copied because it may still change (linked otherwise).
+    struct SourceFile {
+        var source: String
+        var relativePath: String
+        var copy = false
+    }
+
+    /// Writes a snapshot of `manifest` holding `files`: built in a partial directory (links or
+    /// copies, the manifest, every directory synced), described last by the `SnapshotInfo` that
+    /// `describe` returns for the new id and time (sizes and counts filled in here), then
+    /// renamed into place. A crash before the rename leaves nothing listed.
+    func write(manifest: Manifest, files: [SourceFile], started: ContinuousClock.Instant,
+               describe: (_ id: String, _ createdAt: Int64) -> SnapshotInfo) throws -> SnapshotInfo {
+        try FileSystem.createDirectory(snapshotsDirectory)
+        let createdAt = Clock.milliseconds()
+        let id = SnapshotStore.newID(at: createdAt)
+        let partial = snapshotsDirectory + "/" + SnapshotLayout.partialPrefix + id
+        let folders = Set(files.map { ((partial + "/" + $0.relativePath) as NSString).deletingLastPathComponent }).union([partial + "/wal"])
+        for folder in folders.sorted() { try FileSystem.createDirectory(folder) }
+        var info = describe(id, createdAt)
+        info.walFileSizes = [:]
+        for file in files {
+            let destination = partial + "/" + file.relativePath
+            if file.copy { try FileSystem.writeNewFile(destination, try FileSystem.readFile(file.source)) }
+            else { try FileSystem.linkOrCopy(file.source, to: destination) }
+            let size = try FileSystem.fileSize(destination)
+            info.bytes += size
+            info.fileCount += 1
+            if file.relativePath.hasPrefix("wal/") { info.walFileSizes![String(file.relativePath.dropFirst(4))] = size }
+        }
+        CrashPoint.reach("snapshot-linked")
+        try FileSystem.writeNewFile(partial + "/" + SnapshotLayout.manifestFile, try manifest.encoded())
+        for folder in folders { try FileSystem.syncDirectory(folder) }
+        info.creationMilliseconds = (ContinuousClock.now - started).milliseconds
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileSystem.writeNewFile(partial + "/" + SnapshotLayout.infoFile, [UInt8](try encoder.encode(info)))
+        try FileSystem.syncDirectory(partial)
+        CrashPoint.reach("snapshot-described")
+        try FileSystem.rename(partial, to: path(id))
+        try FileSystem.syncDirectory(snapshotsDirectory)
+        return info
     }
 
     /// Removes snapshots whose creation or deletion was interrupted.

@@ -132,6 +132,30 @@ enum FileSystem {
         if result != 0 { throw ioError(source, "rename to \(destination)", Errno(rawValue: errno)) }
     }
 
+    /// `path` without trailing slashes, `.` and `..` components (as written; links are not followed).
+    static func normalized(_ path: String) -> String {
+        let standardized = (path as NSString).standardizingPath
+        return standardized.isEmpty ? path : standardized
+    }
+
+    /// Whether `path` is `directory` or lies inside it, comparing real paths: symbolic links
+    /// are resolved for the part of `path` that exists.
+    static func isInside(_ path: String, _ directory: String) -> Bool {
+        func real(_ path: String) -> String {
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            var existing = normalized(absolute)
+            var rest: [String] = []
+            while !exists(existing), existing != "/" {
+                rest.insert((existing as NSString).lastPathComponent, at: 0)
+                existing = (existing as NSString).deletingLastPathComponent
+            }
+            let resolved = realpath(existing, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? existing
+            return normalized(([resolved] + rest).joined(separator: "/"))
+        }
+        let inner = real(path), outer = real(directory)
+        return inner == outer || inner.hasPrefix(outer.hasSuffix("/") ? outer : outer + "/")
+    }
+
     /// Removes a directory if it is empty; a directory that holds anything stays.
     static func removeEmptyDirectory(_ path: String) {
         _ = rmdir(path)

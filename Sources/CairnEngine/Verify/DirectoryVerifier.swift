@@ -58,19 +58,21 @@ struct DirectoryVerifier {
 
     /// Checks `directory` as it would open: the manifest `CURRENT` names, or `manifest` when
     /// one is given (a candidate for `CURRENT`).
-    static func verify(_ directory: String, manifest given: Manifest? = nil) -> VerifyReport {
+    /// A snapshot directory is checked with `isLive` false: its WAL files are all sealed and
+    /// complete (no torn tail anywhere).
+    static func verify(_ directory: String, manifest given: Manifest? = nil, isLive: Bool = true) -> VerifyReport {
         let started = ContinuousClock.now
         var verifier = DirectoryVerifier(directory: directory)
         var report = VerifyReport(directory: directory, problems: [], checkedFiles: 0, checkedBytes: 0, seconds: 0)
         if let manifest = given ?? verifier.checkManifest() {
             report.checkpointLSN = manifest.checkpointLSN
             verifier.checkSegments(manifest)
-            report.lastLSN = verifier.checkWAL(manifest)
+            report.lastLSN = verifier.checkWAL(manifest, isLive: isLive)
             report.label = verifier.checkLabel(lastLSN: report.lastLSN ?? manifest.checkpointLSN)
         }
         report.problems = verifier.problems
         report.warnings = verifier.warnings
-        report.heldOpen = DirectoryLock.isHeld(directory: directory)
+        report.heldOpen = isLive && DirectoryLock.isHeld(directory: directory)
         report.checkedFiles = verifier.checkedFiles
         report.checkedBytes = verifier.checkedBytes
         report.seconds = (ContinuousClock.now - started).milliseconds / 1000
@@ -123,10 +125,10 @@ struct DirectoryVerifier {
 
     /// The WAL after the checkpoint, by the rules recovery applies (`WALChain`). Returns the
     /// last valid LSN.
-    private mutating func checkWAL(_ manifest: Manifest) -> UInt64 {
+    private mutating func checkWAL(_ manifest: Manifest, isLive: Bool) -> UInt64 {
         let walDirectory = directory + "/wal"
         do {
-            let chain = try WALChain(walDirectory: walDirectory, manifest: manifest)
+            let chain = try WALChain(walDirectory: walDirectory, manifest: manifest, isLive: isLive)
             let outcome = try chain.scan { _, _, _, _ in }
             if let (path, tail) = outcome.torn {
                 warnings.append(.init(file: path, offset: tail.start, detail: "torn tail left by a crash: bytes \(tail.start)..<\(tail.end)"
