@@ -2,8 +2,16 @@ import Crypto
 import Foundation
 
 extension Database {
-    /// Creates or replaces a role.
+    /// Creates or replaces a role. Every permission must name `*` or a collection or alias that
+    /// exists (a typo would otherwise grant nothing, silently).
     public func putRole(_ role: Role) async throws {
+        let catalog = engine.catalog
+        for permission in role.permissions where permission.collection != "*" {
+            _ = try Permission.parse(permission.description)
+            guard catalog.collections[permission.collection] != nil || catalog.aliases[permission.collection] != nil else {
+                throw CairnError.invalidArgument("permission '\(permission)' names no existing collection or alias (cairn collection list)")
+            }
+        }
         try await engine.putRole(role)
     }
 
@@ -12,8 +20,12 @@ extension Database {
     }
 
     /// Creates a user with a new API key. The key is returned once and only its SHA-256 hash is
-    /// stored: keep it, it cannot be shown again.
-    public func createUser(_ name: String, roles: [String]) async throws -> (user: User, apiKey: String) {
+    /// stored: keep it, it cannot be shown again. An existing user is refused with `userExists`
+    /// unless `replacing` is true: then the roles are replaced and the previous API keys stop working.
+    public func createUser(_ name: String, roles: [String], replacing: Bool = false) async throws -> (user: User, apiKey: String) {
+        if !replacing, let existing = engine.catalog.users[name] {
+            throw CairnError.userExists(name: name, apiKeys: existing.apiKeyHashes.count)
+        }
         let apiKey = APIKey.generate()
         let user = User(name: name, roles: roles, apiKeyHashes: [APIKey.hash(apiKey)])
         try await engine.putUser(user)

@@ -15,6 +15,9 @@ import Foundation
 /// Writes return once they are durable (their WAL record is synced); reads see every
 /// acknowledged write. One process at a time may open a data directory.
 public final class Database: Sendable {
+    /// This build of Cairn (`cairn --version`).
+    public static let version = "0.1.0"
+
     /// The storage engine underneath, for tools that need its lower-level operations.
     public let engine: Engine
 

@@ -12,8 +12,12 @@ import Foundation
 /// literal    := "string" | number | true | false
 /// ```
 /// Keywords are case-insensitive. Dates and UUIDs are written as strings. Errors carry the
-/// 1-based column where the problem starts.
+/// 1-based column where the problem starts. Expressions are at most `maximumLength` bytes and
+/// nest at most `maximumDepth` parentheses or `not`s deep, so no input can exhaust the stack.
 struct FilterParser {
+    static let maximumLength = 65_536
+    static let maximumDepth = 64
+
     enum Token: Equatable {
         case identifier(String)
         case string(String)
@@ -26,6 +30,7 @@ struct FilterParser {
     let schema: CollectionSchema
     private var tokens: [(token: Token, column: Int)] = []
     private var position = 0
+    private var depth = 0
 
     init(text: String, schema: CollectionSchema) {
         self.text = text
@@ -33,6 +38,10 @@ struct FilterParser {
     }
 
     mutating func parse() throws -> Filter {
+        guard text.utf8.count <= FilterParser.maximumLength else {
+            throw CairnError.invalidFilter(message: "the filter is \(text.utf8.count) bytes long; at most \(FilterParser.maximumLength) are allowed",
+                                           position: FilterParser.maximumLength + 1)
+        }
         tokens = try FilterParser.tokenize(text)
         let filter = try parseOr()
         guard case .end = current.token else { throw error("unexpected \(describe(current.token)) after the filter") }
@@ -69,18 +78,19 @@ struct FilterParser {
     }
 
     private mutating func parseUnary() throws -> Filter {
-        if isKeyword("not") {
-            position += 1
-            return .not(try parseUnary())
+        let isNot = isKeyword("not")
+        guard isNot || current.token == .symbol("(") else { return try parseComparison() }
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= FilterParser.maximumDepth else {
+            throw error("the filter nests deeper than \(FilterParser.maximumDepth) levels of parentheses and 'not'")
         }
-        if current.token == .symbol("(") {
-            position += 1
-            let inner = try parseOr()
-            guard current.token == .symbol(")") else { throw error("expected ')' but found \(describe(current.token))") }
-            position += 1
-            return inner
-        }
-        return try parseComparison()
+        position += 1
+        if isNot { return .not(try parseUnary()) }
+        let inner = try parseOr()
+        guard current.token == .symbol(")") else { throw error("expected ')' but found \(describe(current.token))") }
+        position += 1
+        return inner
     }
 
     private mutating func parseComparison() throws -> Filter {

@@ -22,13 +22,7 @@ public enum ObjectJSON {
         guard case let .array(components)? = fields["vector"] else {
             throw CairnError.invalidVector("the object needs a \"vector\" array of numbers")
         }
-        let vector = try components.enumerated().map { index, component -> Float in
-            switch component {
-            case let .double(number): return Float(number)
-            case let .int(number): return Float(number)
-            default: throw CairnError.invalidVector("component \(index) is \(component.typeName), not a number")
-            }
-        }
+        let vector = try self.vector(from: components)
         var properties: [String: PropertyValue] = [:]
         switch fields["properties"] {
         case nil, .null?: break
@@ -45,12 +39,34 @@ public enum ObjectJSON {
         return NewObject(id: id, properties: properties, vector: vector)
     }
 
+    /// A vector from JSON numbers, each of which must be a 32-bit float: a number beyond its
+    /// range, or one so small it would silently become 0 or lose precision (subnormal), is an
+    /// error naming the component rather than a different vector.
+    public static func vector(from components: [JSONValue]) throws -> [Float] {
+        try components.enumerated().map { index, component -> Float in
+            let number: Double
+            switch component {
+            case let .double(value): number = value
+            case let .int(value): number = Double(value)
+            default: throw CairnError.invalidVector("component \(index) is \(component.typeName), not a number")
+            }
+            let float = Float(number)
+            if !float.isFinite {
+                throw CairnError.invalidVector("component \(index) (\(number)) is beyond the range of a 32-bit float (±3.4e38)")
+            }
+            if number != 0 && !float.isNormal {
+                throw CairnError.invalidVector("component \(index) (\(number)) is below the smallest normal 32-bit float (1.2e-38); use 0 or a larger value")
+            }
+            return float
+        }
+    }
+
     /// The JSON form of a stored object (with its timestamps).
     public static func json(of object: StoredObject) -> JSONValue {
         .object([
             "id": .string(object.id.uuidString.lowercased()),
             "properties": .object(object.properties.mapValues(\.json)),
-            "vector": .array(object.vector.map { .double(Double($0)) }),
+            "vector": .array(object.vector.map(JSONValue.float)),
             "createdAt": .string(DateCoding.format(milliseconds: object.createdAtMilliseconds)),
             "updatedAt": .string(DateCoding.format(milliseconds: object.updatedAtMilliseconds)),
         ])

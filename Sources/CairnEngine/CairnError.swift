@@ -32,6 +32,8 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     case nameTaken(String)
     case roleNotFound(String)
     case userNotFound(String)
+    /// A user with this name exists (replacing the user would revoke their API keys).
+    case userExists(name: String, apiKeys: Int)
     case invalidSchema(String)
 
     // Objects
@@ -62,6 +64,16 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `end` with no storage-snapshot window open.
     case noStorageSnapshot
 
+    /// The case's name (`corruption`, `collectionNotFound`): a stable word for scripts.
+    public var kind: String {
+        if let label = Mirror(reflecting: self).children.first?.label { return label }
+        switch self {
+        case .databaseClosed: return "databaseClosed"
+        case .noStorageSnapshot: return "noStorageSnapshot"
+        default: return "error"
+        }
+    }
+
     public var description: String {
         switch self {
         case let .io(path, operation, reason): return "\(operation) failed on \(path): \(reason)"
@@ -85,6 +97,8 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .nameTaken(name): return "the name '\(name)' is already used by a collection or an alias"
         case let .roleNotFound(name): return "no role named '\(name)'"
         case let .userNotFound(name): return "no user named '\(name)'"
+        case let .userExists(name, apiKeys):
+            return "a user named '\(name)' exists; replacing the user would revoke their \(apiKeys) API key\(apiKeys == 1 ? "" : "s") (add --replace to do that)"
         case let .invalidSchema(reason): return "invalid schema: \(reason)"
         case let .dimensionMismatch(expected, actual): return "vector has \(actual) dimensions, the collection expects \(expected)"
         case let .invalidVector(reason): return "invalid vector: \(reason)"

@@ -1,13 +1,15 @@
 import Foundation
 
 extension HNSWIndex {
-    /// Adds a vector of `dimensions` floats (already normalised for cosine) and links it into
-    /// the graph. Returns its node number.
+    /// Adds a vector of `dimensions` floats, kept as given (for cosine its scale is computed
+    /// here; it must have a direction), and links it into the graph. Returns its node number.
     @discardableResult
     public func insert(_ vector: UnsafePointer<Float>) -> Int {
         let node = UInt32(count)
         let level = min(Int(-log(max(nextRandomValue(), 1e-12)) / log(Double(parameters.M))), 32)
-        vectors.append(contentsOf: UnsafeBufferPointer(start: vector, count: dimensions))
+        let input = UnsafeBufferPointer(start: vector, count: dimensions)
+        vectors.append(contentsOf: input)
+        if isScaled { scales.append(repeating: metric.scale(of: input), count: 1) }
         layer0.append(repeating: 0, count: layer0Stride)
         levels.append(repeating: UInt8(level), count: 1)
         upperStart.append(repeating: UInt32(upperLinks.count), count: 1)
@@ -18,7 +20,11 @@ extension HNSWIndex {
             maxLevel = level
             return Int(node)
         }
-        let query = UnsafePointer(vectors.base + Int(node) * dimensions)
+        // The walk compares a unit-length query for cosine: the new vector times its scale.
+        let query = UnsafeMutablePointer<Float>.allocate(capacity: dimensions)
+        defer { query.deallocate() }
+        let queryScale = scale(Int(node))
+        for index in 0..<dimensions { query[index] = vector[index] * queryScale }
         var current = entryPoint
         var currentDistance = distance(query, current)
         if level < maxLevel {
@@ -83,9 +89,8 @@ extension HNSWIndex {
         var kept: [(Float, UInt32)] = []
         kept.reserveCapacity(limit)
         for candidate in sorted {
-            let candidateVector = UnsafePointer(vectors.base + Int(candidate.1) * dimensions)
             var good = true
-            for keptNeighbor in kept where distance(candidateVector, keptNeighbor.1) < candidate.0 {
+            for keptNeighbor in kept where distance(between: candidate.1, keptNeighbor.1) < candidate.0 {
                 good = false
                 break
             }
@@ -107,10 +112,9 @@ extension HNSWIndex {
             list[0] = UInt32(count + 1)
             return
         }
-        let base = UnsafePointer(vectors.base + Int(neighbor) * dimensions)
         var all: [(Float, UInt32)] = [(distance, node)]
         all.reserveCapacity(count + 1)
-        for index in 0..<count { all.append((self.distance(base, list[1 + index]), list[1 + index])) }
+        for index in 0..<count { all.append((self.distance(between: neighbor, list[1 + index]), list[1 + index])) }
         all.sort { $0.0 < $1.0 }
         let kept = selectNeighbors(all, limit: capacity)
         list[0] = UInt32(kept.count)

@@ -34,12 +34,14 @@ extension HNSWIndex {
                    entryPoint: entryPoint, maxLevel: maxLevel)
     }
 
-    /// A read-only graph over memory owned by `owner` (a mapped segment): the vectors and the
-    /// layout are used in place, nothing is copied or rebuilt. Returns nil when the layout is
+    /// A read-only graph over memory owned by `owner` (a mapped segment): the vectors, their
+    /// scales (nil when the vectors were stored normalised) and the layout are used in place,
+    /// nothing is copied or rebuilt. Returns nil when the layout is
     /// inconsistent (wrong sizes, links that point outside the graph), so a corrupt file is
     /// reported instead of crashing a search.
     public convenience init?(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters,
-                             vectors: UnsafePointer<Float>, count: Int, layout: HNSWLayout, owner: AnyObject) {
+                             vectors: UnsafePointer<Float>, scales: UnsafePointer<Float>?, count: Int, layout: HNSWLayout,
+                             owner: AnyObject) {
         let stride0 = 1 + parameters.maxNeighborsLayer0, strideUpper = 1 + parameters.M
         guard layout.layer0.count == count * stride0, layout.levels.count == count, layout.upperStart.count == count,
               (count == 0) == (layout.maxLevel < 0), count == 0 || Int(layout.entryPoint) < count else { return nil }
@@ -56,7 +58,7 @@ extension HNSWIndex {
             guard layout.upperLinks[list] <= UInt32(parameters.M) else { return nil }
             for slot in 0..<Int(layout.upperLinks[list]) where Int(layout.upperLinks[list + 1 + slot]) >= count { return nil }
         }
-        self.init(dimensions: dimensions, metric: metric, parameters: parameters, borrowedVectors: vectors, count: count,
-                  layout: layout, owner: owner)
+        self.init(dimensions: dimensions, metric: metric, parameters: parameters, borrowedVectors: vectors, borrowedScales: scales,
+                  count: count, layout: layout, owner: owner)
     }
 }

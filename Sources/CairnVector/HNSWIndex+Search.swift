@@ -37,6 +37,7 @@ extension HNSWIndex {
         let generation = scratch.generation
         let visitedBase = scratch.visited.base
         let vectorBase = UnsafePointer(vectors.base)
+        let scaleBase: UnsafePointer<Float>? = isScaled ? UnsafePointer(scales.base) : nil
         let dimensions = self.dimensions
         let metric = self.metric
         var candidates = scratch.candidates
@@ -57,6 +58,7 @@ extension HNSWIndex {
         @inline(__always) func prefetchVector(_ node: UInt32) {
             let start = UnsafeRawPointer(vectorBase + Int(node) * dimensions)
             for offset in Swift.stride(from: 0, to: prefetchBytes, by: 64) { cairn_prefetch(start + offset) }
+            if let scaleBase { cairn_prefetch(scaleBase + Int(node)) }
         }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: parameters.maxNeighborsLayer0) { fresh in
             while !candidates.isEmpty {
@@ -79,7 +81,8 @@ extension HNSWIndex {
                 for index in 0..<freshCount {
                     if index + ahead < freshCount { prefetchVector(fresh[index + ahead]) }
                     let neighbor = fresh[index]
-                    let neighborDistance = metric.distance(query, vectorBase + Int(neighbor) * dimensions, count: dimensions)
+                    let neighborDistance = metric.distance(query, vectorBase + Int(neighbor) * dimensions, count: dimensions,
+                                                           scale: scaleBase?[Int(neighbor)] ?? 1)
                     if results.count < ef || neighborDistance < results.top.distance {
                         candidates.push(neighborDistance, neighbor)
                         if isAllowed?(neighbor) ?? true {

@@ -12,8 +12,13 @@ public final class HNSWIndex: @unchecked Sendable {
     public let metric: DistanceMetric
     public let parameters: HNSWParameters
 
-    /// `dimensions` floats per node.
+    /// `dimensions` floats per node, as given.
     @usableFromInline var vectors: GrowableBuffer<Float>
+    /// Per node, its vector's scale (`DistanceMetric.scale(of:)`) when `isScaled`; empty otherwise.
+    @usableFromInline var scales: GrowableBuffer<Float>
+    /// Whether distances apply per-node scales: cosine over vectors kept as given. A graph over
+    /// vectors that were stored normalised (older segments) has none.
+    @usableFromInline let isScaled: Bool
     /// Per node: a count, then `maxNeighborsLayer0` slots.
     @usableFromInline var layer0: GrowableBuffer<UInt32>
     /// Per node: its top layer.
@@ -50,6 +55,8 @@ public final class HNSWIndex: @unchecked Sendable {
         self.metric = metric
         self.parameters = parameters
         vectors = GrowableBuffer(capacity: capacity * dimensions)
+        isScaled = metric == .cosine
+        scales = GrowableBuffer(capacity: isScaled ? capacity : 1)
         layer0 = GrowableBuffer(capacity: capacity * (1 + parameters.maxNeighborsLayer0))
         levels = GrowableBuffer(capacity: capacity)
         upperStart = GrowableBuffer(capacity: capacity)
@@ -62,12 +69,14 @@ public final class HNSWIndex: @unchecked Sendable {
     private let owner: AnyObject?
 
     init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, borrowedVectors: UnsafePointer<Float>,
-         count: Int, layout: HNSWLayout, owner: AnyObject) {
+         borrowedScales: UnsafePointer<Float>?, count: Int, layout: HNSWLayout, owner: AnyObject) {
         self.dimensions = dimensions
         self.metric = metric
         self.parameters = parameters
         self.owner = owner
         vectors = GrowableBuffer(borrowing: borrowedVectors, count: count * dimensions)
+        isScaled = metric == .cosine && borrowedScales != nil
+        scales = borrowedScales.map { GrowableBuffer(borrowing: $0, count: count) } ?? GrowableBuffer(capacity: 1)
         layer0 = GrowableBuffer(borrowing: layout.layer0.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.layer0.count)
         levels = GrowableBuffer(borrowing: layout.levels.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.levels.count)
         upperStart = GrowableBuffer(borrowing: layout.upperStart.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: layout.upperStart.count)
@@ -79,6 +88,7 @@ public final class HNSWIndex: @unchecked Sendable {
 
     deinit {
         vectors.deallocate()
+        scales.deallocate()
         layer0.deallocate()
         levels.deallocate()
         upperStart.deallocate()
@@ -90,8 +100,20 @@ public final class HNSWIndex: @unchecked Sendable {
         UnsafePointer(vectors.base + node * dimensions)
     }
 
+    /// The scale of node `node`'s vector (1 when the graph has none).
+    @inlinable public func scale(_ node: Int) -> Float {
+        isScaled ? scales.base[node] : 1
+    }
+
+    /// The distance from `query` (unit length for cosine) to node `node`.
     @inlinable func distance(_ query: UnsafePointer<Float>, _ node: UInt32) -> Float {
-        metric.distance(query, vectors.base + Int(node) * dimensions, count: dimensions)
+        metric.distance(query, vectors.base + Int(node) * dimensions, count: dimensions, scale: scale(Int(node)))
+    }
+
+    /// The distance between two nodes.
+    @inlinable func distance(between first: UInt32, _ second: UInt32) -> Float {
+        metric.distance(vectors.base + Int(first) * dimensions, vectors.base + Int(second) * dimensions, count: dimensions,
+                        scale: scale(Int(first)) * scale(Int(second)))
     }
 
     /// The neighbour list of `node` on `level`: a count followed by the slots.

@@ -17,13 +17,13 @@ struct AccessCommand: AsyncParsableCommand {
         var permissions: [String] = []
 
         func validate() throws {
-            if let bad = permissions.first(where: { Permission(parsing: $0) == nil }) {
-                throw ValidationError("permission '\(bad)' must be read, write, admin or backup, optionally followed by :collection")
+            for permission in permissions {
+                do { _ = try Permission.parse(permission) } catch { throw ValidationError("\(error)") }
             }
         }
 
         func run() async throws {
-            let role = Role(name: name, permissions: permissions.compactMap(Permission.init(parsing:)))
+            let role = Role(name: name, permissions: try permissions.map(Permission.parse))
             try await global.withDatabase { db in try await db.putRole(role) }
             global.report(encodable: role, "role \(name): \(role.permissions.map(\.description).joined(separator: ", "))")
         }
@@ -41,14 +41,23 @@ struct AccessCommand: AsyncParsableCommand {
     }
 
     struct UserAdd: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "user-add", abstract: "Create a user and print its new API key once.")
+        static let configuration = CommandConfiguration(commandName: "user-add", abstract: "Create a user and print its new API key once.",
+                                                        discussion: "An existing user is refused; --replace replaces their roles and revokes their API keys.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The user name.") var name: String
         @Option(name: .customLong("role"), help: "A role; repeat for more.") var roles: [String] = []
+        @Flag(help: "Replace an existing user of that name: new roles, a new key, the previous API keys revoked.") var replace = false
 
         func run() async throws {
-            let (user, key) = try await global.withDatabase { db in try await db.createUser(name, roles: roles) }
-            if global.json { return Output.json(.object(["user": .string(user.name), "apiKey": .string(key)])) }
+            let (user, key, revoked) = try await global.withDatabase { db in
+                let previous = db.users().first { $0.name == name }?.apiKeyHashes.count ?? 0
+                let (user, key) = try await db.createUser(name, roles: roles, replacing: replace)
+                return (user, key, previous)
+            }
+            if global.json {
+                return Output.json(.object(["user": .string(user.name), "apiKey": .string(key), "revokedAPIKeys": .int(Int64(revoked))]))
+            }
+            if revoked > 0 { print("replaced user \(user.name): their \(revoked) previous API key\(revoked == 1 ? "" : "s") no longer work\(revoked == 1 ? "s" : "")") }
             print("created user \(user.name) with roles \(user.roles.joined(separator: ", "))")
             print("API key (shown once, only its hash is stored): \(key)")
         }

@@ -11,8 +11,11 @@ struct CairnCommand: AsyncParsableCommand {
         Every command works on the data directory given by --data (default ./cairn-data, or \
         $CAIRN_DATA). Add --json to any command for output a script can read.
 
-        Exit status: 0 on success, 1 when the operation fails, 2 when the command line is wrong.
+        Exit status: 0 on success, 1 when the operation fails (the message says what and where), \
+        2 when the command line is wrong (an unknown command or option, a value out of range). \
+        With --json, a failure is also a JSON object on standard error: {"error": {"kind", "message"}}.
         """,
+        version: Database.version,
         subcommands: [
             CollectionCommand.self, TenantCommand.self, ImportCommand.self, PutCommand.self, GetCommand.self,
             DeleteCommand.self, SearchCommand.self, CountCommand.self, AliasCommand.self, AccessCommand.self,
@@ -22,20 +25,26 @@ struct CairnCommand: AsyncParsableCommand {
 
     /// Runs the command line, mapping failures to exit codes: 1 for operations, 2 for usage.
     static func main() async {
+        let arguments = GlobalOptions.movingLeadingOptions(Array(CommandLine.arguments.dropFirst()))
+        let wantsJSON = arguments.contains("--json")
+        if let unknown = unknownHelpTopic(arguments) {
+            Output.failure("no command '\(unknown)' (cairn --help lists them)", kind: "usage", json: wantsJSON)
+            Foundation.exit(2)
+        }
         do {
-            var command = try parseAsRoot(GlobalOptions.movingLeadingOptions(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch let error as CairnError {
-            Output.error(error.description)
+            Output.failure(error.description, kind: error.kind, json: wantsJSON)
             Foundation.exit(1)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch let error as CommandFailure {
-            Output.error(error.message)
+            Output.failure(error.message, kind: "failed", json: wantsJSON)
             Foundation.exit(1)
         } catch {
             let code = exitCode(for: error)
@@ -43,9 +52,21 @@ struct CairnCommand: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            if wantsJSON { Output.failure(message(for: error), kind: "usage", json: true) }
+            else { FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8)) }
             Foundation.exit(2)
         }
+    }
+
+    /// The first word of `cairn help WORDS…` that names no command, if any.
+    private static func unknownHelpTopic(_ arguments: [String]) -> String? {
+        guard arguments.first == "help" else { return nil }
+        var commands = configuration.subcommands
+        for word in arguments.dropFirst().prefix(while: { !$0.hasPrefix("-") }) {
+            guard let command = commands.first(where: { $0._commandName == word }) else { return word }
+            commands = command.configuration.subcommands
+        }
+        return nil
     }
 }
 

@@ -43,6 +43,7 @@ struct CollectionCommand: AsyncParsableCommand {
         var efSearch = HNSWParameters().efSearch
 
         func validate() throws {
+            guard (1...65_536).contains(dimensions) else { throw ValidationError("--dimensions must be between 1 and 65536") }
             guard DistanceMetric(rawValue: metric) != nil else {
                 throw ValidationError("unknown metric '\(metric)'; use cosine, l2 or dot")
             }

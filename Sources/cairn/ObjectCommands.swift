@@ -56,10 +56,18 @@ struct DeleteCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await global.withDatabase { db in
-            try await db.delete(ids.map { UUID(uuidString: $0)! }, from: collection, tenant: tenant)
+        let requested = ids.map { UUID(uuidString: $0)! }
+        let (deleted, missing) = try await global.withDatabase { db in
+            let missing = try requested.filter { try db.get($0, from: collection, tenant: tenant) == nil }
+            let existing = requested.filter { !missing.contains($0) }
+            if !existing.isEmpty { try await db.delete(existing, from: collection, tenant: tenant) }
+            return (existing, missing)
         }
-        global.report(.object(["deleted": .array(ids.map { .string($0.lowercased()) })]), "deleted \(ids.count) object\(ids.count == 1 ? "" : "s")")
+        var text = "deleted \(deleted.count) object\(deleted.count == 1 ? "" : "s")"
+        if !missing.isEmpty { text += "; no object with id \(missing.map(Output.uuid).joined(separator: ", "))" }
+        global.report(.object(["deleted": .array(deleted.map { .string(Output.uuid($0)) }),
+                               "notFound": .array(missing.map { .string(Output.uuid($0)) })]), text)
+        if !missing.isEmpty { throw ExitCode(1) }
     }
 }
 

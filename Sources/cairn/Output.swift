@@ -19,6 +19,17 @@ enum Output {
         print(String(decoding: data, as: UTF8.self))
     }
 
+    /// Reports a failure on standard error: `error: …` for people, or with --json a JSON object
+    /// `{"error": {"kind": …, "message": …}}` a script can parse.
+    static func failure(_ message: String, kind: String, json: Bool) {
+        guard json else { return error(message) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let value = JSONValue.object(["error": .object(["kind": .string(kind), "message": .string(message)])])
+        let data = (try? encoder.encode(value)) ?? Data()
+        FileHandle.standardError.write(data + Data("\n".utf8))
+    }
+
     static func error(_ message: String) {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     }

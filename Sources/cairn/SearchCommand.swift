@@ -41,13 +41,7 @@ struct SearchCommand: AsyncParsableCommand {
         guard case let .array(components)? = try? JSONParser.parse(text) else {
             throw CairnError.invalidVector("the query must be a JSON array of numbers")
         }
-        let query = try components.map { component -> Float in
-            switch component {
-            case let .double(number): return Float(number)
-            case let .int(number): return Float(number)
-            default: throw CairnError.invalidVector("the query must be a JSON array of numbers")
-            }
-        }
+        let query = try ObjectJSON.vector(from: components)
         let hits = try await global.withDatabase { db in
             try db.search(query, in: collection, tenant: tenant, limit: limit,
                           filter: try filter.map { try db.parseFilter($0, for: collection) }, ef: ef)
@@ -56,7 +50,7 @@ struct SearchCommand: AsyncParsableCommand {
             Output.json(.array(hits.map { hit in
                 var json = ObjectJSON.json(of: hit.object)
                 if case var .object(fields) = json {
-                    fields["distance"] = .double(Double(hit.distance))
+                    fields["distance"] = .float(hit.distance)
                     if !withVectors { fields["vector"] = nil }
                     json = .object(fields)
                 }

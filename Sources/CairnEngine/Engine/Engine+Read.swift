@@ -28,7 +28,7 @@ extension Engine {
         var (search, memtableObjects, segments) = try state.withLock { state in
             let partition = try state.partition(collection, tenant: tenant)
             let schema = partition.schema
-            var search = PartitionSearch(query: try schema.checkedVector(vector, role: "query"), schema: schema,
+            var search = PartitionSearch(query: try schema.checkedVector(vector, isQuery: true), schema: schema,
                                          filter: try filter.map { try BoundFilter($0, schema: schema) },
                                          limit: limit, ef: max(ef ?? schema.hnsw.efSearch, limit))
             let tables = partition.memtablesNewestFirst

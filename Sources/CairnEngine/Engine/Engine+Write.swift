@@ -62,7 +62,14 @@ extension Engine {
     }
 
     @discardableResult
-    public func createCollection(_ schema: CollectionSchema) async throws -> UInt64 { try await change(.createCollection(schema)) }
+    public func createCollection(_ schema: CollectionSchema) async throws -> UInt64 {
+        // Checked here, not when the log is replayed: collections created before the rule keep opening.
+        if let reserved = schema.properties.first(where: { CollectionSchema.filterKeywords.contains($0.name.lowercased()) }) {
+            throw CairnError.invalidName(kind: "property", name: reserved.name,
+                                         reason: "is a word of the filter language (\(CollectionSchema.filterKeywords.sorted().joined(separator: ", ")))")
+        }
+        return try await change(.createCollection(schema))
+    }
 
     @discardableResult
     public func dropCollection(_ name: String) async throws -> UInt64 {

@@ -15,9 +15,12 @@ final class Memtable: @unchecked Sendable {
     }
 
     let dimensions: Int
+    let metric: DistanceMetric
     private(set) var entries: [Entry] = []
-    /// `dimensions` floats per entry (zeros for tombstones), so slot `i` starts at `i * dimensions`.
+    /// `dimensions` floats per entry as written (zeros for tombstones), so slot `i` starts at `i * dimensions`.
     private(set) var vectors: [Float] = []
+    /// Each slot's scale (`DistanceMetric.scale(of:)`): what exact scans multiply by.
+    private(set) var scales: [Float] = []
     /// Slots replaced by a newer version in this memtable (left out when it is flushed).
     private(set) var superseded: [Bool] = []
     /// Slots hidden by a newer version in a newer memtable (still flushed: a flush writes the
@@ -31,6 +34,7 @@ final class Memtable: @unchecked Sendable {
 
     init(schema: CollectionSchema) {
         dimensions = schema.dimensions
+        metric = schema.metric
         graph = MemtableGraph(dimensions: schema.dimensions, metric: schema.metric, parameters: schema.hnsw)
     }
 
@@ -63,9 +67,11 @@ final class Memtable: @unchecked Sendable {
         hidden.append(false)
         if let vector {
             vectors.append(contentsOf: vector)
+            scales.append(vector.withUnsafeBufferPointer { metric.scale(of: $0) })
             graph.enqueue(slot: slot, vector: vector)
         } else {
             vectors.append(contentsOf: repeatElement(0, count: dimensions))
+            scales.append(1)
         }
     }
 

@@ -51,7 +51,8 @@ struct PartitionSearch {
             table.vectors.withUnsafeBufferPointer { vectors in
                 table.forEachLiveSlot(from: scanFrom) { slot in
                     if let allowed, !allowed[slot] { return }
-                    offer(metric.distance(query, vectors.baseAddress! + slot * dimensions, count: dimensions), source: source, row: slot)
+                    offer(metric.distance(query, vectors.baseAddress! + slot * dimensions, count: dimensions, scale: table.scales[slot]),
+                          source: source, row: slot)
                 }
             }
         }
@@ -79,7 +80,8 @@ struct PartitionSearch {
                 }
             } else {
                 allowed.forEachSet { row in
-                    offer(metric.distance(query, segment.vector(at: row), count: dimensions), source: source, row: row)
+                    offer(metric.distance(query, segment.vector(at: row), count: dimensions, scale: segment.scale(at: row)),
+                          source: source, row: row)
                 }
             }
         }

@@ -13,11 +13,31 @@ public struct Permission: Sendable, Hashable, Codable, CustomStringConvertible {
         self.collection = collection
     }
 
-    /// Parses `read`, `write:articles`, `admin:*`.
+    /// Parses `read`, `write:articles`, `admin:*`, or returns nil (see `parse` for why).
     public init?(parsing text: String) {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard let first = parts.first, let action = Action(rawValue: first) else { return nil }
-        self.init(action: action, collection: parts.count > 1 ? parts[1] : "*")
+        guard let permission = try? Permission.parse(text) else { return nil }
+        self = permission
+    }
+
+    /// Parses `action` or `action:collection`, strictly: the action one of read, write, admin,
+    /// backup; the collection `*` (all) or a valid collection name. `write:` (an empty
+    /// collection) is an error, not a wildcard.
+    public static func parse(_ text: String) throws -> Permission {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let action = Action(rawValue: parts[0]) else {
+            throw CairnError.invalidArgument("permission '\(text)': the action must be one of "
+                + Action.allCases.map(\.rawValue).joined(separator: ", ") + " (then optionally :collection)")
+        }
+        guard parts.count == 2 else { return Permission(action: action) }
+        let collection = parts[1]
+        if collection == "*" { return Permission(action: action) }
+        guard !collection.isEmpty else {
+            throw CairnError.invalidArgument("permission '\(text)' names no collection: write \(action.rawValue) or \(action.rawValue):* for all of them")
+        }
+        do { try Naming.check(collection, kind: "collection") } catch {
+            throw CairnError.invalidArgument("permission '\(text)': \(error)")
+        }
+        return Permission(action: action, collection: collection)
     }
 
     public var description: String { "\(action.rawValue):\(collection)" }

@@ -35,6 +35,10 @@ extension Catalog {
         case let .setAlias(alias, collection):
             try Naming.check(alias, kind: "alias")
             guard collections[alias] == nil else { throw CairnError.nameTaken(alias) }
+            if let target = aliases[collection] {
+                throw CairnError.invalidArgument("'\(collection)' is an alias (of '\(target)'), and an alias points at a collection: "
+                                                 + "point '\(alias)' at '\(target)'")
+            }
             guard collections[collection] != nil else { throw CairnError.collectionNotFound(collection) }
             aliases[alias] = collection
         case let .removeAlias(alias):

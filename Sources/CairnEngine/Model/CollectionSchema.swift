@@ -68,6 +68,11 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
     }
 }
 
+extension CollectionSchema {
+    /// Words of the filter language, which a property cannot be named (it could not be filtered on).
+    public static let filterKeywords: Set<String> = ["and", "or", "not", "in", "true", "false"]
+}
+
 /// The rules for collection, tenant, alias, property, role and user names: they become file and
 /// directory names, so they are short and plain.
 public enum Naming {

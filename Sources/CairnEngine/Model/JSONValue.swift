@@ -35,6 +35,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// A stored 32-bit float as JSON: printed as the shortest decimal that reads back as the
+    /// same float (`0.1`, not the `0.10000000149011612` its widening to 64 bits would print).
+    public static func float(_ value: Float) -> JSONValue {
+        .double(value.isFinite ? Double(value.description) ?? Double(value) : Double(value))
+    }
+
     /// A short name of the JSON type, for error messages.
     public var typeName: String {
         switch self {

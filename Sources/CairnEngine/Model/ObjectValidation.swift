@@ -3,9 +3,9 @@ import Foundation
 
 extension CollectionSchema {
     /// Checks one object against the schema and returns the version to store: properties
-    /// type-checked, the vector finite, of the right length, and normalised for cosine.
+    /// type-checked, the vector finite, of the right length, and usable by the metric (kept as given).
     func validated(_ object: NewObject, at time: Int64) throws -> ObjectVersion {
-        let vector = try checkedVector(object.vector, role: "vector")
+        let vector = try checkedVector(object.vector, isQuery: false)
         for (key, value) in object.properties {
             guard let definition = property(named: key) else {
                 throw CairnError.unknownProperty(collection: name, property: key)
@@ -17,9 +17,11 @@ extension CollectionSchema {
 }
 
 extension CollectionSchema {
-    /// Checks a stored or query vector: the collection's length, finite values, and for cosine a
-    /// non-zero norm; returns it normalised when the metric wants unit vectors.
-    func checkedVector(_ vector: [Float], role: String) throws -> [Float] {
+    /// Checks a stored or query vector: the collection's length, finite values, and for cosine
+    /// a direction whose norm 32-bit arithmetic can handle. A stored vector is returned exactly
+    /// as given (what you put is what you get back); a query is returned normalised for cosine.
+    func checkedVector(_ vector: [Float], isQuery: Bool) throws -> [Float] {
+        let role = isQuery ? "query" : "vector"
         guard vector.count == dimensions else {
             throw CairnError.dimensionMismatch(expected: dimensions, actual: vector.count)
         }
@@ -27,11 +29,15 @@ extension CollectionSchema {
             throw CairnError.invalidVector("component \(bad) is \(vector[bad]) (NaN and infinity are not allowed)")
         }
         guard metric.normalizesVectors else { return vector }
-        var normalized = vector
-        guard normalized.withUnsafeMutableBufferPointer({ VectorKernels.normalize($0) }) else {
-            throw CairnError.invalidVector("a zero \(role) has no direction (metric cosine)")
+        let scale = vector.withUnsafeBufferPointer { metric.scale(of: $0) }
+        if scale == 0 { throw CairnError.invalidVector("a zero \(role) has no direction (metric cosine)") }
+        guard scale.isNormal && scale.isFinite else {
+            let norm = vector.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            throw CairnError.invalidVector("the \(role)'s length (\(norm)) is out of the range cosine similarity handles in 32-bit floats"
+                                           + " (1e-38 to 1e38); scale the \(role)")
         }
-        return normalized
+        guard isQuery else { return vector }
+        return vector.map { $0 * scale }
     }
 }
 

@@ -14,6 +14,9 @@ final class Segment: @unchecked Sendable {
 
     private let file: MappedFile
     private let vectorBase: UnsafePointer<Float>?
+    /// Each row's scale (cosine segments of version 2; nil when the vectors are unit length or
+    /// the metric uses none).
+    private let scaleBase: UnsafePointer<Float>?
     private let idBase: UnsafeRawPointer?
     private let idOrder: UnsafeRawPointer?
     private let timestampBase: UnsafeRawPointer?
@@ -40,7 +43,7 @@ final class Segment: @unchecked Sendable {
             throw corrupt(bytes.count - 8, "segment is truncated (end marker missing)")
         }
         let version = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
-        guard version == SegmentFormat.version else { throw corrupt(8, "unsupported segment version \(version)") }
+        guard let expectedBlocks = SegmentFormat.blockCount(version: version) else { throw corrupt(8, "unsupported segment version \(version)") }
         dimensions = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
         rowCount = Int(bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian)
         tombstoneCount = Int(bytes.loadUnaligned(fromByteOffset: 20, as: UInt32.self).littleEndian)
@@ -48,7 +51,7 @@ final class Segment: @unchecked Sendable {
         let blockCount = Int(bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self).littleEndian)
         let footerCRC = bytes.loadUnaligned(fromByteOffset: bytes.count - 12, as: UInt32.self).littleEndian
         let footerStart = bytes.count - SegmentFormat.trailerSize - blockCount * SegmentFormat.footerEntrySize
-        guard blockCount == SegmentFormat.Block.allCases.count, footerStart >= SegmentFormat.headerSize else {
+        guard blockCount == expectedBlocks, footerStart >= SegmentFormat.headerSize else {
             throw corrupt(bytes.count - 16, "bad block count \(blockCount)")
         }
         let footer = UnsafeRawBufferPointer(rebasing: bytes[footerStart..<bytes.count - SegmentFormat.trailerSize])
@@ -71,14 +74,20 @@ final class Segment: @unchecked Sendable {
             }
             blocks[block] = region
         }
+        guard blocks.count == blockCount else { throw corrupt(footerStart, "a block is listed twice in the footer") }
         func block(_ kind: SegmentFormat.Block, expected: Int?) throws -> UnsafeRawBufferPointer {
-            let region = blocks[kind]!
+            guard let region = blocks[kind] else { throw corrupt(footerStart, "\(kind) block is missing") }
             if let expected, region.count != expected {
                 throw corrupt(region.baseAddress.map { $0 - bytes.baseAddress! } ?? 0, "\(kind) block has \(region.count) bytes, expected \(expected)")
             }
             return region
         }
         vectorBase = try block(.vectors, expected: rowCount * dimensions * 4).baseAddress?.assumingMemoryBound(to: Float.self)
+        if version >= 2 && schema.metric == .cosine {
+            scaleBase = try block(.scales, expected: rowCount * 4).baseAddress?.assumingMemoryBound(to: Float.self)
+        } else {
+            scaleBase = nil
+        }
         idBase = try block(.ids, expected: rowCount * 16).baseAddress
         idOrder = try block(.idOrder, expected: rowCount * 4).baseAddress
         timestampBase = try block(.timestamps, expected: rowCount * 16).baseAddress
@@ -95,7 +104,7 @@ final class Segment: @unchecked Sendable {
         }
         let graphBlock = blocks[.graph]!
         do {
-            graph = try SegmentGraph.map(graphBlock, vectors: vectorBase, rows: rowCount, dimensions: dimensions,
+            graph = try SegmentGraph.map(graphBlock, vectors: vectorBase, scales: scaleBase, rows: rowCount, dimensions: dimensions,
                                          metric: schema.metric, efSearch: schema.hnsw.efSearch, owner: file)
         } catch {
             throw corrupt(graphBlock.baseAddress.map { $0 - bytes.baseAddress! } ?? 0, "malformed HNSW graph")
@@ -110,6 +119,11 @@ final class Segment: @unchecked Sendable {
     /// The vector of row `row`, straight from the mapping.
     func vector(at row: Int) -> UnsafePointer<Float> {
         vectorBase! + row * dimensions
+    }
+
+    /// The scale of row `row`'s vector (`DistanceMetric.scale(of:)`; 1 when the segment has none).
+    func scale(at row: Int) -> Float {
+        scaleBase?[row] ?? 1
     }
 
     func timestamps(at row: Int) -> (createdAt: Int64, updatedAt: Int64) {

@@ -15,6 +15,8 @@ struct SegmentBuilder {
     var prebuiltGraph: HNSWIndex?
 
     private var vectors: ByteWriter
+    /// Each row's scale, for cosine (`DistanceMetric.scale(of:)`).
+    private var scales = ByteWriter()
     private var ids: [UUID] = []
     private var timestamps = ByteWriter()
     private var propertyOffsets = ByteWriter()
@@ -47,6 +49,7 @@ struct SegmentBuilder {
         let row = UInt32(ids.count)
         ids.append(id)
         vectors.write(floats: vector)
+        if metric == .cosine { scales.write(metric.scale(of: vector)) }
         timestamps.write(createdAt)
         timestamps.write(updatedAt)
         PropertyCoding.encode(properties, into: &propertyData)
@@ -82,7 +85,7 @@ struct SegmentBuilder {
             (.vectors, vectors.bytes), (.ids, idBlock.bytes), (.idOrder, orderBlock.bytes),
             (.timestamps, timestamps.bytes), (.propertyOffsets, propertyOffsets.bytes),
             (.propertyData, propertyData.bytes), (.tombstones, tombstoneBlock.bytes), (.invertedIndex, invertedIndex()),
-            (.graph, graph()),
+            (.graph, graph()), (.scales, scales.bytes),
         ]
         var footer = ByteWriter(capacity: blocks.count * SegmentFormat.footerEntrySize)
         for (kind, bytes) in blocks {

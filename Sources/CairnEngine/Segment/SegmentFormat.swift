@@ -1,11 +1,11 @@
 import Foundation
 
-/// The on-disk format of a segment file (`segments/<collection>/<tenant>/<id>.seg`), version 1.
+/// The on-disk format of a segment file (`segments/<collection>/<tenant>/<id>.seg`), version 2.
 ///
 /// ```
 /// header (64 bytes): "CAIRNSEG" | u32 version | u32 dimensions | u32 rows | u32 tombstones | zero padding
 /// blocks, each starting on a 64-byte boundary (so vectors can be used straight from the mapping):
-///   vectors     rows × dimensions × f32, row-major
+///   vectors     rows × dimensions × f32, row-major, exactly as written
 ///   ids         rows × 16-byte UUID, in row order
 ///   idOrder     rows × u32: row numbers sorted by id (binary search for lookups)
 ///   timestamps  rows × (i64 createdAt, i64 updatedAt), ms since the epoch
@@ -18,10 +18,14 @@ import Foundation
 ///               rows, used in place from the mapping: u32 M, u32 efConstruction, i32 maxLevel,
 ///               u32 entryPoint, u32 rows, u32 upper-link count, levels (rows × u8, zero-padded to
 ///               4 bytes), upperStart (rows × u32), upperLinks, layer0 (rows × (1 + 2M) × u32)
+///   scales      cosine: rows × f32, each vector's inverse norm (`DistanceMetric.scale(of:)`);
+///               empty for other metrics
 /// footer: per block u32 kind | u64 offset | u64 length | u32 CRC32C;
 ///         then u32 block count | u32 CRC32C of the footer entries | "CAIRNEND"
 /// ```
-/// A segment is written once, fsynced, then only read and eventually deleted.
+/// A segment is written once, fsynced, then only read and eventually deleted. Version 1 had no
+/// scales block and stored cosine vectors normalised; it is still read (its vectors are unit
+/// length, so their scale is 1).
 enum SegmentFormat {
     /// Whether `name` is a segment file as the engine names them: 16 hex digits and `.seg`.
     static func isSegmentFileName(_ name: String) -> Bool {
@@ -30,7 +34,7 @@ enum SegmentFormat {
 
     static let magic: [UInt8] = Array("CAIRNSEG".utf8)
     static let endMagic: [UInt8] = Array("CAIRNEND".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 64
     static let alignment = 64
     static let footerEntrySize = 24
@@ -39,7 +43,16 @@ enum SegmentFormat {
     static let graphThreshold = 2048
 
     enum Block: UInt32, CaseIterable {
-        case vectors = 1, ids, idOrder, timestamps, propertyOffsets, propertyData, tombstones, invertedIndex, graph
+        case vectors = 1, ids, idOrder, timestamps, propertyOffsets, propertyData, tombstones, invertedIndex, graph, scales
+    }
+
+    /// The blocks a file of `version` has.
+    static func blockCount(version: UInt32) -> Int? {
+        switch version {
+        case 1: Block.allCases.count - 1
+        case 2: Block.allCases.count
+        default: nil
+        }
     }
 }
 

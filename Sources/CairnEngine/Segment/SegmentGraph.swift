@@ -5,7 +5,7 @@ import CairnVector
 enum SegmentGraph {
     static let headerSize = 24
 
-    /// Builds the graph of a segment's rows.
+    /// Builds the graph of a segment's rows (vectors as stored; the index computes their scales).
     static func build(vectors: UnsafePointer<Float>, rows: Int, dimensions: Int, metric: DistanceMetric,
                       parameters: HNSWParameters) -> HNSWIndex {
         let index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, capacity: rows)
@@ -31,7 +31,7 @@ enum SegmentGraph {
     }
 
     /// The graph in `block` over the segment's mapped vectors; nil for an empty block.
-    static func map(_ block: UnsafeRawBufferPointer, vectors: UnsafePointer<Float>?, rows: Int, dimensions: Int,
+    static func map(_ block: UnsafeRawBufferPointer, vectors: UnsafePointer<Float>?, scales: UnsafePointer<Float>?, rows: Int, dimensions: Int,
                     metric: DistanceMetric, efSearch: Int, owner: AnyObject) throws -> HNSWIndex? {
         guard !block.isEmpty else { return nil }
         var reader = ByteReader(block)
@@ -55,7 +55,7 @@ enum SegmentGraph {
         let layout = HNSWLayout(layer0: layer0, levels: UnsafeBufferPointer(start: levels.baseAddress?.assumingMemoryBound(to: UInt8.self), count: count),
                                 upperStart: upperStart, upperLinks: upperLinks, entryPoint: entryPoint, maxLevel: maxLevel)
         guard let index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, vectors: vectors,
-                                    count: count, layout: layout, owner: owner) else {
+                                    scales: scales, count: count, layout: layout, owner: owner) else {
             throw ByteReader.Truncated(offset: 0)
         }
         return index

@@ -1,0 +1,77 @@
+@testable import CairnEngine
+import CairnTestSupport
+import CairnVector
+import Foundation
+import Testing
+
+/// Files written by earlier versions keep opening: version 1 segments (cosine vectors stored
+/// normalised, no scales block) and version 1 WAL files (no control records).
+@Suite("Older file formats")
+struct FormatCompatibilityTests {
+    /// A version 2 segment rewritten as version 1 would have written it: the same blocks
+    /// without the scales block, which is last.
+    private func versionOne(_ bytes: [UInt8]) -> [UInt8] {
+        let blockCount = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self) })
+        let footerStart = bytes.count - SegmentFormat.trailerSize - blockCount * SegmentFormat.footerEntrySize
+        let entries = Array(bytes[footerStart..<(footerStart + (blockCount - 1) * SegmentFormat.footerEntrySize)])
+        let scalesOffset = Int(bytes.withUnsafeBytes {
+            $0.loadUnaligned(fromByteOffset: footerStart + (blockCount - 1) * SegmentFormat.footerEntrySize + 4, as: UInt64.self)
+        })
+        var blocks = Array(bytes[0..<min(scalesOffset, footerStart)])
+        blocks.replaceSubrange(8..<12, with: [1, 0, 0, 0])
+        var file = ByteWriter()
+        file.write(raw: blocks)
+        file.write(raw: entries)
+        file.write(UInt32(blockCount - 1))
+        file.write(CRC32C.checksum(entries))
+        file.write(raw: SegmentFormat.endMagic)
+        return file.bytes
+    }
+
+    @Test("a version 1 segment opens, its rows and vectors intact, searched with scale 1")
+    func segmentVersionOne() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let schema = CollectionSchema(name: "c", dimensions: 8, metric: .cosine)
+        var builder = SegmentBuilder(schema: schema)
+        var generator = SeededGenerator(seed: 5)
+        var rows: [(UUID, [Float])] = []
+        for _ in 0..<100 {
+            var vector = generator.vector(8)
+            _ = vector.withUnsafeMutableBufferPointer { VectorKernels.normalize($0) }
+            let id = generator.uuid()
+            rows.append((id, vector))
+            vector.withUnsafeBufferPointer { builder.addRow(id: id, createdAt: 1, updatedAt: 2, properties: [:], vector: $0) }
+        }
+        let path = directory.appending("0123456789abcdef.seg")
+        try FileSystem.writeNewFile(path, versionOne(builder.finish()))
+        let segment = try Segment(path: path, id: "0123456789abcdef", schema: schema)
+        #expect(segment.rowCount == 100)
+        for (row, (id, vector)) in rows.enumerated() {
+            #expect(segment.id(at: row) == id)
+            #expect(Array(UnsafeBufferPointer(start: segment.vector(at: row), count: 8)) == vector)
+            #expect(segment.scale(at: row) == 1)
+        }
+    }
+
+    @Test("a version 1 WAL file (no control records) is replayed")
+    func walVersionOne() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        do {
+            let engine = try await Engine.open(at: directory.path)
+            try await engine.createCollection(CollectionSchema(name: "c", dimensions: 2, metric: .l2))
+            try await engine.put([NewObject(vector: [1, 2]), NewObject(vector: [3, 4])], collection: "c")
+            await engine.close()
+        }
+        let wal = directory.path + "/wal/" + WALFormat.fileName(1)
+        var bytes = try FileSystem.readFile(wal)
+        bytes.removeLast(WALFormat.controlRecord(.closed(lastLSN: 0)).count) // version 1 wrote no "closed" record
+        bytes.replaceSubrange(8..<12, with: [1, 0, 0, 0])
+        try FileSystem.remove(wal)
+        try FileSystem.writeNewFile(wal, bytes)
+        let engine = try await Engine.open(at: directory.path)
+        #expect(try engine.count(collection: "c") == 2)
+        await engine.close()
+    }
+}
