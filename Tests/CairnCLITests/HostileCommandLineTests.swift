@@ -97,6 +97,24 @@ struct HostileCommandLineTests {
         #expect(version.status == 0 && version.stdout == Database.version + "\n")
     }
 
+    @Test("a data directory that lost CURRENT is refused by every command, and repair current brings it back")
+    func lostCurrent() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = try database(directory)
+        #expect(try cli.run(["put", "items", #"{"vector":[1,2]}"#]).status == 0)
+        #expect(try cli.run(["flush"]).status == 0)
+        #expect(try cli.run(["put", "items", #"{"vector":[3,4]}"#]).status == 0)
+        try FileManager.default.removeItem(atPath: cli.dataDirectory + "/CURRENT")
+        for command in [["stats"], ["count", "items"], ["collection", "create", "other", "--dimensions", "2"]] {
+            let refused = try cli.run(command)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("cairn repair current 000002.json"), "\(refused.stderr)")
+        }
+        #expect(try cli.run(["repair", "current", "000002.json"]).status == 0)
+        #expect(try cli.run(["count", "items"]).stdout == "2\n")
+    }
+
     @Test("deleting an id that does not exist says so")
     func deleteMissing() throws {
         let directory = TemporaryDirectory()

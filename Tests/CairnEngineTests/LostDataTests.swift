@@ -92,6 +92,16 @@ struct LostDataTests {
         #expect(!FileSystem.exists(missing))
     }
 
+    @Test("a new database is never created inside another's data directory")
+    func nestedDatabase() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        _ = try await populate(directory.path)
+        for inner in ["/segments/docs/_default/x", "/snapshots/new", "/inner"] {
+            await #expect(throws: CairnError.self) { try await Engine.open(at: directory.path + inner) }
+        }
+    }
+
     @Test("a missing WAL file after the checkpoint is refused by open and verify, naming it")
     func missingFirstWALFile() async throws {
         let directory = TemporaryDirectory()

@@ -14,8 +14,10 @@ extension Engine {
 
     private static func recover(directory: String, options: EngineOptions) throws -> Engine {
         let store = ManifestStore(directory: directory)
-        if !options.createIfMissing && !FileSystem.exists(store.currentPath) {
-            throw CairnError.notADatabase(path: directory)
+        if !FileSystem.exists(store.currentPath) {
+            // Checked before the lock is taken (which would create LOCK) and again, under it, by `initialize`.
+            if let evidence = OrphanedDatabase.find(in: directory) { throw evidence.error }
+            if !options.createIfMissing { throw CairnError.notADatabase(path: directory) }
         }
         try FileSystem.createDirectory(directory)
         let lock = try DirectoryLock(directory: directory)
@@ -78,6 +80,10 @@ extension Engine {
     private static func initialize(directory: String) throws {
         let store = ManifestStore(directory: directory)
         if let evidence = OrphanedDatabase.find(in: directory) { throw evidence.error }
+        if let outer = enclosingDatabase(of: directory) {
+            throw CairnError.invalidArgument("\(directory) is inside the data directory \(outer), whose files Cairn manages; "
+                                             + "create the new database outside it")
+        }
         for sub in ["wal", "manifests", "segments"] { try FileSystem.createDirectory(directory + "/" + sub) }
         let wal = try WALWriter(directory: directory + "/wal", sequence: 1, validLength: nil)
         wal.close()
@@ -85,6 +91,17 @@ extension Engine {
         let manifest = Manifest(databaseID: UUID().uuidString.lowercased(), sequence: 1, checkpointLSN: 0,
                                 walStartSequence: 1, catalog: Catalog(), segments: [], writtenAt: Clock.milliseconds())
         try store.publish(manifest)
+    }
+
+    /// The data directory that `directory` would lie inside, if any (a database created there
+    /// would mix its files with another's).
+    private static func enclosingDatabase(of directory: String) -> String? {
+        var candidate = FileSystem.normalized(directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory)
+        while candidate != "/" && !candidate.isEmpty {
+            candidate = (candidate as NSString).deletingLastPathComponent
+            if FileSystem.exists(candidate + "/CURRENT") && FileSystem.exists(candidate + "/manifests") { return candidate }
+        }
+        return nil
     }
 
     /// Replays every WAL record after the checkpoint into `state` and returns the writer
