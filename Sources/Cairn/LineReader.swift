@@ -25,7 +25,7 @@ struct LineReader {
         }
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw CairnError.io(path: path, operation: "open", reason: String(cString: strerror(errno)))
+            throw CairnError.io(path: path, operation: "open", reason: String(cString: strerror(errno)), errno: errno)
         }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw CairnError.io(path: path, operation: "open", reason: "is a directory, not a file") }
         guard let handle = FileHandle(forReadingAtPath: path) else {

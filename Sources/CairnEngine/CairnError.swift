@@ -3,8 +3,8 @@ import Foundation
 /// Every error Cairn reports: what went wrong and where, with a message a person can act on.
 public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     // Storage
-    /// A system call failed on a file.
-    case io(path: String, operation: String, reason: String)
+    /// A system call failed on a file; `errno` is the system's error number when there is one.
+    case io(path: String, operation: String, reason: String, errno: Int32? = nil)
     /// A file's bytes do not match their checksum or format.
     case corruption(file: String, offset: Int, detail: String)
     /// Another process holds the data directory open for writing.
@@ -76,7 +76,7 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .io(path, operation, reason): return "\(operation) failed on \(path): \(reason)"
+        case let .io(path, operation, reason, _): return "\(operation) failed on \(path): \(reason)"
         case let .corruption(file, offset, detail): return "corrupt data in \(file) at offset \(offset): \(detail)"
         case let .databaseLocked(path):
             return "the data directory \(path) is open in another process (its LOCK is held); close that process first"

@@ -194,7 +194,7 @@ struct LostDataTests {
         let engine = try await Engine.open(at: directory.path)
         #expect(try engine.count(collection: "docs") == 19)
         await engine.close()
-        let kept = FileSystem.listDirectory(directory.path + "/wal").filter { $0.hasPrefix(TornTailArchive.prefix) }
+        let kept = try FileSystem.listDirectory(directory.path + "/wal").filter { $0.hasPrefix(TornTailArchive.prefix) }
         #expect(kept.count == 1)
         let keptBytes = try FileSystem.readFile(directory.path + "/wal/" + kept[0])
         #expect(Array(original[(original.count - 5 - keptBytes.count)..<(original.count - 5)]) == keptBytes)

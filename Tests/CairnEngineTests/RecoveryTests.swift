@@ -109,7 +109,7 @@ struct RecoveryTests {
             await engine.close()
         }
         let folder = directory.path + "/segments/docs/_default"
-        let segment = folder + "/" + FileSystem.listDirectory(folder)[0]
+        let segment = try folder + "/" + FileSystem.listDirectory(folder)[0]
         var bytes = try FileSystem.readFile(segment)
         bytes[SegmentFormat.headerSize + 100] ^= 0x01
         try FileSystem.writeNewFile(segment, bytes, exclusive: false)

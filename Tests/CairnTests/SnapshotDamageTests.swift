@@ -42,7 +42,7 @@ struct SnapshotDamageTests {
         defer { directory.remove() }
         let (snapshot, _, after) = try await databaseWithSnapshot(directory)
         let wal = directory.path + "/snapshots/\(snapshot.id)/wal"
-        for name in FileSystem.listDirectory(wal) { try FileSystem.remove(wal + "/" + name) }
+        for name in try FileSystem.listDirectory(wal) { try FileSystem.remove(wal + "/" + name) }
         await #expect {
             try await Database.rollback(at: directory.path, to: snapshot.id)
         } throws: { error in
@@ -70,7 +70,7 @@ struct SnapshotDamageTests {
         defer { directory.remove() }
         let (snapshot, _, after) = try await databaseWithSnapshot(directory)
         let wal = directory.path + "/snapshots/\(snapshot.id)/wal"
-        let file = wal + "/" + FileSystem.listDirectory(wal).last!
+        let file = try wal + "/" + FileSystem.listDirectory(wal).last!
         try rewrite(file) { $0[$0.count / 2] ^= 0x01 }
         await #expect(throws: CairnError.self) { try await Database.rollback(at: directory.path, to: snapshot.id) }
         #expect(try await contents(directory) == after)
@@ -199,7 +199,7 @@ struct SnapshotDamageTests {
         }
         _ = try await Database.clone(snapshot: snapshot.id, of: data, to: directory.appending("clone") + "/")
         #expect(FileSystem.exists(directory.appending("clone/CURRENT")))
-        #expect(FileSystem.listDirectory(directory.path).sorted() == ["clone", "data"])
+        #expect(try FileSystem.listDirectory(directory.path).sorted() == ["clone", "data"])
         let reopened = try await Database.open(at: data)
         #expect(reopened.snapshots().count == 1)
         await reopened.close()

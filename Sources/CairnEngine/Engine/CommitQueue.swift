@@ -66,14 +66,18 @@ final class CommitQueue: @unchecked Sendable {
             let lsn = nextLSN
             var newest = catalog
             let mutation: Mutation
-            do { mutation = try build(&newest, lsn) } catch {
+            var payload = ByteWriter(capacity: 4096)
+            // Built and encoded before the LSN is taken: a record that cannot be encoded is
+            // refused here, never logged as bytes that recovery could not replay.
+            do {
+                mutation = try build(&newest, lsn)
+                try mutation.encode(into: &payload)
+            } catch {
                 condition.unlock()
                 return continuation.resume(throwing: error)
             }
             catalog = newest
             nextLSN += 1
-            var payload = ByteWriter(capacity: 4096)
-            mutation.encode(into: &payload)
             payload.bytes.withUnsafeBytes { WALFormat.appendRecord(lsn: lsn, payload: $0, to: &buffer) }
             pending.append(Pending(lsn: lsn, mutation: mutation, continuation: continuation))
             // Wake the pipeline for the first record of a round, or when the round is as large as

@@ -155,7 +155,7 @@ extension Engine {
         }
         let restored = Set(current.restoredWAL ?? [])
         for name in previous.restoredWAL ?? [] where !restored.contains(name) { deletions.remove(walDirectory + "/" + name) }
-        for name in FileSystem.listDirectory(walDirectory) {
+        for name in (try? FileSystem.listDirectory(walDirectory)) ?? [] {
             if let sequence = WALFormat.sequence(of: name), sequence < current.walStartSequence {
                 deletions.remove(walDirectory + "/" + name)
             }

@@ -16,7 +16,7 @@ extension Engine {
         let store = ManifestStore(directory: directory)
         if !FileSystem.exists(store.currentPath) {
             // Checked before the lock is taken (which would create LOCK) and again, under it, by `initialize`.
-            if let evidence = OrphanedDatabase.find(in: directory) { throw evidence.error }
+            if let evidence = try OrphanedDatabase.find(in: directory) { throw evidence.error }
             if !options.createIfMissing { throw CairnError.notADatabase(path: directory) }
         }
         try FileSystem.createDirectory(directory)
@@ -79,13 +79,15 @@ extension Engine {
     /// initialisation (an empty WAL file, an empty manifest) is finished, nothing is deleted.
     private static func initialize(directory: String) throws {
         let store = ManifestStore(directory: directory)
-        if let evidence = OrphanedDatabase.find(in: directory) { throw evidence.error }
+        if let evidence = try OrphanedDatabase.find(in: directory) { throw evidence.error }
         if let outer = enclosingDatabase(of: directory) {
             throw CairnError.invalidArgument("\(directory) is inside the data directory \(outer), whose files Cairn manages; "
                                              + "create the new database outside it")
         }
         for sub in ["wal", "manifests", "segments"] { try FileSystem.createDirectory(directory + "/" + sub) }
-        let wal = try WALWriter(directory: directory + "/wal", sequence: 1, validLength: nil)
+        // Valid length 0: a WAL file 1 left by an interrupted initialisation holds no mutation
+        // (checked above) and is rewritten.
+        let wal = try WALWriter(directory: directory + "/wal", sequence: 1, validLength: 0)
         wal.close()
         try FileSystem.syncDirectory(directory)
         let manifest = Manifest(databaseID: UUID().uuidString.lowercased(), sequence: 1, checkpointLSN: 0,
@@ -134,10 +136,10 @@ extension Engine {
     /// its own are touched, and only empty directories are removed: anything else is left alone.
     func collectGarbage(keeping manifest: Manifest, walStart: Int) {
         let live = Set(manifest.segments.map(\.relativePath))
-        for collection in FileSystem.listDirectory(segmentsDirectory) {
-            for tenant in FileSystem.listDirectory(segmentsDirectory + "/" + collection) {
+        for collection in (try? FileSystem.listDirectory(segmentsDirectory)) ?? [] {
+            for tenant in (try? FileSystem.listDirectory(segmentsDirectory + "/" + collection)) ?? [] {
                 let folder = "segments/\(collection)/\(tenant)"
-                for file in FileSystem.listDirectory(directory + "/" + folder)
+                for file in (try? FileSystem.listDirectory(directory + "/" + folder)) ?? []
                 where SegmentFormat.isSegmentFileName(file) && !live.contains(folder + "/" + file) {
                     try? FileSystem.remove(directory + "/" + folder + "/" + file)
                 }
@@ -146,11 +148,11 @@ extension Engine {
             FileSystem.removeEmptyDirectory(segmentsDirectory + "/" + collection)
         }
         let currentName = Manifest.fileName(manifest.sequence)
-        for name in FileSystem.listDirectory(manifests.manifestsDirectory) where name != currentName && Manifest.sequence(of: name) != nil {
+        for name in (try? FileSystem.listDirectory(manifests.manifestsDirectory)) ?? [] where name != currentName && Manifest.sequence(of: name) != nil {
             try? FileSystem.remove(manifests.manifestsDirectory + "/" + name)
         }
         let restored = Set(manifest.restoredWAL ?? [])
-        for name in FileSystem.listDirectory(walDirectory) where !restored.contains(name) {
+        for name in (try? FileSystem.listDirectory(walDirectory)) ?? [] where !restored.contains(name) {
             if let sequence = WALFormat.sequence(of: name) {
                 if sequence < walStart { try? FileSystem.remove(walDirectory + "/" + name) }
             } else if name.hasPrefix(SnapshotLayout.restoredWALPrefix) {

@@ -15,10 +15,11 @@ struct OrphanedDatabase {
 
     /// The account of `directory`, or nil when it holds nothing of a database (a new directory,
     /// or an initialisation that was interrupted before it wrote anything but empty files).
-    static func find(in directory: String) -> OrphanedDatabase? {
+    /// A directory that cannot be listed throws: what it holds cannot be accounted for.
+    static func find(in directory: String) throws -> OrphanedDatabase? {
         var found = OrphanedDatabase(directory: directory)
         let manifestsDirectory = directory + "/manifests"
-        for name in FileSystem.listDirectory(manifestsDirectory) where Manifest.sequence(of: name) != nil {
+        for name in try FileSystem.listDirectory(manifestsDirectory) where Manifest.sequence(of: name) != nil {
             let path = manifestsDirectory + "/" + name
             guard let manifest = try? Manifest.decode(FileSystem.readFile(path), path: path) else {
                 found.manifests += 1
@@ -30,12 +31,12 @@ struct OrphanedDatabase {
                 found.candidate = (name, manifest.checkpointLSN)
             }
         }
-        found.segmentFiles = countFiles(under: directory + "/segments")
+        found.segmentFiles = try countFiles(under: directory + "/segments")
         let walDirectory = directory + "/wal"
-        for name in FileSystem.listDirectory(walDirectory) where !holdsNoMutation(walDirectory + "/" + name) {
+        for name in try FileSystem.listDirectory(walDirectory) where !holdsNoMutation(walDirectory + "/" + name) {
             found.walFilesWithRecords += 1
         }
-        found.snapshots = FileSystem.listDirectory(directory + "/snapshots").count
+        found.snapshots = try FileSystem.listDirectory(directory + "/snapshots").count
         let holdsSomething = found.manifests + found.segmentFiles + found.walFilesWithRecords + found.snapshots > 0
         return holdsSomething ? found : nil
     }
@@ -48,12 +49,12 @@ struct OrphanedDatabase {
         return outcome != nil && outcome?.torn == nil && mutations == 0
     }
 
-    private static func countFiles(under path: String) -> Int {
-        guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
+    private static func countFiles(under path: String) throws -> Int {
         var count = 0
-        while let name = walker.nextObject() as? String {
+        for name in try FileSystem.listDirectory(path) {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue { count += 1 }
+            guard FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory) else { continue }
+            count += isDirectory.boolValue ? try countFiles(under: path + "/" + name) : 1
         }
         return count
     }

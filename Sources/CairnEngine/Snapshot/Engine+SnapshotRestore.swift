@@ -83,7 +83,7 @@ extension Engine {
     /// the checkpoint's, the last one known to be whole; `snapshot verify` says what is damaged.
     private static func keepDamagedState(of directory: String, manifest: Manifest, before id: String, reason: CairnError) throws -> SnapshotInfo {
         let walDirectory = directory + "/wal"
-        let walNames = (manifest.restoredWAL ?? []) + FileSystem.listDirectory(walDirectory).filter {
+        let walNames = try (manifest.restoredWAL ?? []) + FileSystem.listDirectory(walDirectory).filter {
             (WALFormat.sequence(of: $0) ?? -1) >= manifest.walStartSequence
         }
         let files = manifest.segments.map(\.relativePath).filter { FileSystem.exists(directory + "/" + $0) }
@@ -110,13 +110,13 @@ extension Engine {
         try link(segments: snapshot.segments, from: store.path(id), to: directory)
         CrashPoint.reach("rollback-segments-linked")
         var restored: [String] = []
-        for (index, name) in store.walFiles(id, manifest: snapshot).enumerated() {
+        for (index, name) in try store.walFiles(id, manifest: snapshot).enumerated() {
             let restoredName = "\(SnapshotLayout.restoredWALPrefix)\(live.sequence + 1)-\(index)-\(name)"
             try FileSystem.linkOrCopy(store.path(id) + "/wal/" + name, to: walDirectory + "/" + restoredName)
             restored.append(restoredName)
         }
         CrashPoint.reach("rollback-wal-linked")
-        let newestLive = FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:)).max() ?? live.walStartSequence
+        let newestLive = try FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:)).max() ?? live.walStartSequence
         let freshSequence = max(newestLive, live.walStartSequence) + 1
         (try WALWriter(directory: walDirectory, sequence: freshSequence, validLength: nil)).close()
         try FileSystem.syncDirectory(walDirectory)
@@ -146,7 +146,7 @@ extension Engine {
         guard report.isConsistent else { throw CairnError.snapshotDamaged(id: id, problems: report.problems.map(\.description)) }
         let snapshot = try store.manifest(id)
         if FileSystem.exists(target) {
-            guard FileSystem.listDirectory(target).isEmpty else { throw CairnError.targetNotEmpty(path: target) }
+            guard try FileSystem.listDirectory(target).isEmpty else { throw CairnError.targetNotEmpty(path: target) }
             try FileSystem.removeTree(target)
         }
         let partial = target + SnapshotLayout.partialPrefix + "clone"
@@ -154,7 +154,7 @@ extension Engine {
         do {
             for folder in ["wal", "manifests", "segments"] { try FileSystem.createDirectory(partial + "/" + folder) }
             try link(segments: snapshot.segments, from: store.path(id), to: partial)
-            let walNames = store.walFiles(id, manifest: snapshot)
+            let walNames = try store.walFiles(id, manifest: snapshot)
             for name in walNames { try FileSystem.linkOrCopy(store.path(id) + "/wal/" + name, to: partial + "/wal/" + name) }
             // New writes must never land in a linked file: the clone continues in a file of its own.
             let newest = walNames.compactMap(WALFormat.sequence(of:)).max() ?? (snapshot.walStartSequence - 1)

@@ -30,9 +30,16 @@ struct SnapshotStore: Sendable {
         entries().compactMap { try? $0.get() }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
-    /// Every finished snapshot directory: its description, or why it cannot be read.
+    /// Every finished snapshot directory: its description, or why it cannot be read (a
+    /// directory that cannot be listed is one failure, never an empty list).
     func entries() -> [Result<SnapshotInfo, CairnError>] {
-        FileSystem.listDirectory(snapshotsDirectory).filter { !$0.hasPrefix(".") && isValidID($0) }.map { id in
+        let names: [String]
+        do { names = try FileSystem.listDirectory(snapshotsDirectory) } catch let error as CairnError {
+            return [.failure(error)]
+        } catch {
+            return [.failure(.io(path: snapshotsDirectory, operation: "readdir", reason: "\(error)"))]
+        }
+        return names.filter { !$0.hasPrefix(".") && isValidID($0) }.map { id in
             do { return .success(try info(id)) } catch let error as CairnError { return .failure(error) } catch {
                 return .failure(.corruption(file: path(id), offset: 0, detail: "\(error)"))
             }
@@ -56,8 +63,8 @@ struct SnapshotStore: Sendable {
 
     /// The WAL files of a snapshot, in replay order: files a rollback had restored, then the
     /// numbered ones.
-    func walFiles(_ id: String, manifest: Manifest) -> [String] {
-        let numbered = FileSystem.listDirectory(path(id) + "/wal").filter { WALFormat.sequence(of: $0) != nil }
+    func walFiles(_ id: String, manifest: Manifest) throws -> [String] {
+        let numbered = try FileSystem.listDirectory(path(id) + "/wal").filter { WALFormat.sequence(of: $0) != nil }
             .sorted { WALFormat.sequence(of: $0)! < WALFormat.sequence(of: $1)! }
         return (manifest.restoredWAL ?? []) + numbered
     }
@@ -71,7 +78,11 @@ struct SnapshotStore: Sendable {
         do { manifest = try self.manifest(snapshot.id) } catch {
             return SnapshotUsage(snapshot: snapshot, sharedBytes: 0, exclusiveBytes: 0, problems: ["\(error)"])
         }
-        let files = manifest.segments.map { root + "/" + $0.relativePath } + walFiles(snapshot.id, manifest: manifest).map { root + "/wal/" + $0 }
+        let wal: [String]
+        do { wal = try walFiles(snapshot.id, manifest: manifest) } catch {
+            return SnapshotUsage(snapshot: snapshot, sharedBytes: 0, exclusiveBytes: 0, problems: ["\(error)"])
+        }
+        let files = manifest.segments.map { root + "/" + $0.relativePath } + wal.map { root + "/wal/" + $0 }
         for file in files {
             let size = (try? FileSystem.fileSize(file)) ?? 0
             if ((try? FileSystem.linkCount(file)) ?? 1) > 1 { shared += size } else { exclusive += size }
@@ -90,7 +101,8 @@ struct SnapshotStore: Sendable {
                 problems.append(size == nil ? "\(segment.relativePath) is missing" : "\(segment.relativePath) has \(size!) bytes, not \(segment.bytes)")
             }
         }
-        let expected = snapshot.walFileSizes ?? Dictionary(uniqueKeysWithValues: walFiles(snapshot.id, manifest: manifest).map { ($0, -1) })
+        let expected = snapshot.walFileSizes
+            ?? Dictionary(uniqueKeysWithValues: ((try? walFiles(snapshot.id, manifest: manifest)) ?? []).map { ($0, -1) })
         for (name, bytes) in expected.sorted(by: { $0.key < $1.key }) {
             let size = try? FileSystem.fileSize(root + "/wal/" + name)
             if size == nil { problems.append("wal/\(name) is missing") } else if bytes >= 0 && size != bytes {
@@ -184,7 +196,7 @@ struct SnapshotStore: Sendable {
 
     /// Removes snapshots whose creation or deletion was interrupted.
     func removeUnfinished() {
-        for name in FileSystem.listDirectory(snapshotsDirectory) where name.hasPrefix(SnapshotLayout.partialPrefix) {
+        for name in (try? FileSystem.listDirectory(snapshotsDirectory)) ?? [] where name.hasPrefix(SnapshotLayout.partialPrefix) {
             try? FileSystem.removeTree(snapshotsDirectory + "/" + name)
         }
     }

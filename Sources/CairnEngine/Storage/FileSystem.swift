@@ -10,7 +10,7 @@ import Darwin
 /// `CairnError.io` naming the path and the operation.
 enum FileSystem {
     static func ioError(_ path: String, _ operation: String, _ error: Error) -> CairnError {
-        if let errno = error as? Errno { return .io(path: path, operation: operation, reason: errno.description) }
+        if let errno = error as? Errno { return .io(path: path, operation: operation, reason: errno.description, errno: errno.rawValue) }
         return .io(path: path, operation: operation, reason: "\(error)")
     }
 
@@ -94,8 +94,25 @@ enum FileSystem {
         catch { throw CairnError.io(path: path, operation: "mkdir", reason: error.localizedDescription) }
     }
 
-    static func listDirectory(_ path: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    /// The names in a directory, sorted; none when it does not exist. Any other failure throws:
+    /// an empty list the caller took for "no files" could make it recreate or truncate one.
+    static func listDirectory(_ path: String) throws -> [String] {
+        guard let stream = opendir(path) else {
+            if errno == ENOENT { return [] }
+            throw ioError(path, "opendir", Errno(rawValue: errno))
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { throw ioError(path, "readdir", Errno(rawValue: errno)) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
     }
 
     static func remove(_ path: String) throws {

@@ -13,6 +13,11 @@ extension Engine {
     public func beginStorageSnapshot(label: String, timeout: Double = 3600) async throws -> StorageSnapshotLabel {
         guard timeout > 0 else { throw CairnError.invalidArgument("the timeout must be positive") }
         if let open = storageWindow.withLock({ $0 }) { throw CairnError.storageSnapshotInProgress(label: open.label) }
+        // The hold comes first: a compaction between reading the manifest and opening the window
+        // must not delete a file the label names. The open window takes the hold over.
+        deletions.acquire()
+        var holdTaken = false
+        defer { if !holdTaken { deletions.release() } }
         try await flush()
         let (manifest, pause) = state.withLock { ($0.manifest, $0.lastFreezePauseMilliseconds) }
         let now = Clock.milliseconds()
@@ -23,7 +28,11 @@ extension Engine {
                                           directoryIdentity: StorageSnapshotLabel.identity(of: directory),
                                           writerPauseMilliseconds: pause)
         try openStorageWindow(window)
-        try await runBlocking { [storageLabelPath] in try window.write(to: storageLabelPath) }
+        holdTaken = true
+        do { try await runBlocking { [storageLabelPath] in try window.write(to: storageLabelPath) } } catch {
+            closeStorageWindow()
+            throw error
+        }
         logger.info("storage-snapshot window opened", metadata: ["label": "\(label)", "startLSN": "\(window.startLSN)"])
         return window
     }
@@ -47,6 +56,7 @@ extension Engine {
     /// The open storage-snapshot window, if any.
     public var storageSnapshotWindow: StorageSnapshotLabel? { storageWindow.withLock { $0 } }
 
+    /// Opens the window; the caller has taken the deletion hold that the window then owns.
     private func openStorageWindow(_ window: StorageSnapshotLabel) throws {
         let opened = storageWindow.withLock { current -> Bool in
             guard current == nil else { return false }
@@ -54,7 +64,6 @@ extension Engine {
             return true
         }
         guard opened else { throw CairnError.storageSnapshotInProgress(label: window.label) }
-        deletions.acquire()
     }
 
     private func closeStorageWindow() {

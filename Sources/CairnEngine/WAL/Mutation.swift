@@ -32,11 +32,14 @@ enum Mutation: Sendable {
     /// document; for puts `string collection, string tenant, u32 count` and per object
     /// `uuid, i64 updatedAt, u32 dims, f32 × dims, properties`; for deletes the partition,
     /// `i64 time, u32 count, uuid × count`.
-    func encode(into writer: inout ByteWriter) {
+    func encode(into writer: inout ByteWriter) throws {
         switch self {
         case let .catalog(change):
             writer.write(Tag.catalog.rawValue)
-            let json = (try? JSONEncoder().encode(change)) ?? Data()
+            let json: Data
+            do { json = try JSONEncoder().encode(change) } catch {
+                throw CairnError.invalidArgument("the change cannot be written to the log: \(error)")
+            }
             writer.write(lengthPrefixed: [UInt8](json))
         case let .putObjects(key, objects):
             writer.write(Tag.putObjects.rawValue)

@@ -20,7 +20,7 @@ struct WALChain {
         self.walDirectory = walDirectory
         self.manifest = manifest
         self.isLive = isLive
-        sequences = FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
+        sequences = try FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
             .filter { $0 >= manifest.walStartSequence }.sorted()
         if sequences.first != manifest.walStartSequence {
             throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(manifest.walStartSequence), offset: 0,

@@ -24,8 +24,10 @@ final class WALWriter: @unchecked Sendable {
     var path: String { directory + "/" + WALFormat.fileName(sequence) }
 
     /// Opens WAL file `sequence` for appending at `validLength`, cutting off anything after it
-    /// (zero-filled room; recovery has moved a torn tail aside), or creates it when it does not
-    /// exist. `endsClosed` says that the valid part ends in a "closed" record.
+    /// (zero-filled room; recovery has moved a torn tail aside). Without a valid length the file
+    /// is new and is created exclusively, so a live file is never truncated by mistake; only a
+    /// file that holds no valid record (a torn header, an interrupted initialisation) is rewritten.
+    /// `endsClosed` says that the valid part ends in a "closed" record.
     init(directory: String, sequence: Int, validLength: Int?, endsClosed: Bool = false) throws {
         self.endsClosed = endsClosed
         self.directory = directory
@@ -37,13 +39,15 @@ final class WALWriter: @unchecked Sendable {
             try FileSystem.fullSync(descriptor, path: path)
             size = validLength
         } else {
-            (descriptor, size) = try WALWriter.createFile(path, directory: directory)
+            (descriptor, size) = try WALWriter.createFile(path, directory: directory, replacing: validLength != nil)
         }
         allocated = size
     }
 
-    private static func createFile(_ path: String, directory: String) throws -> (FileDescriptor, Int) {
-        let fd = try FileSystem.open(path, .writeOnly, options: [.create, .truncate])
+    /// Writes a new file's header and makes the file and its name durable. `replacing` rewrites
+    /// an existing file that holds nothing valid; otherwise the file must not exist.
+    private static func createFile(_ path: String, directory: String, replacing: Bool = false) throws -> (FileDescriptor, Int) {
+        let fd = try FileSystem.open(path, .writeOnly, options: replacing ? [.create, .truncate] : [.create, .exclusiveCreate])
         let header = WALFormat.fileHeader
         try header.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
         try FileSystem.fullSync(fd, path: path)

@@ -1,0 +1,67 @@
+@testable import CairnEngine
+import CairnTestSupport
+import Foundation
+import Testing
+
+/// Defects in how the engine used the file system, each found by reading the code.
+@Suite("File operations that must not lose data")
+struct FileOperationDefectTests {
+    @Test("a directory that cannot be listed is an error, never an empty list")
+    func listingFails() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.appending("plain")
+        try FileSystem.writeNewFile(file, [1])
+        #expect {
+            _ = try FileSystem.listDirectory(file)
+        } throws: { error in
+            guard case let CairnError.io(path, _, _, code) = error else { return false }
+            return path == file && code == ENOTDIR
+        }
+        #expect(try FileSystem.listDirectory(directory.appending("missing")) == [])
+    }
+
+    @Test("a new WAL file is created exclusively: an existing one is never truncated")
+    func walCreatedExclusively() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        do {
+            let engine = try await Engine.open(at: directory.path)
+            try await engine.createCollection(CollectionSchema(name: "c", dimensions: 2, metric: .l2))
+            try await engine.put([NewObject(vector: [1, 2])], collection: "c")
+            await engine.close()
+        }
+        let wal = directory.path + "/wal/" + WALFormat.fileName(1)
+        let before = try FileSystem.readFile(wal)
+        #expect(throws: CairnError.self) { _ = try WALWriter(directory: directory.path + "/wal", sequence: 1, validLength: nil) }
+        #expect(try FileSystem.readFile(wal) == before)
+    }
+
+    @Test("a change that cannot be encoded is refused before it gets an LSN; the log stays replayable")
+    func unencodableChange() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        do {
+            let engine = try await Engine.open(at: directory.path)
+            await #expect(throws: CairnError.self) {
+                try await engine.createCollection(CollectionSchema(name: "bad", dimensions: 2, ingestion: .object(["x": .double(.nan)])))
+            }
+            try await engine.createCollection(CollectionSchema(name: "good", dimensions: 2))
+            await engine.close()
+        }
+        let engine = try await Engine.open(at: directory.path)
+        #expect(engine.catalog.collections.keys.sorted() == ["good"])
+        #expect(engine.stats().lastLSN == 1)
+        await engine.close()
+    }
+
+    @Test("an I/O error keeps the system's error number")
+    func errnoKept() throws {
+        #expect {
+            _ = try FileSystem.readFile("/nonexistent/cairn")
+        } throws: { error in
+            guard case let CairnError.io(_, operation, _, code) = error else { return false }
+            return operation == "open" && code == ENOENT
+        }
+    }
+}
