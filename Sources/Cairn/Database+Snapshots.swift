@@ -30,13 +30,15 @@ extension Database {
 
     /// Makes manifest `name` current in a database whose `CURRENT` is missing or unusable,
     /// after checking that the directory opens with it (`Engine.repairCurrent`).
-    public static func repairCurrent(at directory: String, manifest name: String) async throws -> VerifyReport {
-        try await Engine.repairCurrent(at: directory, manifest: name)
+    public static func repairCurrent(at directory: String, manifest name: String,
+                                     options: EngineOptions = EngineOptions()) async throws -> VerifyReport {
+        try await Engine.repairCurrent(at: directory, manifest: name, options: options)
     }
 
     /// Creates an independent database at `target` from snapshot `id` of the database in
     /// `directory` (which may be open). Writes to either never show in the other.
-    public static func clone(snapshot id: String, of directory: String, to target: String) async throws -> SnapshotInfo {
-        try await Engine.cloneSnapshot(id, of: directory, to: target)
+    public static func clone(snapshot id: String, of directory: String, to target: String,
+                             options: EngineOptions = EngineOptions()) async throws -> SnapshotInfo {
+        try await Engine.cloneSnapshot(id, of: directory, to: target, options: options)
     }
 }

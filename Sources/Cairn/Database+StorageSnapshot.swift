@@ -17,7 +17,9 @@ extension Database {
 
     /// Checks a data directory that is not open for writing (a copy, typically): manifest,
     /// every segment's size and checksum, WAL continuity, the storage-snapshot label.
-    public static func verify(at directory: String) async -> VerifyReport { await Engine.verify(at: directory) }
+    public static func verify(at directory: String, options: EngineOptions = EngineOptions()) async -> VerifyReport {
+        await Engine.verify(at: directory, options: options)
+    }
 }
 
 /// An open storage-snapshot window; `end()` closes it.

@@ -57,6 +57,10 @@ struct GlobalOptions: ParsableArguments {
         if let compactionSegments { options.compactionSegmentCount = compactionSegments }
         if noSafetySnapshot { options.safetySnapshots.enabled = false }
         if let bulkImportThreshold { options.safetySnapshots.bulkImportObjects = bulkImportThreshold }
+        // Crash tests stop the CLI at a named step of a multi-step file operation.
+        if let step = ProcessInfo.processInfo.environment["CAIRN_CRASH_AT"] {
+            options.reachedStep = { name in if name == step { kill(getpid(), SIGKILL) } }
+        }
         return options
     }
 

@@ -23,7 +23,7 @@ struct RepairCommand: AsyncParsableCommand {
         @Argument(help: "The manifest file name in <data>/manifests/ (000042.json).") var manifest: String
 
         func run() async throws {
-            let report = try await Database.repairCurrent(at: global.dataDirectory, manifest: manifest)
+            let report = try await Database.repairCurrent(at: global.dataDirectory, manifest: manifest, options: global.engineOptions)
             global.report(encodable: report, """
                 CURRENT now names manifests/\(manifest.split(separator: "/").last ?? "") (checkpoint LSN \(report.checkpointLSN ?? 0), \
                 WAL continuous to LSN \(report.lastLSN ?? 0)); the database opens

@@ -138,7 +138,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         @Argument(help: "A new (or empty) directory for the clone.") var target: String
 
         func run() async throws {
-            let snapshot = try await Database.clone(snapshot: id, of: global.dataDirectory, to: target)
+            let snapshot = try await Database.clone(snapshot: id, of: global.dataDirectory, to: target, options: global.engineOptions)
             global.report(.object(["snapshot": .string(snapshot.id), "target": .string(target), "lsn": .int(Int64(snapshot.lsn))]),
                           "cloned snapshot \(snapshot.id) (LSN \(snapshot.lsn)) into \(target); open it with --data \(target)")
         }

@@ -68,7 +68,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: "The directory to check (default: the data directory).") var directory: String?
 
     func run() async throws {
-        let report = await Database.verify(at: directory ?? global.dataDirectory)
+        let report = await Database.verify(at: directory ?? global.dataDirectory, options: global.engineOptions)
         if global.json {
             Output.json(encodable: report)
         } else {

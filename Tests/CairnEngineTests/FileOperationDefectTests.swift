@@ -11,14 +11,14 @@ struct FileOperationDefectTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let file = directory.appending("plain")
-        try FileSystem.writeNewFile(file, [1])
+        try LocalFileSystem().writeNewFile(file, [1])
         #expect {
-            _ = try FileSystem.listDirectory(file)
+            _ = try LocalFileSystem().listDirectory(file)
         } throws: { error in
             guard case let CairnError.io(path, _, _, code) = error else { return false }
             return path == file && code == ENOTDIR
         }
-        #expect(try FileSystem.listDirectory(directory.appending("missing")) == [])
+        #expect(try LocalFileSystem().listDirectory(directory.appending("missing")) == [])
     }
 
     @Test("a new WAL file is created exclusively: an existing one is never truncated")
@@ -32,9 +32,9 @@ struct FileOperationDefectTests {
             await engine.close()
         }
         let wal = directory.path + "/wal/" + WALFormat.fileName(1)
-        let before = try FileSystem.readFile(wal)
-        #expect(throws: CairnError.self) { _ = try WALWriter(directory: directory.path + "/wal", sequence: 1, validLength: nil) }
-        #expect(try FileSystem.readFile(wal) == before)
+        let before = try LocalFileSystem().readFile(wal)
+        #expect(throws: CairnError.self) { _ = try WALWriter(fs: LocalFileSystem(), directory: directory.path + "/wal", sequence: 1, validLength: nil) }
+        #expect(try LocalFileSystem().readFile(wal) == before)
     }
 
     @Test("a change that cannot be encoded is refused before it gets an LSN; the log stays replayable")
@@ -58,7 +58,7 @@ struct FileOperationDefectTests {
     @Test("an I/O error keeps the system's error number")
     func errnoKept() throws {
         #expect {
-            _ = try FileSystem.readFile("/nonexistent/cairn")
+            _ = try LocalFileSystem().readFile("/nonexistent/cairn")
         } throws: { error in
             guard case let CairnError.io(_, operation, _, code) = error else { return false }
             return operation == "open" && code == ENOENT

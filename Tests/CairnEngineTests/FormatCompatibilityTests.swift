@@ -44,8 +44,8 @@ struct FormatCompatibilityTests {
             vector.withUnsafeBufferPointer { builder.addRow(id: id, createdAt: 1, updatedAt: 2, properties: [:], vector: $0) }
         }
         let path = directory.appending("0123456789abcdef.seg")
-        try FileSystem.writeNewFile(path, versionOne(builder.finish()))
-        let segment = try Segment(path: path, id: "0123456789abcdef", schema: schema)
+        try LocalFileSystem().writeNewFile(path, versionOne(builder.finish()))
+        let segment = try Segment(file: try LocalFileSystem().map(path), id: "0123456789abcdef", schema: schema)
         #expect(segment.rowCount == 100)
         for (row, (id, vector)) in rows.enumerated() {
             #expect(segment.id(at: row) == id)
@@ -65,11 +65,11 @@ struct FormatCompatibilityTests {
             await engine.close()
         }
         let wal = directory.path + "/wal/" + WALFormat.fileName(1)
-        var bytes = try FileSystem.readFile(wal)
+        var bytes = try LocalFileSystem().readFile(wal)
         bytes.removeLast(WALFormat.controlRecord(.closed(lastLSN: 0)).count) // version 1 wrote no "closed" record
         bytes.replaceSubrange(8..<12, with: [1, 0, 0, 0])
-        try FileSystem.remove(wal)
-        try FileSystem.writeNewFile(wal, bytes)
+        try LocalFileSystem().remove(wal)
+        try LocalFileSystem().writeNewFile(wal, bytes)
         let engine = try await Engine.open(at: directory.path)
         #expect(try engine.count(collection: "c") == 2)
         await engine.close()

@@ -21,7 +21,7 @@ struct LostDataTests {
         while let name = walker.nextObject() as? String {
             var isDirectory: ObjCBool = false
             FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
-            if !isDirectory.boolValue && name != "LOCK" { files[name] = (try? FileSystem.fileSize(directory + "/" + name)) ?? -1 }
+            if !isDirectory.boolValue && name != "LOCK" { files[name] = (try? LocalFileSystem().fileSize(directory + "/" + name)) ?? -1 }
         }
         return files
     }
@@ -40,7 +40,7 @@ struct LostDataTests {
 
     /// Strips the "closed" record a clean close leaves, as if the process had been killed.
     private func simulateCrash(_ wal: String) throws {
-        let size = try FileSystem.fileSize(wal)
+        let size = try LocalFileSystem().fileSize(wal)
         #expect(truncate(wal, off_t(size - WALFormat.controlRecord(.closed(lastLSN: 0)).count)) == 0)
     }
 
@@ -49,7 +49,7 @@ struct LostDataTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let count = try await populate(directory.path)
-        try FileSystem.remove(directory.path + "/CURRENT")
+        try LocalFileSystem().remove(directory.path + "/CURRENT")
         let before = listing(directory.path)
         await #expect {
             try await Engine.open(at: directory.path)
@@ -75,7 +75,7 @@ struct LostDataTests {
         defer { directory.remove() }
         let engine = try await Engine.open(at: directory.path)
         await engine.close()
-        try FileSystem.remove(directory.path + "/CURRENT")
+        try LocalFileSystem().remove(directory.path + "/CURRENT")
         let again = try await Engine.open(at: directory.path)
         #expect(again.catalog.collections.isEmpty)
         await again.close()
@@ -89,7 +89,7 @@ struct LostDataTests {
         options.createIfMissing = false
         let missing = directory.appending("typo")
         await #expect(throws: CairnError.notADatabase(path: missing)) { try await Engine.open(at: missing, options: options) }
-        #expect(!FileSystem.exists(missing))
+        #expect(!LocalFileSystem().exists(missing))
     }
 
     @Test("a new database is never created inside another's data directory")
@@ -107,9 +107,9 @@ struct LostDataTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         _ = try await populate(directory.path)
-        let manifest = try ManifestStore(directory: directory.path).loadCurrent()
+        let manifest = try ManifestStore(fs: LocalFileSystem(), directory: directory.path).loadCurrent()
         let wal = directory.path + "/wal/" + WALFormat.fileName(manifest.walStartSequence)
-        try FileSystem.remove(wal)
+        try LocalFileSystem().remove(wal)
         let before = listing(directory.path)
         await #expect {
             try await Engine.open(at: directory.path)
@@ -134,10 +134,10 @@ struct LostDataTests {
             try await engine.put(objects(30, seed: 2), collection: "docs")
             await engine.close()
         }
-        let manifest = try ManifestStore(directory: directory.path).loadCurrent()
+        let manifest = try ManifestStore(fs: LocalFileSystem(), directory: directory.path).loadCurrent()
         let newest = directory.path + "/wal/" + WALFormat.fileName(manifest.walStartSequence + 1)
-        #expect(FileSystem.exists(newest))
-        try FileSystem.remove(newest)
+        #expect(LocalFileSystem().exists(newest))
+        try LocalFileSystem().remove(newest)
         await #expect {
             try await Engine.open(at: directory.path)
         } throws: { error in
@@ -158,14 +158,14 @@ struct LostDataTests {
             await engine.close()
         }
         let wal = directory.path + "/wal/" + WALFormat.fileName(1)
-        var bytes = try FileSystem.readFile(wal)
+        var bytes = try LocalFileSystem().readFile(wal)
         let closeRecord = WALFormat.controlRecord(.closed(lastLSN: 0)).count
         // Bytes counted back from the start of the "closed" record: inside the batch's record.
         let index = bytes.count - closeRecord - 1 - position
         bytes[index] ^= 0x10
-        try FileSystem.writeNewFile(wal, bytes, exclusive: false)
+        try LocalFileSystem().writeNewFile(wal, bytes, exclusive: false)
         await #expect(throws: CairnError.self) { try await Engine.open(at: directory.path) }
-        #expect(try FileSystem.readFile(wal) == bytes)
+        #expect(try LocalFileSystem().readFile(wal) == bytes)
         let report = await Engine.verify(at: directory.path)
         #expect(!report.isConsistent)
         #expect(report.problems.first?.file == wal)
@@ -184,8 +184,8 @@ struct LostDataTests {
         }
         let wal = directory.path + "/wal/" + WALFormat.fileName(1)
         try simulateCrash(wal)
-        let size = try FileSystem.fileSize(wal)
-        let original = try FileSystem.readFile(wal)
+        let size = try LocalFileSystem().fileSize(wal)
+        let original = try LocalFileSystem().readFile(wal)
         #expect(truncate(wal, off_t(size - 5)) == 0)
         let report = await Engine.verify(at: directory.path)
         #expect(report.isConsistent)
@@ -194,9 +194,9 @@ struct LostDataTests {
         let engine = try await Engine.open(at: directory.path)
         #expect(try engine.count(collection: "docs") == 19)
         await engine.close()
-        let kept = try FileSystem.listDirectory(directory.path + "/wal").filter { $0.hasPrefix(TornTailArchive.prefix) }
+        let kept = try LocalFileSystem().listDirectory(directory.path + "/wal").filter { $0.hasPrefix(TornTailArchive.prefix) }
         #expect(kept.count == 1)
-        let keptBytes = try FileSystem.readFile(directory.path + "/wal/" + kept[0])
+        let keptBytes = try LocalFileSystem().readFile(directory.path + "/wal/" + kept[0])
         #expect(Array(original[(original.count - 5 - keptBytes.count)..<(original.count - 5)]) == keptBytes)
         #expect(await Engine.verify(at: directory.path).warnings.isEmpty)
     }
@@ -209,14 +209,14 @@ struct LostDataTests {
         let foreign = [directory.path + "/segments/docs/_default/notes.txt", directory.path + "/segments/docs/keep/me/data.bin",
                        directory.path + "/manifests/README", directory.path + "/wal/copy.log.bak"]
         for path in foreign {
-            try FileSystem.createDirectory((path as NSString).deletingLastPathComponent)
-            try FileSystem.writeNewFile(path, [1, 2, 3])
+            try LocalFileSystem().createDirectory((path as NSString).deletingLastPathComponent)
+            try LocalFileSystem().writeNewFile(path, [1, 2, 3])
         }
         let engine = try await Engine.open(at: directory.path)
         try await engine.put(objects(10, seed: 5), collection: "docs")
         try await engine.flush()
         await engine.close()
         await (try await Engine.open(at: directory.path)).close()
-        for path in foreign { #expect(FileSystem.exists(path), "\(path)") }
+        for path in foreign { #expect(LocalFileSystem().exists(path), "\(path)") }
     }
 }

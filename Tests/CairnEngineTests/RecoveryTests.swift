@@ -61,7 +61,7 @@ struct RecoveryTests {
         }
         // A crash: no "closed" record, and the last write cut short.
         let wal = directory.path + "/wal/" + WALFormat.fileName(1)
-        let size = try FileSystem.fileSize(wal) - WALFormat.controlRecord(.closed(lastLSN: 0)).count
+        let size = try LocalFileSystem().fileSize(wal) - WALFormat.controlRecord(.closed(lastLSN: 0)).count
         #expect(truncate(wal, off_t(size - 5)) == 0)
         do {
             let engine = try await Engine.open(at: directory.path)
@@ -86,9 +86,9 @@ struct RecoveryTests {
             await engine.close()
         }
         let wal = directory.path + "/wal/" + WALFormat.fileName(1)
-        var bytes = try FileSystem.readFile(wal)
+        var bytes = try LocalFileSystem().readFile(wal)
         bytes[bytes.count / 2] ^= 0x40
-        try FileSystem.writeNewFile(wal, bytes, exclusive: false)
+        try LocalFileSystem().writeNewFile(wal, bytes, exclusive: false)
         await #expect {
             try await Engine.open(at: directory.path)
         } throws: { error in
@@ -109,10 +109,10 @@ struct RecoveryTests {
             await engine.close()
         }
         let folder = directory.path + "/segments/docs/_default"
-        let segment = try folder + "/" + FileSystem.listDirectory(folder)[0]
-        var bytes = try FileSystem.readFile(segment)
+        let segment = try folder + "/" + LocalFileSystem().listDirectory(folder)[0]
+        var bytes = try LocalFileSystem().readFile(segment)
         bytes[SegmentFormat.headerSize + 100] ^= 0x01
-        try FileSystem.writeNewFile(segment, bytes, exclusive: false)
+        try LocalFileSystem().writeNewFile(segment, bytes, exclusive: false)
         await #expect(throws: CairnError.corruption(file: segment, offset: SegmentFormat.headerSize, detail: "vectors block fails its checksum")) {
             try await Engine.open(at: directory.path)
         }

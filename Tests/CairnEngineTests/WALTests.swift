@@ -8,7 +8,7 @@ struct WALTests {
     /// Writes framed records with payloads of seeded random lengths and returns their offsets.
     private func writeLog(at directory: String, count: Int, seed: UInt64) throws -> (path: String, payloads: [[UInt8]], offsets: [Int]) {
         var generator = SeededGenerator(seed: seed)
-        let writer = try WALWriter(directory: directory, sequence: 1, validLength: nil)
+        let writer = try WALWriter(fs: LocalFileSystem(), directory: directory, sequence: 1, validLength: nil)
         var payloads: [[UInt8]] = []
         var offsets: [Int] = []
         for index in 0..<count {
@@ -25,7 +25,7 @@ struct WALTests {
     }
 
     private func scan(_ path: String, isNewest: Bool = true) throws -> ([(UInt64, [UInt8])], WALReader.Outcome) {
-        let file = try MappedFile(path: path)
+        let file = try LocalFileSystem().map(path)
         var records: [(UInt64, [UInt8])] = []
         let outcome = try WALReader(path: path, bytes: file.bytes, isNewest: isNewest).scan { lsn, payload, _ in
             records.append((lsn, Array(payload)))
@@ -42,7 +42,7 @@ struct WALTests {
         #expect(records.map(\.0) == (1...200).map(UInt64.init))
         #expect(records.map(\.1) == payloads)
         #expect(!outcome.tornTail)
-        #expect(outcome.validLength == (try FileSystem.fileSize(path)))
+        #expect(outcome.validLength == (try LocalFileSystem().fileSize(path)))
     }
 
     @Test("a torn tail is truncated to the last whole record", arguments: [1, 7, 19, 25])
@@ -50,7 +50,7 @@ struct WALTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let (path, payloads, offsets) = try writeLog(at: directory.path, count: 50, seed: 11)
-        let size = try FileSystem.fileSize(path)
+        let size = try LocalFileSystem().fileSize(path)
         // Cut inside the last record: anywhere from its header to its last payload byte.
         let cutAt = min(size - 1, offsets[49] + cut)
         #expect(truncate(path, off_t(cutAt)) == 0)
@@ -66,9 +66,9 @@ struct WALTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let (path, _, offsets) = try writeLog(at: directory.path, count: 50, seed: 13)
-        var bytes = try FileSystem.readFile(path)
+        var bytes = try LocalFileSystem().readFile(path)
         bytes[offsets[20] + WALFormat.recordHeaderSize + 0] ^= 0x10
-        try FileSystem.writeNewFile(path, bytes, exclusive: false)
+        try LocalFileSystem().writeNewFile(path, bytes, exclusive: false)
         #expect(throws: CairnError.corruption(file: path, offset: offsets[20], detail: "WAL record fails its checksum or is cut short")) {
             try scan(path)
         }
@@ -81,9 +81,9 @@ struct WALTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let (path, _, offsets) = try writeLog(at: directory.path, count: 30, seed: 17)
-        var bytes = try FileSystem.readFile(path)
+        var bytes = try LocalFileSystem().readFile(path)
         bytes[offsets[10] + 1] ^= 0x01 // the length field
-        try FileSystem.writeNewFile(path, bytes, exclusive: false)
+        try LocalFileSystem().writeNewFile(path, bytes, exclusive: false)
         #expect(throws: CairnError.corruption(file: path, offset: offsets[10], detail: "WAL record fails its checksum or is cut short")) {
             try scan(path)
         }
@@ -94,17 +94,17 @@ struct WALTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let (path, payloads, _) = try writeLog(at: directory.path, count: 40, seed: 19)
-        let size = try FileSystem.fileSize(path)
-        var bytes = try FileSystem.readFile(path)
+        let size = try LocalFileSystem().fileSize(path)
+        var bytes = try LocalFileSystem().readFile(path)
         bytes += [UInt8](repeating: 0, count: 100_000)
-        try FileSystem.writeNewFile(path, bytes, exclusive: false)
+        try LocalFileSystem().writeNewFile(path, bytes, exclusive: false)
         let (records, outcome) = try scan(path)
         #expect(records.map(\.1) == payloads)
         #expect(!outcome.tornTail)
         #expect(outcome.validLength == size)
         // Garbage from a torn write, then zeros: a torn tail.
         bytes.replaceSubrange(size..<size + 7, with: [1, 2, 3, 4, 5, 6, 7])
-        try FileSystem.writeNewFile(path, bytes, exclusive: false)
+        try LocalFileSystem().writeNewFile(path, bytes, exclusive: false)
         let (_, torn) = try scan(path)
         #expect(torn.tornTail && torn.validLength == size)
         // A valid record after zeros is corruption: the log never has holes.
@@ -112,7 +112,7 @@ struct WALTests {
         [9, 9, 9].withUnsafeBytes { WALFormat.appendRecord(lsn: 41, payload: $0, to: &frame) }
         bytes.replaceSubrange(size..<size + 7, with: [0, 0, 0, 0, 0, 0, 0])
         bytes.replaceSubrange(size + 5_000..<size + 5_000 + frame.count, with: frame.bytes)
-        try FileSystem.writeNewFile(path, bytes, exclusive: false)
+        try LocalFileSystem().writeNewFile(path, bytes, exclusive: false)
         #expect(throws: CairnError.corruption(file: path, offset: size, detail: "WAL record fails its checksum or is cut short")) {
             try scan(path)
         }
@@ -122,15 +122,15 @@ struct WALTests {
     func preallocation() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let writer = try WALWriter(directory: directory.path, sequence: 1, validLength: nil)
+        let writer = try WALWriter(fs: LocalFileSystem(), directory: directory.path, sequence: 1, validLength: nil)
         var frame = ByteWriter()
         [1, 2, 3].withUnsafeBytes { WALFormat.appendRecord(lsn: 1, payload: $0, to: &frame) }
         try frame.bytes.withUnsafeBytes { try writer.append($0) }
         try writer.sync()
-        #expect(try FileSystem.fileSize(writer.path) == WALFormat.fileHeaderSize + WALWriter.preallocationChunk)
+        #expect(try LocalFileSystem().fileSize(writer.path) == WALFormat.fileHeaderSize + WALWriter.preallocationChunk)
         let (records, outcome) = try scan(writer.path)
         #expect(records.count == 1 && !outcome.tornTail)
         writer.close()
-        #expect(try FileSystem.fileSize(writer.path) == WALFormat.fileHeaderSize + frame.count)
+        #expect(try LocalFileSystem().fileSize(writer.path) == WALFormat.fileHeaderSize + frame.count)
     }
 }

@@ -10,10 +10,10 @@ import Testing
 struct SnapshotDamageTests {
     /// Replaces a file by a changed copy, so hard links elsewhere keep the original bytes.
     private func rewrite(_ path: String, _ change: (inout [UInt8]) -> Void) throws {
-        var bytes = try FileSystem.readFile(path)
+        var bytes = try LocalFileSystem().readFile(path)
         change(&bytes)
-        try FileSystem.remove(path)
-        try FileSystem.writeNewFile(path, bytes)
+        try LocalFileSystem().remove(path)
+        try LocalFileSystem().writeNewFile(path, bytes)
     }
 
     /// A populated database, a snapshot of it, and every layer changed afterwards (closed).
@@ -42,7 +42,7 @@ struct SnapshotDamageTests {
         defer { directory.remove() }
         let (snapshot, _, after) = try await databaseWithSnapshot(directory)
         let wal = directory.path + "/snapshots/\(snapshot.id)/wal"
-        for name in try FileSystem.listDirectory(wal) { try FileSystem.remove(wal + "/" + name) }
+        for name in try LocalFileSystem().listDirectory(wal) { try LocalFileSystem().remove(wal + "/" + name) }
         await #expect {
             try await Database.rollback(at: directory.path, to: snapshot.id)
         } throws: { error in
@@ -52,7 +52,7 @@ struct SnapshotDamageTests {
         await #expect(throws: CairnError.self) {
             try await Database.clone(snapshot: snapshot.id, of: directory.path, to: directory.appending("clone"))
         }
-        #expect(!FileSystem.exists(directory.appending("clone")))
+        #expect(!LocalFileSystem().exists(directory.appending("clone")))
         #expect(try await contents(directory) == after)
         let db = try await Database.open(at: directory.path)
         let listed = try #require(db.snapshots().first { $0.snapshot.id == snapshot.id })
@@ -70,7 +70,7 @@ struct SnapshotDamageTests {
         defer { directory.remove() }
         let (snapshot, _, after) = try await databaseWithSnapshot(directory)
         let wal = directory.path + "/snapshots/\(snapshot.id)/wal"
-        let file = try wal + "/" + FileSystem.listDirectory(wal).last!
+        let file = try wal + "/" + LocalFileSystem().listDirectory(wal).last!
         try rewrite(file) { $0[$0.count / 2] ^= 0x01 }
         await #expect(throws: CairnError.self) { try await Database.rollback(at: directory.path, to: snapshot.id) }
         #expect(try await contents(directory) == after)
@@ -92,7 +92,7 @@ struct SnapshotDamageTests {
         let before = try SnapshotTests.contents(db)
         try await db.put(SampleData.objects(count: 40, dimensions: 8, seed: 11), into: "articles")
         await db.close()
-        let manifest = try ManifestStore(directory: directory.path).loadCurrent()
+        let manifest = try ManifestStore(fs: LocalFileSystem(), directory: directory.path).loadCurrent()
         let live = directory.path + "/wal/" + WALFormat.fileName(manifest.walStartSequence + 1)
         try rewrite(live) { $0[WALFormat.fileHeaderSize + 30] ^= 0x01 }
         await #expect(throws: CairnError.self) { try await Database.open(at: directory.path) }
@@ -198,8 +198,8 @@ struct SnapshotDamageTests {
             await #expect(throws: CairnError.self) { try await Database.clone(snapshot: snapshot.id, of: data, to: inside) }
         }
         _ = try await Database.clone(snapshot: snapshot.id, of: data, to: directory.appending("clone") + "/")
-        #expect(FileSystem.exists(directory.appending("clone/CURRENT")))
-        #expect(try FileSystem.listDirectory(directory.path).sorted() == ["clone", "data"])
+        #expect(LocalFileSystem().exists(directory.appending("clone/CURRENT")))
+        #expect(try LocalFileSystem().listDirectory(directory.path).sorted() == ["clone", "data"])
         let reopened = try await Database.open(at: data)
         #expect(reopened.snapshots().count == 1)
         await reopened.close()

@@ -32,7 +32,7 @@ extension Engine {
         let previous = state.withLock { $0.manifest }
         guard inputIDs.isSubset(of: Set(previous.segments.map(\.id))),
               let firstInput = previous.segments.firstIndex(where: { inputIDs.contains($0.id) }) else {
-            if let record { try? FileSystem.remove(directory + "/" + record.relativePath) }
+            if let record { try? fs.remove(directory + "/" + record.relativePath) }
             return
         }
         var segments = previous.segments

@@ -128,13 +128,13 @@ extension Engine {
             rows: builder.rowCount, tombstones: bytes.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 20, as: UInt32.self))) },
             bytes: bytes.count, crc32c: CRC32C.checksum(bytes))
         let folder = directory + "/segments/\(partition.key.collection)/\(partition.key.tenant)"
-        let created = !FileSystem.exists(folder)
-        try FileSystem.createDirectory(folder)
-        try FileSystem.writeNewFile(directory + "/" + record.relativePath, bytes)
-        try FileSystem.syncDirectory(folder)
+        let created = !fs.exists(folder)
+        try fs.createDirectory(folder)
+        try fs.writeNewFile(directory + "/" + record.relativePath, bytes)
+        try fs.syncDirectory(folder)
         if created {
-            try FileSystem.syncDirectory((folder as NSString).deletingLastPathComponent)
-            try FileSystem.syncDirectory(segmentsDirectory)
+            try fs.syncDirectory((folder as NSString).deletingLastPathComponent)
+            try fs.syncDirectory(segmentsDirectory)
         }
         return record
     }
@@ -155,7 +155,7 @@ extension Engine {
         }
         let restored = Set(current.restoredWAL ?? [])
         for name in previous.restoredWAL ?? [] where !restored.contains(name) { deletions.remove(walDirectory + "/" + name) }
-        for name in (try? FileSystem.listDirectory(walDirectory)) ?? [] {
+        for name in (try? fs.listDirectory(walDirectory)) ?? [] {
             if let sequence = WALFormat.sequence(of: name), sequence < current.walStartSequence {
                 deletions.remove(walDirectory + "/" + name)
             }

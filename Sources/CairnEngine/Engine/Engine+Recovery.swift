@@ -13,19 +13,20 @@ extension Engine {
     }
 
     private static func recover(directory: String, options: EngineOptions) throws -> Engine {
-        let store = ManifestStore(directory: directory)
-        if !FileSystem.exists(store.currentPath) {
+        let fs = options.fileSystem
+        let store = ManifestStore(fs: fs, directory: directory)
+        if !fs.exists(store.currentPath) {
             // Checked before the lock is taken (which would create LOCK) and again, under it, by `initialize`.
-            if let evidence = try OrphanedDatabase.find(in: directory) { throw evidence.error }
+            if let evidence = try OrphanedDatabase.find(in: directory, fs: fs) { throw evidence.error }
             if !options.createIfMissing { throw CairnError.notADatabase(path: directory) }
         }
-        try FileSystem.createDirectory(directory)
-        let lock = try DirectoryLock(directory: directory)
+        try fs.createDirectory(directory)
+        let lock = try fs.lockDirectory(directory)
         do {
-            if !FileSystem.exists(store.currentPath) { try initialize(directory: directory) }
+            if !fs.exists(store.currentPath) { try initialize(directory: directory, fs: fs) }
             let manifest = try store.loadCurrent()
             var state = EngineState(catalog: manifest.catalog, appliedLSN: manifest.checkpointLSN, manifest: manifest)
-            let loader = SegmentLoader(directory: directory)
+            let loader = SegmentLoader(fs: fs, directory: directory)
             for key in manifest.catalog.activePartitions.sorted(by: { $0.description < $1.description }) {
                 guard let incarnation = manifest.catalog.incarnation(of: key),
                       let schema = manifest.catalog.collections[key.collection] else { continue }
@@ -62,7 +63,7 @@ extension Engine {
             if state.walBytesSinceCheckpoint > 0 { state.firstUnflushedWriteAt = Clock.milliseconds() }
             // Measured on this machine when there was enough to measure; otherwise a typical rate.
             if state.walBytesSinceCheckpoint >= 4 << 20 { state.replayBytesPerSecond = Double(state.walBytesSinceCheckpoint) / replaySeconds }
-            let window = try adoptStorageLabel(directory: directory, appliedLSN: state.appliedLSN, logger: options.logger)
+            let window = try adoptStorageLabel(directory: directory, appliedLSN: state.appliedLSN, fs: fs, logger: options.logger)
             let engine = Engine(directory: directory, options: options, lock: lock, state: state, wal: wal, indexer: indexer,
                                 storageWindow: window)
             // An open storage-snapshot window holds every file; garbage waits for its end.
@@ -77,19 +78,19 @@ extension Engine {
     /// Creates the directory layout of an empty database: WAL file 1, manifest 1, then CURRENT.
     /// Refuses a directory without `CURRENT` that holds anything of a database; an interrupted
     /// initialisation (an empty WAL file, an empty manifest) is finished, nothing is deleted.
-    private static func initialize(directory: String) throws {
-        let store = ManifestStore(directory: directory)
-        if let evidence = try OrphanedDatabase.find(in: directory) { throw evidence.error }
-        if let outer = enclosingDatabase(of: directory) {
+    private static func initialize(directory: String, fs: any FileSystem) throws {
+        let store = ManifestStore(fs: fs, directory: directory)
+        if let evidence = try OrphanedDatabase.find(in: directory, fs: fs) { throw evidence.error }
+        if let outer = enclosingDatabase(of: directory, fs: fs) {
             throw CairnError.invalidArgument("\(directory) is inside the data directory \(outer), whose files Cairn manages; "
                                              + "create the new database outside it")
         }
-        for sub in ["wal", "manifests", "segments"] { try FileSystem.createDirectory(directory + "/" + sub) }
+        for sub in ["wal", "manifests", "segments"] { try fs.createDirectory(directory + "/" + sub) }
         // Valid length 0: a WAL file 1 left by an interrupted initialisation holds no mutation
         // (checked above) and is rewritten.
-        let wal = try WALWriter(directory: directory + "/wal", sequence: 1, validLength: 0)
+        let wal = try WALWriter(fs: fs, directory: directory + "/wal", sequence: 1, validLength: 0)
         wal.close()
-        try FileSystem.syncDirectory(directory)
+        try fs.syncDirectory(directory)
         let manifest = Manifest(databaseID: UUID().uuidString.lowercased(), sequence: 1, checkpointLSN: 0,
                                 walStartSequence: 1, catalog: Catalog(), segments: [], writtenAt: Clock.milliseconds())
         try store.publish(manifest)
@@ -97,11 +98,11 @@ extension Engine {
 
     /// The data directory that `directory` would lie inside, if any (a database created there
     /// would mix its files with another's).
-    private static func enclosingDatabase(of directory: String) -> String? {
-        var candidate = FileSystem.normalized(directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory)
+    private static func enclosingDatabase(of directory: String, fs: any FileSystem) -> String? {
+        var candidate = FilePaths.absolute(directory)
         while candidate != "/" && !candidate.isEmpty {
             candidate = (candidate as NSString).deletingLastPathComponent
-            if FileSystem.exists(candidate + "/CURRENT") && FileSystem.exists(candidate + "/manifests") { return candidate }
+            if fs.exists(candidate + "/CURRENT") && fs.exists(candidate + "/manifests") { return candidate }
         }
         return nil
     }
@@ -111,7 +112,8 @@ extension Engine {
     private static func replay(directory: String, manifest: Manifest, state: inout EngineState,
                                options: EngineOptions, applier: StateApplier) throws -> WALWriter {
         let walDirectory = directory + "/wal"
-        let chain = try WALChain(walDirectory: walDirectory, manifest: manifest)
+        let fs = options.fileSystem
+        let chain = try WALChain(fs: fs, walDirectory: walDirectory, manifest: manifest)
         let outcome = try chain.scan { lsn, payload, path, offset in
             let mutation: Mutation
             do { mutation = try Mutation.decode(payload) } catch {
@@ -123,11 +125,11 @@ extension Engine {
             }
         }
         if let (path, tail) = outcome.torn {
-            let kept = try TornTailArchive.keep(tail, of: path)
+            let kept = try TornTailArchive.keep(tail, of: path, fs: fs)
             options.logger.warning("a crash left a torn WAL tail; it was moved aside and the log continues before it", metadata: [
                 "file": "\(path)", "bytes": "\(tail.start)..<\(tail.end)", "records": "\(tail.recordHeaders)", "kept": "\(kept ?? "-")"])
         }
-        return try WALWriter(directory: walDirectory, sequence: chain.sequences.last!, validLength: outcome.validLengthOfNewest,
+        return try WALWriter(fs: fs, directory: walDirectory, sequence: chain.sequences.last!, validLength: outcome.validLengthOfNewest,
                              endsClosed: outcome.closedCleanly)
     }
 
@@ -136,30 +138,30 @@ extension Engine {
     /// its own are touched, and only empty directories are removed: anything else is left alone.
     func collectGarbage(keeping manifest: Manifest, walStart: Int) {
         let live = Set(manifest.segments.map(\.relativePath))
-        for collection in (try? FileSystem.listDirectory(segmentsDirectory)) ?? [] {
-            for tenant in (try? FileSystem.listDirectory(segmentsDirectory + "/" + collection)) ?? [] {
+        for collection in (try? fs.listDirectory(segmentsDirectory)) ?? [] {
+            for tenant in (try? fs.listDirectory(segmentsDirectory + "/" + collection)) ?? [] {
                 let folder = "segments/\(collection)/\(tenant)"
-                for file in (try? FileSystem.listDirectory(directory + "/" + folder)) ?? []
+                for file in (try? fs.listDirectory(directory + "/" + folder)) ?? []
                 where SegmentFormat.isSegmentFileName(file) && !live.contains(folder + "/" + file) {
-                    try? FileSystem.remove(directory + "/" + folder + "/" + file)
+                    try? fs.remove(directory + "/" + folder + "/" + file)
                 }
-                FileSystem.removeEmptyDirectory(directory + "/" + folder)
+                fs.removeEmptyDirectory(directory + "/" + folder)
             }
-            FileSystem.removeEmptyDirectory(segmentsDirectory + "/" + collection)
+            fs.removeEmptyDirectory(segmentsDirectory + "/" + collection)
         }
         let currentName = Manifest.fileName(manifest.sequence)
-        for name in (try? FileSystem.listDirectory(manifests.manifestsDirectory)) ?? [] where name != currentName && Manifest.sequence(of: name) != nil {
-            try? FileSystem.remove(manifests.manifestsDirectory + "/" + name)
+        for name in (try? fs.listDirectory(manifests.manifestsDirectory)) ?? [] where name != currentName && Manifest.sequence(of: name) != nil {
+            try? fs.remove(manifests.manifestsDirectory + "/" + name)
         }
         let restored = Set(manifest.restoredWAL ?? [])
-        for name in (try? FileSystem.listDirectory(walDirectory)) ?? [] where !restored.contains(name) {
+        for name in (try? fs.listDirectory(walDirectory)) ?? [] where !restored.contains(name) {
             if let sequence = WALFormat.sequence(of: name) {
-                if sequence < walStart { try? FileSystem.remove(walDirectory + "/" + name) }
+                if sequence < walStart { try? fs.remove(walDirectory + "/" + name) }
             } else if name.hasPrefix(SnapshotLayout.restoredWALPrefix) {
-                try? FileSystem.remove(walDirectory + "/" + name)
+                try? fs.remove(walDirectory + "/" + name)
             }
         }
-        SnapshotStore(directory: directory).removeUnfinished()
+        snapshots.removeUnfinished()
     }
 }
 

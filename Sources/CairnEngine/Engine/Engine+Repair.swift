@@ -3,12 +3,14 @@ extension Engine {
     /// database whose `CURRENT` is missing or unusable. The directory is checked as it would
     /// open with that manifest first (segments, WAL chain); `CURRENT` is written only when the
     /// check passes, so a wrong choice changes nothing. Refuses when `CURRENT` is intact.
-    public static func repairCurrent(at directory: String, manifest name: String) async throws -> VerifyReport {
-        try await runBlocking {
-            let lock = try DirectoryLock(directory: directory)
+    public static func repairCurrent(at directory: String, manifest name: String,
+                                     options: EngineOptions = EngineOptions()) async throws -> VerifyReport {
+        let fs = options.fileSystem
+        return try await runBlocking {
+            let lock = try fs.lockDirectory(directory)
             defer { lock.release() }
-            let store = ManifestStore(directory: directory)
-            if FileSystem.exists(store.currentPath), (try? store.loadCurrent()) != nil {
+            let store = ManifestStore(fs: fs, directory: directory)
+            if fs.exists(store.currentPath), (try? store.loadCurrent()) != nil {
                 throw CairnError.invalidArgument("\(store.currentPath) names a valid manifest; there is nothing to repair")
             }
             let fileName = name.hasPrefix("manifests/") ? String(name.dropFirst("manifests/".count)) : name
@@ -16,14 +18,14 @@ extension Engine {
                 throw CairnError.invalidArgument("'\(name)' is not a manifest name (like 000042.json; ls \(store.manifestsDirectory))")
             }
             let path = store.manifestsDirectory + "/" + fileName
-            guard FileSystem.exists(path) else { throw CairnError.io(path: path, operation: "open", reason: "no such file") }
-            let manifest = try Manifest.decode(try FileSystem.readFile(path), path: path)
-            let report = DirectoryVerifier.verify(directory, manifest: manifest)
+            guard fs.exists(path) else { throw CairnError.io(path: path, operation: "open", reason: "no such file") }
+            let manifest = try Manifest.decode(try fs.readFile(path), path: path)
+            let report = DirectoryVerifier.verify(directory, fs: fs, manifest: manifest)
             guard report.isConsistent else {
                 throw CairnError.corruption(file: path, offset: 0, detail: "with this manifest the database would not open: "
                     + report.problems.map(\.description).joined(separator: "; "))
             }
-            try FileSystem.atomicReplace(store.currentPath, with: Array("manifests/\(fileName)\n".utf8))
+            try fs.atomicReplace(store.currentPath, with: Array("manifests/\(fileName)\n".utf8))
             return report
         }
     }

@@ -42,8 +42,8 @@ extension Engine {
                     (state.walBytesSinceCheckpoint, state.replayBytesPerSecond))
         }
         let (catalog, manifest, applied, objects, memtables, unflushed, replay) = snapshot
-        let walFiles = ((try? FileSystem.listDirectory(walDirectory)) ?? []).filter { WALFormat.sequence(of: $0) != nil || $0.hasPrefix(SnapshotLayout.restoredWALPrefix) }
-        let walBytes = walFiles.reduce(0) { $0 + ((try? FileSystem.fileSize(walDirectory + "/" + $1)) ?? 0) }
+        let walFiles = ((try? fs.listDirectory(walDirectory)) ?? []).filter { WALFormat.sequence(of: $0) != nil || $0.hasPrefix(SnapshotLayout.restoredWALPrefix) }
+        let walBytes = walFiles.reduce(0) { $0 + ((try? fs.fileSize(walDirectory + "/" + $1)) ?? 0) }
         return EngineStats(collections: catalog.collections.count,
                            tenants: catalog.tenants.values.reduce(0) { $0 + $1.count },
                            objects: objects, unflushedObjects: unflushed,

@@ -18,28 +18,31 @@ public final class Engine: Sendable {
     let indexer: GraphIndexer
     /// Holds back file deletions while a snapshot links the files of one moment, or while a
     /// storage-snapshot window is open.
-    let deletions = FileDeletionHold()
+    let deletions: FileDeletionHold
     /// The open storage-snapshot window (its label is in the data directory).
     let storageWindow: Mutex<StorageSnapshotLabel?>
-    private let lock: DirectoryLock
+    private let lock: any DirectoryLock
 
+    /// The file system every file operation goes through.
+    var fs: any FileSystem { options.fileSystem }
     var walDirectory: String { directory + "/wal" }
     var segmentsDirectory: String { directory + "/segments" }
 
-    init(directory: String, options: EngineOptions, lock: DirectoryLock, state: EngineState, wal: WALWriter, indexer: GraphIndexer,
+    init(directory: String, options: EngineOptions, lock: any DirectoryLock, state: EngineState, wal: WALWriter, indexer: GraphIndexer,
          storageWindow: StorageSnapshotLabel?) {
         self.directory = directory
         self.options = options
         self.logger = options.logger
         self.lock = lock
-        self.manifests = ManifestStore(directory: directory)
+        self.manifests = ManifestStore(fs: options.fileSystem, directory: directory)
         self.commits = CommitQueue(catalog: state.catalog, nextLSN: state.appliedLSN + 1, wal: wal)
         self.state = Mutex(state)
         self.maintenance = MaintenanceWorker()
         self.indexer = indexer
         self.storageWindow = Mutex(storageWindow)
+        self.deletions = FileDeletionHold(fs: options.fileSystem)
         if storageWindow != nil { deletions.acquire() }
-        self.applier = StateApplier(loader: SegmentLoader(directory: directory), indexer: indexer)
+        self.applier = StateApplier(loader: SegmentLoader(fs: options.fileSystem, directory: directory), indexer: indexer)
     }
 
     /// Starts the commit pipeline, the maintenance thread and the graph indexer.
@@ -59,12 +62,15 @@ public final class Engine: Sendable {
 
     /// Stops background work and waits for queued writes, but keeps the directory locked for
     /// the caller (a rollback works on the files of a closed database).
-    func shutdown() async -> DirectoryLock {
+    func shutdown() async -> any DirectoryLock {
         await maintenance.stop()
         await commits.stop()
         _ = try? await runBlocking { [indexer] in indexer.stop() }
         return lock
     }
+
+    /// Reports reaching a named step of a multi-step file operation (see `EngineOptions.reachedStep`).
+    func reachedStep(_ name: String) { options.reachedStep(name) }
 
     /// The current catalog (collections, tenants, aliases, access control).
     public var catalog: Catalog { state.withLock { $0.catalog } }

@@ -30,6 +30,12 @@ public struct EngineOptions: Sendable {
     public var createIfMissing = true
     /// Where the engine reports background work and recovery.
     public var logger = Logger(label: "cairn.engine")
+    /// Every file operation goes through this: the POSIX file system, or in tests one that
+    /// simulates power loss and injects errors.
+    package var fileSystem: any FileSystem = LocalFileSystem()
+    /// Called with the name of each step of a multi-step file operation (`snapshot-linked`,
+    /// `rollback-published`, …), so crash tests can stop exactly between two steps.
+    package var reachedStep: @Sendable (String) -> Void = { _ in }
 
     public init() {}
 }

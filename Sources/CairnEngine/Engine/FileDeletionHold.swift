@@ -10,6 +10,9 @@ final class FileDeletionHold: Sendable {
     }
 
     private let state = Mutex(State())
+    private let fs: any FileSystem
+
+    init(fs: any FileSystem) { self.fs = fs }
 
     /// Starts a hold; pair with `release()`.
     func acquire() {
@@ -24,7 +27,7 @@ final class FileDeletionHold: Sendable {
             defer { state.postponed = [] }
             return state.postponed
         }
-        for path in due { try? FileSystem.remove(path) }
+        for path in due { try? fs.remove(path) }
     }
 
     /// Deletes `path` now, or when the holds end.
@@ -34,6 +37,6 @@ final class FileDeletionHold: Sendable {
             state.postponed.append(path)
             return true
         }
-        if !postponed { try? FileSystem.remove(path) }
+        if !postponed { try? fs.remove(path) }
     }
 }

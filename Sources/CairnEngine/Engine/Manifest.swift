@@ -90,6 +90,7 @@ struct Manifest: Codable, Sendable, Equatable {
 
 /// Reads and publishes manifests in a data directory.
 struct ManifestStore: Sendable {
+    let fs: any FileSystem
     let directory: String
 
     var currentPath: String { directory + "/CURRENT" }
@@ -99,15 +100,15 @@ struct ManifestStore: Sendable {
     func publish(_ manifest: Manifest) throws {
         let name = Manifest.fileName(manifest.sequence)
         let path = manifestsDirectory + "/" + name
-        try? FileSystem.remove(path) // a leftover of a crash before CURRENT switched; never the live one
-        try FileSystem.writeNewFile(path, try manifest.encoded())
-        try FileSystem.syncDirectory(manifestsDirectory)
-        try FileSystem.atomicReplace(currentPath, with: Array("manifests/\(name)\n".utf8))
+        try? fs.remove(path) // a leftover of a crash before CURRENT switched; never the live one
+        try fs.writeNewFile(path, try manifest.encoded())
+        try fs.syncDirectory(manifestsDirectory)
+        try fs.atomicReplace(currentPath, with: Array("manifests/\(name)\n".utf8))
     }
 
     /// The name of the live manifest file, from `CURRENT`.
     func currentName() throws -> String {
-        let text = String(decoding: try FileSystem.readFile(currentPath), as: UTF8.self)
+        let text = String(decoding: try fs.readFile(currentPath), as: UTF8.self)
         guard text.hasPrefix("manifests/"), text.hasSuffix("\n") else {
             throw CairnError.corruption(file: currentPath, offset: 0, detail: "CURRENT does not name a manifest")
         }
@@ -116,9 +117,9 @@ struct ManifestStore: Sendable {
 
     func loadCurrent() throws -> Manifest {
         let path = manifestsDirectory + "/" + (try currentName())
-        guard FileSystem.exists(path) else {
+        guard fs.exists(path) else {
             throw CairnError.corruption(file: path, offset: 0, detail: "the manifest named by CURRENT is missing")
         }
-        return try Manifest.decode(try FileSystem.readFile(path), path: path)
+        return try Manifest.decode(try fs.readFile(path), path: path)
     }
 }

@@ -16,12 +16,12 @@ struct OrphanedDatabase {
     /// The account of `directory`, or nil when it holds nothing of a database (a new directory,
     /// or an initialisation that was interrupted before it wrote anything but empty files).
     /// A directory that cannot be listed throws: what it holds cannot be accounted for.
-    static func find(in directory: String) throws -> OrphanedDatabase? {
+    static func find(in directory: String, fs: any FileSystem) throws -> OrphanedDatabase? {
         var found = OrphanedDatabase(directory: directory)
         let manifestsDirectory = directory + "/manifests"
-        for name in try FileSystem.listDirectory(manifestsDirectory) where Manifest.sequence(of: name) != nil {
+        for name in try fs.listDirectory(manifestsDirectory) where Manifest.sequence(of: name) != nil {
             let path = manifestsDirectory + "/" + name
-            guard let manifest = try? Manifest.decode(FileSystem.readFile(path), path: path) else {
+            guard let manifest = try? Manifest.decode(fs.readFile(path), path: path) else {
                 found.manifests += 1
                 continue
             }
@@ -31,30 +31,28 @@ struct OrphanedDatabase {
                 found.candidate = (name, manifest.checkpointLSN)
             }
         }
-        found.segmentFiles = try countFiles(under: directory + "/segments")
+        found.segmentFiles = try countFiles(under: directory + "/segments", fs: fs)
         let walDirectory = directory + "/wal"
-        for name in try FileSystem.listDirectory(walDirectory) where !holdsNoMutation(walDirectory + "/" + name) {
+        for name in try fs.listDirectory(walDirectory) where !holdsNoMutation(walDirectory + "/" + name, fs: fs) {
             found.walFilesWithRecords += 1
         }
-        found.snapshots = try FileSystem.listDirectory(directory + "/snapshots").count
+        found.snapshots = try fs.listDirectory(directory + "/snapshots").count
         let holdsSomething = found.manifests + found.segmentFiles + found.walFilesWithRecords + found.snapshots > 0
         return holdsSomething ? found : nil
     }
 
     /// Whether a file is a WAL file without a single mutation record (only control records).
-    private static func holdsNoMutation(_ path: String) -> Bool {
-        guard let file = try? MappedFile(path: path) else { return false }
+    private static func holdsNoMutation(_ path: String, fs: any FileSystem) -> Bool {
+        guard let file = try? fs.map(path) else { return false }
         var mutations = 0
         let outcome = try? WALReader(path: path, bytes: file.bytes, isNewest: true).scan { _, _, _ in mutations += 1 }
         return outcome != nil && outcome?.torn == nil && mutations == 0
     }
 
-    private static func countFiles(under path: String) throws -> Int {
+    private static func countFiles(under path: String, fs: any FileSystem) throws -> Int {
         var count = 0
-        for name in try FileSystem.listDirectory(path) {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory) else { continue }
-            count += isDirectory.boolValue ? try countFiles(under: path + "/" + name) : 1
+        for name in try fs.listDirectory(path) {
+            count += fs.isDirectory(path + "/" + name) ? try countFiles(under: path + "/" + name, fs: fs) : 1
         }
         return count
     }

@@ -29,10 +29,12 @@ final class Segment: @unchecked Sendable {
     /// The HNSW graph over the rows, or nil for a small segment (searched exactly).
     let graph: HNSWIndex?
 
-    init(path: String, id: String, schema: CollectionSchema) throws {
+    /// Checks the mapped segment `file` (every block's checksum) against `schema`.
+    init(file: MappedFile, id: String, schema: CollectionSchema) throws {
+        let path = file.path
         self.path = path
         self.id = id
-        file = try MappedFile(path: path)
+        self.file = file
         let bytes = file.bytes
         fileSize = bytes.count
         func corrupt(_ offset: Int, _ detail: String) -> CairnError { .corruption(file: path, offset: offset, detail: detail) }

@@ -1,7 +1,7 @@
 import Foundation
 
 extension Engine {
-    var snapshots: SnapshotStore { SnapshotStore(directory: directory) }
+    var snapshots: SnapshotStore { SnapshotStore(fs: fs, directory: directory) }
 
     /// Takes a local snapshot: seals the WAL between two commit rounds (writers wait only for
     /// that), then hard-links the files of that moment into `snapshots/<id>/`. The cost grows
@@ -31,11 +31,11 @@ extension Engine {
             let (manifest, lsn) = state.withLock { ($0.manifest, $0.appliedLSN) }
             return (manifest: manifest, lsn: lsn, lastSealed: next - 1, pause: (ContinuousClock.now - pauseStarted).milliseconds)
         }
-        CrashPoint.reach("snapshot-sealed")
+        reachedStep("snapshot-sealed")
         let walNames = (point.manifest.restoredWAL ?? []) + (point.manifest.walStartSequence...point.lastSealed).map(WALFormat.fileName)
         let files = point.manifest.segments.map { SnapshotStore.SourceFile(source: directory + "/" + $0.relativePath, relativePath: $0.relativePath) }
             + walNames.map { SnapshotStore.SourceFile(source: walDirectory + "/" + $0, relativePath: "wal/" + $0) }
-        let info = try snapshots.write(manifest: point.manifest, files: files, started: started, describe: { id, createdAt in
+        let info = try snapshots.write(manifest: point.manifest, files: files, started: started, reachedStep: reachedStep, describe: { id, createdAt in
             SnapshotInfo(id: id, label: label, trigger: trigger, createdAt: createdAt, lsn: point.lsn, databaseID: point.manifest.databaseID,
                          fileCount: 0, bytes: 0, creationMilliseconds: 0, writerPauseMilliseconds: point.pause)
         })
@@ -75,14 +75,14 @@ extension Engine {
 
     /// One snapshot as `snapshotListing` shows it, or `snapshotNotFound`.
     public func snapshotUsage(_ id: String) throws -> SnapshotUsage {
-        guard snapshots.isValidID(id), FileSystem.exists(snapshots.path(id)),
+        guard snapshots.isValidID(id), fs.exists(snapshots.path(id)),
               let usage = snapshotListing().first(where: { $0.snapshot.id == id }) else { throw CairnError.snapshotNotFound(id) }
         return usage
     }
 
     /// Reads every byte of a snapshot: see `SnapshotStore.verify`.
     public func verifySnapshot(_ id: String) async throws -> VerifyReport {
-        guard snapshots.isValidID(id), FileSystem.exists(snapshots.path(id)) else { throw CairnError.snapshotNotFound(id) }
+        guard snapshots.isValidID(id), fs.exists(snapshots.path(id)) else { throw CairnError.snapshotNotFound(id) }
         return try await runBlocking { [snapshots] in snapshots.verify(id) }
     }
 

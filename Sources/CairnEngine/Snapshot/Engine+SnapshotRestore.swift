@@ -24,10 +24,11 @@ extension Engine {
     /// leaves either the old or the new state. A rollback that fails deletes its safety snapshot.
     public static func rollback(directory: String, to id: String, options: EngineOptions = EngineOptions()) async throws -> RollbackReport {
         let started = ContinuousClock.now
-        let store = SnapshotStore(directory: directory)
+        let fs = options.fileSystem
+        let store = SnapshotStore(fs: fs, directory: directory)
         let target = try store.info(id)
         try await checkRestorable(id, store: store)
-        let live = try ManifestStore(directory: directory).loadCurrent()
+        let live = try ManifestStore(fs: fs, directory: directory).loadCurrent()
         guard live.databaseID == target.databaseID else {
             throw CairnError.snapshotOfAnotherDatabase(id: id, snapshotDatabase: target.databaseID, database: live.databaseID)
         }
@@ -49,9 +50,9 @@ extension Engine {
             lock = await engine.shutdown()
         } catch let error as CairnError {
             guard case .corruption = error else { throw error }
-            lock = try DirectoryLock(directory: directory)
+            lock = try fs.lockDirectory(directory)
             do {
-                safety = options.safetySnapshots.enabled ? try keepDamagedState(of: directory, manifest: live, before: id, reason: error) : nil
+                safety = options.safetySnapshots.enabled ? try keepDamagedState(of: directory, manifest: live, before: id, fs: fs) : nil
             } catch {
                 lock.release()
                 throw error
@@ -59,14 +60,15 @@ extension Engine {
             warning = "the database did not open (\(error)); its files were kept as they were in snapshot \(safety?.id ?? "-") for inspection"
         }
         defer { lock.release() }
-        CrashPoint.reach("rollback-safety-taken")
+        options.reachedStep("rollback-safety-taken")
+        let installOptions = options
         do {
-            try await runBlocking { try installSnapshot(id, in: directory) }
+            try await runBlocking { try installSnapshot(id, in: directory, options: installOptions) }
         } catch {
             if let safety { try? store.delete(safety.id) }
             throw error
         }
-        CrashPoint.reach("rollback-published")
+        options.reachedStep("rollback-published")
         options.logger.debug("rolled back", metadata: ["snapshot": "\(id)", "lsn": "\(target.lsn)"])
         return RollbackReport(snapshot: target, safetySnapshot: safety, milliseconds: (ContinuousClock.now - started).milliseconds,
                               warning: warning)
@@ -81,16 +83,16 @@ extension Engine {
     /// Keeps the files of a database that does not open in a snapshot before a rollback
     /// replaces it: segments linked, WAL files copied (the newest may not be sealed). Its LSN is
     /// the checkpoint's, the last one known to be whole; `snapshot verify` says what is damaged.
-    private static func keepDamagedState(of directory: String, manifest: Manifest, before id: String, reason: CairnError) throws -> SnapshotInfo {
+    private static func keepDamagedState(of directory: String, manifest: Manifest, before id: String, fs: any FileSystem) throws -> SnapshotInfo {
         let walDirectory = directory + "/wal"
-        let walNames = try (manifest.restoredWAL ?? []) + FileSystem.listDirectory(walDirectory).filter {
+        let walNames = try (manifest.restoredWAL ?? []) + fs.listDirectory(walDirectory).filter {
             (WALFormat.sequence(of: $0) ?? -1) >= manifest.walStartSequence
         }
-        let files = manifest.segments.map(\.relativePath).filter { FileSystem.exists(directory + "/" + $0) }
+        let files = manifest.segments.map(\.relativePath).filter { fs.exists(directory + "/" + $0) }
             .map { SnapshotStore.SourceFile(source: directory + "/" + $0, relativePath: $0) }
-            + walNames.filter { FileSystem.exists(walDirectory + "/" + $0) }
+            + walNames.filter { fs.exists(walDirectory + "/" + $0) }
             .map { SnapshotStore.SourceFile(source: walDirectory + "/" + $0, relativePath: "wal/" + $0, copy: true) }
-        return try SnapshotStore(directory: directory).write(manifest: manifest, files: files, started: .now) { snapshotID, createdAt in
+        return try SnapshotStore(fs: fs, directory: directory).write(manifest: manifest, files: files, started: .now) { snapshotID, createdAt in
             SnapshotInfo(id: snapshotID, label: "state before rollback to \(id) (it did not open)", trigger: .safety(operation: "rollback to \(id)"),
                          createdAt: createdAt, lsn: manifest.checkpointLSN, databaseID: manifest.databaseID, fileCount: 0, bytes: 0,
                          creationMilliseconds: 0, writerPauseMilliseconds: 0)
@@ -101,26 +103,27 @@ extension Engine {
     /// segments back, brings its WAL files back under names the old manifest ignores, starts a
     /// fresh numbered WAL file after every existing one, and publishes a manifest naming all of
     /// that. Until `CURRENT` switches, the old state stays whole.
-    private static func installSnapshot(_ id: String, in directory: String) throws {
-        let store = SnapshotStore(directory: directory)
-        let manifests = ManifestStore(directory: directory)
+    private static func installSnapshot(_ id: String, in directory: String, options: EngineOptions) throws {
+        let fs = options.fileSystem
+        let store = SnapshotStore(fs: fs, directory: directory)
+        let manifests = ManifestStore(fs: fs, directory: directory)
         let snapshot = try store.manifest(id)
         let live = try manifests.loadCurrent()
         let walDirectory = directory + "/wal"
-        try link(segments: snapshot.segments, from: store.path(id), to: directory)
-        CrashPoint.reach("rollback-segments-linked")
+        try link(segments: snapshot.segments, from: store.path(id), to: directory, fs: fs)
+        options.reachedStep("rollback-segments-linked")
         var restored: [String] = []
         for (index, name) in try store.walFiles(id, manifest: snapshot).enumerated() {
             let restoredName = "\(SnapshotLayout.restoredWALPrefix)\(live.sequence + 1)-\(index)-\(name)"
-            try FileSystem.linkOrCopy(store.path(id) + "/wal/" + name, to: walDirectory + "/" + restoredName)
+            try fs.linkOrCopy(store.path(id) + "/wal/" + name, to: walDirectory + "/" + restoredName)
             restored.append(restoredName)
         }
-        CrashPoint.reach("rollback-wal-linked")
-        let newestLive = try FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:)).max() ?? live.walStartSequence
+        options.reachedStep("rollback-wal-linked")
+        let newestLive = try fs.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:)).max() ?? live.walStartSequence
         let freshSequence = max(newestLive, live.walStartSequence) + 1
-        (try WALWriter(directory: walDirectory, sequence: freshSequence, validLength: nil)).close()
-        try FileSystem.syncDirectory(walDirectory)
-        CrashPoint.reach("rollback-wal-started")
+        (try WALWriter(fs: fs, directory: walDirectory, sequence: freshSequence, validLength: nil)).close()
+        try fs.syncDirectory(walDirectory)
+        options.reachedStep("rollback-wal-started")
         let manifest = Manifest(databaseID: live.databaseID, sequence: live.sequence + 1, checkpointLSN: snapshot.checkpointLSN,
                                 walStartSequence: freshSequence, restoredWAL: restored, catalog: snapshot.catalog,
                                 segments: snapshot.segments, writtenAt: Clock.milliseconds())
@@ -131,60 +134,61 @@ extension Engine {
     /// `directory`. Files are hard-linked (they are immutable; each database only ever adds new
     /// files), so a clone costs no copy on the same file system; it gets its own database id and
     /// its own new WAL file, so writes to one never show in the other.
-    public static func cloneSnapshot(_ id: String, of directory: String, to target: String) async throws -> SnapshotInfo {
-        try await runBlocking { try clone(id, of: directory, to: target) }
+    public static func cloneSnapshot(_ id: String, of directory: String, to target: String,
+                                     options: EngineOptions = EngineOptions()) async throws -> SnapshotInfo {
+        try await runBlocking { try clone(id, of: directory, to: target, fs: options.fileSystem) }
     }
 
-    private static func clone(_ id: String, of directory: String, to requestedTarget: String) throws -> SnapshotInfo {
-        let store = SnapshotStore(directory: directory)
+    private static func clone(_ id: String, of directory: String, to requestedTarget: String, fs: any FileSystem) throws -> SnapshotInfo {
+        let store = SnapshotStore(fs: fs, directory: directory)
         let info = try store.info(id)
-        let target = FileSystem.normalized(requestedTarget)
-        if FileSystem.isInside(target, directory) {
+        let target = FilePaths.normalized(requestedTarget)
+        if FilePaths.isInside(target, directory) {
             throw CairnError.invalidArgument("\(requestedTarget) is inside the data directory \(directory), whose files Cairn manages; clone to a directory outside it")
         }
         let report = store.verify(id)
         guard report.isConsistent else { throw CairnError.snapshotDamaged(id: id, problems: report.problems.map(\.description)) }
         let snapshot = try store.manifest(id)
-        if FileSystem.exists(target) {
-            guard try FileSystem.listDirectory(target).isEmpty else { throw CairnError.targetNotEmpty(path: target) }
-            try FileSystem.removeTree(target)
+        if fs.exists(target) {
+            guard try fs.listDirectory(target).isEmpty else { throw CairnError.targetNotEmpty(path: target) }
+            try fs.removeTree(target)
         }
         let partial = target + SnapshotLayout.partialPrefix + "clone"
-        try FileSystem.removeTree(partial)
+        try fs.removeTree(partial)
         do {
-            for folder in ["wal", "manifests", "segments"] { try FileSystem.createDirectory(partial + "/" + folder) }
-            try link(segments: snapshot.segments, from: store.path(id), to: partial)
+            for folder in ["wal", "manifests", "segments"] { try fs.createDirectory(partial + "/" + folder) }
+            try link(segments: snapshot.segments, from: store.path(id), to: partial, fs: fs)
             let walNames = try store.walFiles(id, manifest: snapshot)
-            for name in walNames { try FileSystem.linkOrCopy(store.path(id) + "/wal/" + name, to: partial + "/wal/" + name) }
+            for name in walNames { try fs.linkOrCopy(store.path(id) + "/wal/" + name, to: partial + "/wal/" + name) }
             // New writes must never land in a linked file: the clone continues in a file of its own.
             let newest = walNames.compactMap(WALFormat.sequence(of:)).max() ?? (snapshot.walStartSequence - 1)
-            (try WALWriter(directory: partial + "/wal", sequence: newest + 1, validLength: nil)).close()
-            try FileSystem.syncDirectory(partial + "/wal")
+            (try WALWriter(fs: fs, directory: partial + "/wal", sequence: newest + 1, validLength: nil)).close()
+            try fs.syncDirectory(partial + "/wal")
             var manifest = snapshot
             manifest.databaseID = UUID().uuidString.lowercased()
             manifest.writtenAt = Clock.milliseconds()
-            try ManifestStore(directory: partial).publish(manifest)
-            try FileSystem.syncDirectory(partial)
-            try FileSystem.rename(partial, to: target)
+            try ManifestStore(fs: fs, directory: partial).publish(manifest)
+            try fs.syncDirectory(partial)
+            try fs.rename(partial, to: target)
         } catch {
-            try? FileSystem.removeTree(partial)
+            try? fs.removeTree(partial)
             throw error
         }
         let parent = (target as NSString).deletingLastPathComponent
-        try FileSystem.syncDirectory(parent.isEmpty ? "." : parent)
+        try fs.syncDirectory(parent.isEmpty ? "." : parent)
         return info
     }
 
     /// Links the segment files of a snapshot at `source` into the data directory `destination`.
-    private static func link(segments: [Manifest.SegmentRecord], from source: String, to destination: String) throws {
+    private static func link(segments: [Manifest.SegmentRecord], from source: String, to destination: String, fs: any FileSystem) throws {
         var folders = Set<String>()
         for record in segments {
             let path = destination + "/" + record.relativePath
             let folder = (path as NSString).deletingLastPathComponent
-            if folders.insert(folder).inserted { try FileSystem.createDirectory(folder) }
-            try FileSystem.linkOrCopy(source + "/" + record.relativePath, to: path)
+            if folders.insert(folder).inserted { try fs.createDirectory(folder) }
+            try fs.linkOrCopy(source + "/" + record.relativePath, to: path)
         }
-        for folder in folders { try FileSystem.syncDirectory(folder) }
-        try FileSystem.syncDirectory(destination + "/segments")
+        for folder in folders { try fs.syncDirectory(folder) }
+        try fs.syncDirectory(destination + "/segments")
     }
 }

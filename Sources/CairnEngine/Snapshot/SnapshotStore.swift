@@ -19,6 +19,7 @@ enum SnapshotLayout {
 
 /// Lists, reads and deletes the snapshots of a data directory.
 struct SnapshotStore: Sendable {
+    let fs: any FileSystem
     let directory: String
 
     var snapshotsDirectory: String { directory + "/snapshots" }
@@ -34,7 +35,7 @@ struct SnapshotStore: Sendable {
     /// directory that cannot be listed is one failure, never an empty list).
     func entries() -> [Result<SnapshotInfo, CairnError>] {
         let names: [String]
-        do { names = try FileSystem.listDirectory(snapshotsDirectory) } catch let error as CairnError {
+        do { names = try fs.listDirectory(snapshotsDirectory) } catch let error as CairnError {
             return [.failure(error)]
         } catch {
             return [.failure(.io(path: snapshotsDirectory, operation: "readdir", reason: "\(error)"))]
@@ -48,23 +49,23 @@ struct SnapshotStore: Sendable {
 
     /// The snapshot `id`, `snapshotNotFound`, or `corruption` when its description is unreadable.
     func info(_ id: String) throws -> SnapshotInfo {
-        guard isValidID(id), FileSystem.exists(path(id)) else { throw CairnError.snapshotNotFound(id) }
+        guard isValidID(id), fs.exists(path(id)) else { throw CairnError.snapshotNotFound(id) }
         let file = path(id) + "/" + SnapshotLayout.infoFile
-        guard FileSystem.exists(file) else { throw CairnError.corruption(file: file, offset: 0, detail: "the snapshot's description is missing") }
-        do { return try JSONDecoder().decode(SnapshotInfo.self, from: Data(try FileSystem.readFile(file))) }
+        guard fs.exists(file) else { throw CairnError.corruption(file: file, offset: 0, detail: "the snapshot's description is missing") }
+        do { return try JSONDecoder().decode(SnapshotInfo.self, from: Data(try fs.readFile(file))) }
         catch { throw CairnError.corruption(file: file, offset: 0, detail: "snapshot description is not valid: \(error)") }
     }
 
     /// The manifest a snapshot was taken at.
     func manifest(_ id: String) throws -> Manifest {
         let file = path(id) + "/" + SnapshotLayout.manifestFile
-        return try Manifest.decode(try FileSystem.readFile(file), path: file)
+        return try Manifest.decode(try fs.readFile(file), path: file)
     }
 
     /// The WAL files of a snapshot, in replay order: files a rollback had restored, then the
     /// numbered ones.
     func walFiles(_ id: String, manifest: Manifest) throws -> [String] {
-        let numbered = try FileSystem.listDirectory(path(id) + "/wal").filter { WALFormat.sequence(of: $0) != nil }
+        let numbered = try fs.listDirectory(path(id) + "/wal").filter { WALFormat.sequence(of: $0) != nil }
             .sorted { WALFormat.sequence(of: $0)! < WALFormat.sequence(of: $1)! }
         return (manifest.restoredWAL ?? []) + numbered
     }
@@ -84,8 +85,8 @@ struct SnapshotStore: Sendable {
         }
         let files = manifest.segments.map { root + "/" + $0.relativePath } + wal.map { root + "/wal/" + $0 }
         for file in files {
-            let size = (try? FileSystem.fileSize(file)) ?? 0
-            if ((try? FileSystem.linkCount(file)) ?? 1) > 1 { shared += size } else { exclusive += size }
+            let size = (try? fs.fileSize(file)) ?? 0
+            if ((try? fs.linkCount(file)) ?? 1) > 1 { shared += size } else { exclusive += size }
         }
         return SnapshotUsage(snapshot: snapshot, sharedBytes: shared, exclusiveBytes: exclusive,
                              problems: quickCheck(snapshot, manifest: manifest))
@@ -96,7 +97,7 @@ struct SnapshotStore: Sendable {
         let root = path(snapshot.id)
         var problems: [String] = []
         for segment in manifest.segments {
-            let size = try? FileSystem.fileSize(root + "/" + segment.relativePath)
+            let size = try? fs.fileSize(root + "/" + segment.relativePath)
             if size != segment.bytes {
                 problems.append(size == nil ? "\(segment.relativePath) is missing" : "\(segment.relativePath) has \(size!) bytes, not \(segment.bytes)")
             }
@@ -104,7 +105,7 @@ struct SnapshotStore: Sendable {
         let expected = snapshot.walFileSizes
             ?? Dictionary(uniqueKeysWithValues: ((try? walFiles(snapshot.id, manifest: manifest)) ?? []).map { ($0, -1) })
         for (name, bytes) in expected.sorted(by: { $0.key < $1.key }) {
-            let size = try? FileSystem.fileSize(root + "/wal/" + name)
+            let size = try? fs.fileSize(root + "/wal/" + name)
             if size == nil { problems.append("wal/\(name) is missing") } else if bytes >= 0 && size != bytes {
                 problems.append("wal/\(name) has \(size!) bytes, not \(bytes)")
             }
@@ -129,7 +130,7 @@ struct SnapshotStore: Sendable {
         } catch {
             return failed(root, "\(error)")
         }
-        var report = DirectoryVerifier.verify(root, manifest: manifest, isLive: false)
+        var report = DirectoryVerifier.verify(root, fs: fs, manifest: manifest, isLive: false)
         for problem in quickCheck(snapshot, manifest: manifest) where problem.hasPrefix("wal/") {
             report.problems.append(.init(file: root + "/" + problem.prefix { $0 != " " }, offset: 0, detail: problem))
         }
@@ -142,11 +143,11 @@ struct SnapshotStore: Sendable {
 
     /// Deletes a snapshot, damaged or not: only files no other name refers to free space.
     func delete(_ id: String) throws {
-        guard isValidID(id), FileSystem.exists(path(id)) else { throw CairnError.snapshotNotFound(id) }
+        guard isValidID(id), fs.exists(path(id)) else { throw CairnError.snapshotNotFound(id) }
         let doomed = snapshotsDirectory + "/" + SnapshotLayout.partialPrefix + "deleting-" + id
-        try FileSystem.rename(path(id), to: doomed)
-        try FileSystem.syncDirectory(snapshotsDirectory)
-        try FileSystem.removeTree(doomed)
+        try fs.rename(path(id), to: doomed)
+        try fs.syncDirectory(snapshotsDirectory)
+        try fs.removeTree(doomed)
     }
 
     /// One file of a snapshot being written: where it is now, where it goes inside the snapshot,
@@ -161,43 +162,43 @@ struct SnapshotStore: Sendable {
     /// copies, the manifest, every directory synced), described last by the `SnapshotInfo` that
     /// `describe` returns for the new id and time (sizes and counts filled in here), then
     /// renamed into place. A crash before the rename leaves nothing listed.
-    func write(manifest: Manifest, files: [SourceFile], started: ContinuousClock.Instant,
+    func write(manifest: Manifest, files: [SourceFile], started: ContinuousClock.Instant, reachedStep: (String) -> Void = { _ in },
                describe: (_ id: String, _ createdAt: Int64) -> SnapshotInfo) throws -> SnapshotInfo {
-        try FileSystem.createDirectory(snapshotsDirectory)
+        try fs.createDirectory(snapshotsDirectory)
         let createdAt = Clock.milliseconds()
         let id = SnapshotStore.newID(at: createdAt)
         let partial = snapshotsDirectory + "/" + SnapshotLayout.partialPrefix + id
         let folders = Set(files.map { ((partial + "/" + $0.relativePath) as NSString).deletingLastPathComponent }).union([partial + "/wal"])
-        for folder in folders.sorted() { try FileSystem.createDirectory(folder) }
+        for folder in folders.sorted() { try fs.createDirectory(folder) }
         var info = describe(id, createdAt)
         info.walFileSizes = [:]
         for file in files {
             let destination = partial + "/" + file.relativePath
-            if file.copy { try FileSystem.writeNewFile(destination, try FileSystem.readFile(file.source)) }
-            else { try FileSystem.linkOrCopy(file.source, to: destination) }
-            let size = try FileSystem.fileSize(destination)
+            if file.copy { try fs.writeNewFile(destination, try fs.readFile(file.source)) }
+            else { try fs.linkOrCopy(file.source, to: destination) }
+            let size = try fs.fileSize(destination)
             info.bytes += size
             info.fileCount += 1
             if file.relativePath.hasPrefix("wal/") { info.walFileSizes![String(file.relativePath.dropFirst(4))] = size }
         }
-        CrashPoint.reach("snapshot-linked")
-        try FileSystem.writeNewFile(partial + "/" + SnapshotLayout.manifestFile, try manifest.encoded())
-        for folder in folders { try FileSystem.syncDirectory(folder) }
+        reachedStep("snapshot-linked")
+        try fs.writeNewFile(partial + "/" + SnapshotLayout.manifestFile, try manifest.encoded())
+        for folder in folders { try fs.syncDirectory(folder) }
         info.creationMilliseconds = (ContinuousClock.now - started).milliseconds
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileSystem.writeNewFile(partial + "/" + SnapshotLayout.infoFile, [UInt8](try encoder.encode(info)))
-        try FileSystem.syncDirectory(partial)
-        CrashPoint.reach("snapshot-described")
-        try FileSystem.rename(partial, to: path(id))
-        try FileSystem.syncDirectory(snapshotsDirectory)
+        try fs.writeNewFile(partial + "/" + SnapshotLayout.infoFile, [UInt8](try encoder.encode(info)))
+        try fs.syncDirectory(partial)
+        reachedStep("snapshot-described")
+        try fs.rename(partial, to: path(id))
+        try fs.syncDirectory(snapshotsDirectory)
         return info
     }
 
     /// Removes snapshots whose creation or deletion was interrupted.
     func removeUnfinished() {
-        for name in (try? FileSystem.listDirectory(snapshotsDirectory)) ?? [] where name.hasPrefix(SnapshotLayout.partialPrefix) {
-            try? FileSystem.removeTree(snapshotsDirectory + "/" + name)
+        for name in (try? fs.listDirectory(snapshotsDirectory)) ?? [] where name.hasPrefix(SnapshotLayout.partialPrefix) {
+            try? fs.removeTree(snapshotsDirectory + "/" + name)
         }
     }
 

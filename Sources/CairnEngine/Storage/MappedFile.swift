@@ -1,30 +1,23 @@
-import Foundation
-import SystemPackage
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A read-only memory mapping of a whole immutable file. Unmapped when released.
-final class MappedFile: @unchecked Sendable {
+/// A read-only view of a whole immutable file: a memory mapping on the local file system, a
+/// copy in a simulated one. Released (unmapped or freed) when the last reference goes.
+package final class MappedFile: @unchecked Sendable {
     let path: String
     let bytes: UnsafeRawBufferPointer
+    private let release: (UnsafeRawBufferPointer) -> Void
 
-    init(path: String) throws {
+    /// Wraps `bytes`, which `release` frees.
+    package init(path: String, bytes: UnsafeRawBufferPointer, release: @escaping (UnsafeRawBufferPointer) -> Void) {
         self.path = path
-        let fd = try FileSystem.open(path, .readOnly)
-        defer { try? fd.close() }
-        let size = try FileSystem.fileSize(path)
-        guard size > 0 else {
-            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-            return
-        }
-        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd.rawValue, 0), address != MAP_FAILED else {
-            throw FileSystem.ioError(path, "mmap", Errno(rawValue: errno))
-        }
-        bytes = UnsafeRawBufferPointer(start: address, count: size)
+        self.bytes = bytes
+        self.release = release
     }
 
-    deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    /// A copy of `contents` (for file systems without mappings).
+    package convenience init(path: String, copying contents: [UInt8]) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(contents.count, 1), alignment: 64)
+        contents.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        self.init(path: path, bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<contents.count])) { _ in buffer.deallocate() }
     }
+
+    deinit { release(bytes) }
 }

@@ -29,7 +29,7 @@ extension Engine {
                                           writerPauseMilliseconds: pause)
         try openStorageWindow(window)
         holdTaken = true
-        do { try await runBlocking { [storageLabelPath] in try window.write(to: storageLabelPath) } } catch {
+        do { try await runBlocking { [storageLabelPath, fs] in try window.write(to: storageLabelPath, fs: fs) } } catch {
             closeStorageWindow()
             throw error
         }
@@ -43,10 +43,10 @@ extension Engine {
         guard var window = storageWindow.withLock({ $0 }) else { throw CairnError.noStorageSnapshot }
         window.endLSN = state.withLock { $0.appliedLSN }
         let ended = window
-        try await runBlocking { [directory, storageLabelPath] in
-            try ended.write(to: directory + "/" + StorageSnapshotLabel.endedFileName)
-            try FileSystem.remove(storageLabelPath)
-            try FileSystem.syncDirectory(directory)
+        try await runBlocking { [directory, storageLabelPath, fs] in
+            try ended.write(to: directory + "/" + StorageSnapshotLabel.endedFileName, fs: fs)
+            try fs.remove(storageLabelPath)
+            try fs.syncDirectory(directory)
         }
         closeStorageWindow()
         logger.info("storage-snapshot window closed", metadata: ["label": "\(window.label)", "endLSN": "\(ended.endLSN!)"])
@@ -78,30 +78,30 @@ extension Engine {
     func expireStorageWindow() {
         guard let window = storageWindow.withLock({ $0 }), Clock.milliseconds() >= window.expiresAt else { return }
         logger.warning("storage-snapshot window timed out without end; releasing the hold", metadata: ["label": "\(window.label)"])
-        try? FileSystem.rename(storageLabelPath, to: directory + "/" + StorageSnapshotLabel.expiredFileName)
-        try? FileSystem.syncDirectory(directory)
+        try? fs.rename(storageLabelPath, to: directory + "/" + StorageSnapshotLabel.expiredFileName)
+        try? fs.syncDirectory(directory)
         closeStorageWindow()
     }
 
     /// On open: a label in this very directory re-opens its window (or expires it); a label
     /// that came with a copy is checked (recovery must have reached its start LSN) and set aside.
-    static func adoptStorageLabel(directory: String, appliedLSN: UInt64, logger: Logger) throws -> StorageSnapshotLabel? {
+    static func adoptStorageLabel(directory: String, appliedLSN: UInt64, fs: any FileSystem, logger: Logger) throws -> StorageSnapshotLabel? {
         let path = directory + "/" + StorageSnapshotLabel.fileName
-        guard FileSystem.exists(path) else { return nil }
-        let label = try StorageSnapshotLabel.load(path)
+        guard fs.exists(path) else { return nil }
+        let label = try StorageSnapshotLabel.load(path, fs: fs)
         if label.directoryIdentity != StorageSnapshotLabel.identity(of: directory) {
             guard appliedLSN >= label.startLSN else {
                 throw CairnError.corruption(file: path, offset: 0, detail: "this copy recovers to LSN \(appliedLSN), "
                                             + "but its storage snapshot began at LSN \(label.startLSN): files are missing from the copy")
             }
-            try FileSystem.rename(path, to: directory + "/" + StorageSnapshotLabel.restoredFileName)
-            try FileSystem.syncDirectory(directory)
+            try fs.rename(path, to: directory + "/" + StorageSnapshotLabel.restoredFileName)
+            try fs.syncDirectory(directory)
             logger.info("opened a storage-snapshot copy", metadata: ["label": "\(label.label)", "startLSN": "\(label.startLSN)"])
             return nil
         }
         if Clock.milliseconds() >= label.expiresAt {
             logger.warning("storage-snapshot window timed out without end; releasing the hold", metadata: ["label": "\(label.label)"])
-            try FileSystem.rename(path, to: directory + "/" + StorageSnapshotLabel.expiredFileName)
+            try fs.rename(path, to: directory + "/" + StorageSnapshotLabel.expiredFileName)
             return nil
         }
         return label

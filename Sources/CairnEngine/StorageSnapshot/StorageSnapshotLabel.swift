@@ -29,16 +29,16 @@ public struct StorageSnapshotLabel: Sendable, Codable, Hashable {
     /// How long writers were held at `begin` (the WAL rotation of its checkpoint).
     public var writerPauseMilliseconds: Double
 
-    static func load(_ path: String) throws -> StorageSnapshotLabel {
-        do { return try JSONDecoder().decode(StorageSnapshotLabel.self, from: Data(try FileSystem.readFile(path))) }
+    static func load(_ path: String, fs: any FileSystem) throws -> StorageSnapshotLabel {
+        do { return try JSONDecoder().decode(StorageSnapshotLabel.self, from: Data(try fs.readFile(path))) }
         catch let error as CairnError { throw error }
         catch { throw CairnError.corruption(file: path, offset: 0, detail: "storage-snapshot label is not valid: \(error)") }
     }
 
-    func write(to path: String) throws {
+    func write(to path: String, fs: any FileSystem) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileSystem.atomicReplace(path, with: [UInt8](try encoder.encode(self)))
+        try fs.atomicReplace(path, with: [UInt8](try encoder.encode(self)))
     }
 
     /// `device:inode` of a directory.

@@ -37,13 +37,15 @@ public struct VerifyReport: Sendable, Codable, Hashable {
 /// gaps, valid records up to a possibly torn tail of the newest file) and the storage-snapshot
 /// label, if there is one.
 struct DirectoryVerifier {
+    let fs: any FileSystem
     let directory: String
     private(set) var problems: [VerifyReport.Problem] = []
     private(set) var warnings: [VerifyReport.Problem] = []
     private(set) var checkedFiles = 0
     private(set) var checkedBytes = 0
 
-    init(directory: String) {
+    init(fs: any FileSystem, directory: String) {
+        self.fs = fs
         self.directory = directory
     }
 
@@ -60,9 +62,9 @@ struct DirectoryVerifier {
     /// one is given (a candidate for `CURRENT`).
     /// A snapshot directory is checked with `isLive` false: its WAL files are all sealed and
     /// complete (no torn tail anywhere).
-    static func verify(_ directory: String, manifest given: Manifest? = nil, isLive: Bool = true) -> VerifyReport {
+    static func verify(_ directory: String, fs: any FileSystem, manifest given: Manifest? = nil, isLive: Bool = true) -> VerifyReport {
         let started = ContinuousClock.now
-        var verifier = DirectoryVerifier(directory: directory)
+        var verifier = DirectoryVerifier(fs: fs, directory: directory)
         var report = VerifyReport(directory: directory, problems: [], checkedFiles: 0, checkedBytes: 0, seconds: 0)
         if let manifest = given ?? verifier.checkManifest() {
             report.checkpointLSN = manifest.checkpointLSN
@@ -72,7 +74,7 @@ struct DirectoryVerifier {
         }
         report.problems = verifier.problems
         report.warnings = verifier.warnings
-        report.heldOpen = isLive && DirectoryLock.isHeld(directory: directory)
+        report.heldOpen = isLive && fs.isLocked(directory)
         report.checkedFiles = verifier.checkedFiles
         report.checkedBytes = verifier.checkedBytes
         report.seconds = (ContinuousClock.now - started).milliseconds / 1000
@@ -80,12 +82,12 @@ struct DirectoryVerifier {
     }
 
     private mutating func checkManifest() -> Manifest? {
-        let store = ManifestStore(directory: directory)
-        guard FileSystem.exists(directory) else {
+        let store = ManifestStore(fs: fs, directory: directory)
+        guard fs.exists(directory) else {
             problem(directory, 0, "no such directory")
             return nil
         }
-        guard FileSystem.exists(store.currentPath) else {
+        guard fs.exists(store.currentPath) else {
             problem(store.currentPath, 0, "CURRENT is missing: this is not a Cairn data directory, or the copy is incomplete")
             return nil
         }
@@ -101,12 +103,12 @@ struct DirectoryVerifier {
     private mutating func checkSegments(_ manifest: Manifest) {
         for segment in manifest.segments {
             let path = directory + "/" + segment.relativePath
-            guard FileSystem.exists(path) else {
+            guard fs.exists(path) else {
                 problem(path, 0, "segment listed in the manifest is missing")
                 continue
             }
             do {
-                let file = try MappedFile(path: path)
+                let file = try fs.map(path)
                 guard file.bytes.count == segment.bytes else {
                     problem(path, file.bytes.count, "segment has \(file.bytes.count) bytes, the manifest says \(segment.bytes)")
                     continue
@@ -128,7 +130,7 @@ struct DirectoryVerifier {
     private mutating func checkWAL(_ manifest: Manifest, isLive: Bool) -> UInt64 {
         let walDirectory = directory + "/wal"
         do {
-            let chain = try WALChain(walDirectory: walDirectory, manifest: manifest, isLive: isLive)
+            let chain = try WALChain(fs: fs, walDirectory: walDirectory, manifest: manifest, isLive: isLive)
             let outcome = try chain.scan { _, _, _, _ in }
             if let (path, tail) = outcome.torn {
                 warnings.append(.init(file: path, offset: tail.start, detail: "torn tail left by a crash: bytes \(tail.start)..<\(tail.end)"
@@ -147,10 +149,10 @@ struct DirectoryVerifier {
     /// reaching its start LSN.
     private mutating func checkLabel(lastLSN: UInt64) -> StorageSnapshotLabel? {
         let path = directory + "/" + StorageSnapshotLabel.fileName
-        guard FileSystem.exists(path) else { return nil }
+        guard fs.exists(path) else { return nil }
         do {
-            let label = try StorageSnapshotLabel.load(path)
-            for file in label.files where !FileSystem.exists(directory + "/" + file) {
+            let label = try StorageSnapshotLabel.load(path, fs: fs)
+            for file in label.files where !fs.exists(directory + "/" + file) {
                 problem(directory + "/" + file, 0, "the storage-snapshot label names this file, but the copy lacks it")
             }
             if lastLSN < label.startLSN {
@@ -167,8 +169,8 @@ struct DirectoryVerifier {
 extension Engine {
     /// Checks the data directory at `directory` without opening it for writing (it may be a
     /// copy, or a database another process has open): see `VerifyReport`.
-    public static func verify(at directory: String) async -> VerifyReport {
-        (try? await runBlocking { DirectoryVerifier.verify(directory) })
+    public static func verify(at directory: String, options: EngineOptions = EngineOptions()) async -> VerifyReport {
+        (try? await runBlocking { DirectoryVerifier.verify(directory, fs: options.fileSystem) })
             ?? VerifyReport(directory: directory, problems: [.init(file: directory, offset: 0, detail: "verification did not run")],
                             checkedFiles: 0, checkedBytes: 0, seconds: 0)
     }

@@ -6,14 +6,14 @@ enum TornTailArchive {
 
     /// Writes the torn bytes of `path` to their own durable file and returns its name (nil when
     /// there are no non-zero bytes to keep).
-    static func keep(_ tail: WALReader.TornTail, of path: String) throws -> String? {
+    static func keep(_ tail: WALReader.TornTail, of path: String, fs: any FileSystem) throws -> String? {
         guard tail.end > tail.start else { return nil }
-        let file = try MappedFile(path: path)
+        let file = try fs.map(path)
         let bytes = Array(file.bytes[tail.start..<min(tail.end, file.bytes.count)])
         let directory = String(path[..<path.lastIndex(of: "/")!])
         let name = prefix + String(path[path.index(after: path.lastIndex(of: "/")!)...]) + "-at-\(tail.start).bin"
-        try FileSystem.writeNewFile(directory + "/" + name, bytes, exclusive: false)
-        try FileSystem.syncDirectory(directory)
+        try fs.writeNewFile(directory + "/" + name, bytes, exclusive: false)
+        try fs.syncDirectory(directory)
         return name
     }
 }

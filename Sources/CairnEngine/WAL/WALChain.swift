@@ -5,6 +5,7 @@
 /// names its successor), no gap in the numbering or the LSNs, and a torn tail only at the very
 /// end of a live log.
 struct WALChain {
+    let fs: any FileSystem
     let walDirectory: String
     let manifest: Manifest
     /// File names in replay order.
@@ -16,11 +17,12 @@ struct WALChain {
     let isLive: Bool
 
     /// The chain in `walDirectory`, or `corruption` naming the first missing file.
-    init(walDirectory: String, manifest: Manifest, isLive: Bool = true) throws {
+    init(fs: any FileSystem, walDirectory: String, manifest: Manifest, isLive: Bool = true) throws {
+        self.fs = fs
         self.walDirectory = walDirectory
         self.manifest = manifest
         self.isLive = isLive
-        sequences = try FileSystem.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
+        sequences = try fs.listDirectory(walDirectory).compactMap(WALFormat.sequence(of:))
             .filter { $0 >= manifest.walStartSequence }.sorted()
         if sequences.first != manifest.walStartSequence {
             throw CairnError.corruption(file: walDirectory + "/" + WALFormat.fileName(manifest.walStartSequence), offset: 0,
@@ -31,7 +33,7 @@ struct WALChain {
                                         detail: "WAL file is missing (gap between \(previous) and \(next))")
         }
         let restored = manifest.restoredWAL ?? []
-        for name in restored where !FileSystem.exists(walDirectory + "/" + name) {
+        for name in restored where !fs.exists(walDirectory + "/" + name) {
             throw CairnError.corruption(file: walDirectory + "/" + name, offset: 0, detail: "a WAL file the manifest needs is missing")
         }
         files = restored + sequences.map(WALFormat.fileName)
@@ -57,7 +59,7 @@ struct WALChain {
         let restoredCount = files.count - sequences.count
         for (index, name) in files.enumerated() {
             let path = walDirectory + "/" + name
-            let file = try MappedFile(path: path)
+            let file = try fs.map(path)
             outcome.bytesRead += file.bytes.count
             let isLast = index == files.count - 1
             let reader = WALReader(path: path, bytes: file.bytes, isNewest: isLive && isLast && index >= restoredCount)

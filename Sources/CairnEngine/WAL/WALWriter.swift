@@ -1,4 +1,4 @@
-import SystemPackage
+import Foundation
 
 /// Appends framed records to the newest WAL file and rotates to a new file when asked.
 /// Used by one thread at a time (the commit pipeline); not synchronised itself.
@@ -11,13 +11,14 @@ final class WALWriter: @unchecked Sendable {
     /// How far ahead of the records the file is zero-filled.
     static let preallocationChunk = 4 << 20
 
+    let fs: any FileSystem
     let directory: String
     private(set) var sequence: Int
     /// The end of the last record.
     private(set) var size: Int
     /// The file's length on disk (records plus zero-filled room).
     private var allocated: Int
-    private var descriptor: FileDescriptor
+    private var file: any WritableFile
     /// The file ends in a "closed" record and nothing was appended since (closing again adds none).
     private var endsClosed: Bool
 
@@ -28,39 +29,40 @@ final class WALWriter: @unchecked Sendable {
     /// is new and is created exclusively, so a live file is never truncated by mistake; only a
     /// file that holds no valid record (a torn header, an interrupted initialisation) is rewritten.
     /// `endsClosed` says that the valid part ends in a "closed" record.
-    init(directory: String, sequence: Int, validLength: Int?, endsClosed: Bool = false) throws {
+    init(fs: any FileSystem, directory: String, sequence: Int, validLength: Int?, endsClosed: Bool = false) throws {
+        self.fs = fs
         self.endsClosed = endsClosed
         self.directory = directory
         self.sequence = sequence
         let path = directory + "/" + WALFormat.fileName(sequence)
         if let validLength, validLength >= WALFormat.fileHeaderSize {
-            descriptor = try FileSystem.open(path, .writeOnly)
-            try FileSystem.truncate(descriptor, to: validLength, path: path)
-            try FileSystem.fullSync(descriptor, path: path)
+            file = try fs.openForWriting(path, .existing)
+            try file.truncate(to: validLength)
+            try file.fullSync()
             size = validLength
         } else {
-            (descriptor, size) = try WALWriter.createFile(path, directory: directory, replacing: validLength != nil)
+            (file, size) = try WALWriter.createFile(path, fs: fs, directory: directory, replacing: validLength != nil)
         }
         allocated = size
     }
 
     /// Writes a new file's header and makes the file and its name durable. `replacing` rewrites
     /// an existing file that holds nothing valid; otherwise the file must not exist.
-    private static func createFile(_ path: String, directory: String, replacing: Bool = false) throws -> (FileDescriptor, Int) {
-        let fd = try FileSystem.open(path, .writeOnly, options: replacing ? [.create, .truncate] : [.create, .exclusiveCreate])
+    private static func createFile(_ path: String, fs: any FileSystem, directory: String,
+                                   replacing: Bool = false) throws -> (any WritableFile, Int) {
+        let file = try fs.openForWriting(path, replacing ? .createOrTruncate : .createNew)
         let header = WALFormat.fileHeader
-        try header.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
-        try FileSystem.fullSync(fd, path: path)
-        try FileSystem.syncDirectory(directory)
-        return (fd, header.count)
+        try header.withUnsafeBytes { try file.write($0, at: 0) }
+        try file.fullSync()
+        try fs.syncDirectory(directory)
+        return (file, header.count)
     }
 
     /// Writes bytes after the last record (not yet durable).
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         endsClosed = false
         if size + bytes.count > allocated { try preallocate(atLeast: size + bytes.count) }
-        do { _ = try descriptor.writeAll(toAbsoluteOffset: Int64(size), bytes) }
-        catch { throw FileSystem.ioError(path, "write", error) }
+        try file.write(bytes, at: size)
         size += bytes.count
     }
 
@@ -70,25 +72,22 @@ final class WALWriter: @unchecked Sendable {
     private func preallocate(atLeast length: Int) throws {
         do {
             try fillZeros(upTo: max(length, allocated + WALWriter.preallocationChunk))
-        } catch where error == .noSpace {
-            try FileSystem.truncate(descriptor, to: allocated, path: path)
-            do { try fillZeros(upTo: length) } catch {
-                try? FileSystem.truncate(descriptor, to: allocated, path: path)
-                let reason = error == .noSpace ? "no space left on the device: the WAL needs \(length - allocated) more bytes" : error.description
-                throw CairnError.io(path: path, operation: "write", reason: reason)
+        } catch let CairnError.io(_, _, _, code) where code == ENOSPC {
+            try file.truncate(to: allocated)
+            do { try fillZeros(upTo: length) } catch let CairnError.io(_, _, reason, code) {
+                try? file.truncate(to: allocated)
+                let reason = code == ENOSPC ? "no space left on the device: the WAL needs \(length - allocated) more bytes" : reason
+                throw CairnError.io(path: path, operation: "write", reason: reason, errno: code)
             }
-        } catch {
-            throw FileSystem.ioError(path, "write", error)
         }
     }
 
-    private func fillZeros(upTo target: Int) throws(Errno) {
+    private func fillZeros(upTo target: Int) throws {
         let zeros = [UInt8](repeating: 0, count: 1 << 20)
         var offset = allocated
         while offset < target {
             let count = min(zeros.count, target - offset)
-            do { _ = try zeros.withUnsafeBytes { try descriptor.writeAll(toAbsoluteOffset: Int64(offset), UnsafeRawBufferPointer(rebasing: $0[0..<count])) } }
-            catch { throw (error as? Errno) ?? .ioError }
+            try zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), at: offset) }
             offset += count
         }
         allocated = target
@@ -96,16 +95,16 @@ final class WALWriter: @unchecked Sendable {
 
     /// Makes everything appended so far durable.
     func sync() throws {
-        try FileSystem.dataSync(descriptor, path: path)
+        try file.dataSync()
     }
 
     /// Cuts the file back to its records and makes that durable.
     private func trimAndSync() throws {
         if allocated > size {
-            try FileSystem.truncate(descriptor, to: size, path: path)
+            try file.truncate(to: size)
             allocated = size
         }
-        try FileSystem.fullSync(descriptor, path: path)
+        try file.fullSync()
     }
 
     /// Seals the current file and starts the next one. Returns the new sequence.
@@ -117,20 +116,15 @@ final class WALWriter: @unchecked Sendable {
     @discardableResult
     func rotate() throws -> Int {
         try trimAndSync()
-        let sealed = descriptor, sealedPath = path, sealedSize = size
+        let sealed = file, sealedSize = size
+        (file, size) = try WALWriter.createFile(directory + "/" + WALFormat.fileName(sequence + 1), fs: fs, directory: directory)
         sequence += 1
-        (descriptor, size) = try WALWriter.createFile(path, directory: directory)
         allocated = size
         endsClosed = false
+        defer { sealed.close() }
         let seal = WALFormat.controlRecord(.sealed(next: sequence))
-        do {
-            _ = try seal.withUnsafeBytes { try sealed.writeAll(toAbsoluteOffset: Int64(sealedSize), $0) }
-        } catch {
-            try? sealed.close()
-            throw FileSystem.ioError(sealedPath, "write", error)
-        }
-        defer { try? sealed.close() }
-        try FileSystem.fullSync(sealed, path: sealedPath)
+        try seal.withUnsafeBytes { try sealed.write($0, at: sealedSize) }
+        try sealed.fullSync()
         return sequence
     }
 
@@ -143,6 +137,6 @@ final class WALWriter: @unchecked Sendable {
             _ = try? record.withUnsafeBytes { try append($0) }
         }
         try? trimAndSync()
-        try? descriptor.close()
+        file.close()
     }
 }

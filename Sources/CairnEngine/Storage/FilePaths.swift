@@ -1,0 +1,38 @@
+import Foundation
+
+/// Path arithmetic on the local file system (no I/O but resolving links).
+package enum FilePaths {
+    /// The directory part of `path` (`.` for a bare name).
+    package static func parent(of path: String) -> String {
+        let parent = (path as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "." : parent
+    }
+
+    /// `path` without trailing slashes, `.` and `..` components (as written; links are not followed).
+    package static func normalized(_ path: String) -> String {
+        let standardized = (path as NSString).standardizingPath
+        return standardized.isEmpty ? path : standardized
+    }
+
+    /// `path` made absolute against the working directory, normalised.
+    package static func absolute(_ path: String) -> String {
+        normalized(path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
+    }
+
+    /// Whether `path` is `directory` or lies inside it, comparing real paths: symbolic links
+    /// are resolved for the part of `path` that exists.
+    package static func isInside(_ path: String, _ directory: String) -> Bool {
+        func real(_ path: String) -> String {
+            var existing = absolute(path)
+            var rest: [String] = []
+            while access(existing, F_OK) != 0, existing != "/" {
+                rest.insert((existing as NSString).lastPathComponent, at: 0)
+                existing = (existing as NSString).deletingLastPathComponent
+            }
+            let resolved = realpath(existing, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? existing
+            return normalized(([resolved] + rest).joined(separator: "/"))
+        }
+        let inner = real(path), outer = real(directory)
+        return inner == outer || inner.hasPrefix(outer.hasSuffix("/") ? outer : outer + "/")
+    }
+}
