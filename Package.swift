@@ -58,7 +58,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "CairnTestSupport", dependencies: ["Cairn"]),
+        .target(name: "CairnTestSupport", dependencies: ["Cairn", "CairnEngine"]),
         .testTarget(name: "CairnVectorTests", dependencies: ["CairnVector", "CairnTestSupport"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnTestSupport"]),
         .testTarget(name: "CairnTests", dependencies: ["Cairn", "CairnTestSupport"]),

@@ -86,6 +86,8 @@ extension Engine {
                                              + "create the new database outside it")
         }
         for sub in ["wal", "manifests", "segments"] { try fs.createDirectory(directory + "/" + sub) }
+        // The data directory's own name must be durable too, or a power cut could take it all.
+        try fs.syncDirectory(FilePaths.parent(of: FilePaths.absolute(directory)))
         // Valid length 0: a WAL file 1 left by an interrupted initialisation holds no mutation
         // (checked above) and is rewritten.
         let wal = try WALWriter(fs: fs, directory: directory + "/wal", sequence: 1, validLength: 0)
@@ -126,6 +128,10 @@ extension Engine {
         }
         if let (path, tail) = outcome.torn {
             let kept = try TornTailArchive.keep(tail, of: path, fs: fs)
+            let file = try fs.openForWriting(path, .existing)
+            defer { file.close() }
+            try file.truncate(to: tail.start)
+            try file.fullSync()
             options.logger.warning("a crash left a torn WAL tail; it was moved aside and the log continues before it", metadata: [
                 "file": "\(path)", "bytes": "\(tail.start)..<\(tail.end)", "records": "\(tail.recordHeaders)", "kept": "\(kept ?? "-")"])
         }

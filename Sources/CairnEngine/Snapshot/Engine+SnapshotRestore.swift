@@ -188,7 +188,6 @@ extension Engine {
             if folders.insert(folder).inserted { try fs.createDirectory(folder) }
             try fs.linkOrCopy(source + "/" + record.relativePath, to: path)
         }
-        for folder in folders { try fs.syncDirectory(folder) }
-        try fs.syncDirectory(destination + "/segments")
+        try fs.syncDirectories(folders, upTo: destination + "/segments")
     }
 }

@@ -164,7 +164,10 @@ struct SnapshotStore: Sendable {
     /// renamed into place. A crash before the rename leaves nothing listed.
     func write(manifest: Manifest, files: [SourceFile], started: ContinuousClock.Instant, reachedStep: (String) -> Void = { _ in },
                describe: (_ id: String, _ createdAt: Int64) -> SnapshotInfo) throws -> SnapshotInfo {
-        try fs.createDirectory(snapshotsDirectory)
+        if !fs.exists(snapshotsDirectory) {
+            try fs.createDirectory(snapshotsDirectory)
+            try fs.syncDirectory(directory)
+        }
         let createdAt = Clock.milliseconds()
         let id = SnapshotStore.newID(at: createdAt)
         let partial = snapshotsDirectory + "/" + SnapshotLayout.partialPrefix + id
@@ -183,7 +186,7 @@ struct SnapshotStore: Sendable {
         }
         reachedStep("snapshot-linked")
         try fs.writeNewFile(partial + "/" + SnapshotLayout.manifestFile, try manifest.encoded())
-        for folder in folders { try fs.syncDirectory(folder) }
+        try fs.syncDirectories(folders, upTo: partial)
         info.creationMilliseconds = (ContinuousClock.now - started).milliseconds
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

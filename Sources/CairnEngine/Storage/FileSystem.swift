@@ -86,6 +86,20 @@ extension FileSystem {
         try syncDirectory(FilePaths.parent(of: path))
     }
 
+    /// Syncs each of `folders` and every directory between it and `root` (`root` included):
+    /// after a tree of new directories is filled, every name on the way down must be durable.
+    package func syncDirectories(_ folders: some Sequence<String>, upTo root: String) throws {
+        var synced = Set<String>()
+        for folder in folders {
+            var current = folder
+            while synced.insert(current).inserted {
+                try syncDirectory(current)
+                guard current.count > root.count else { break }
+                current = FilePaths.parent(of: current)
+            }
+        }
+    }
+
     /// Deletes a directory tree; missing is fine.
     package func removeTree(_ path: String) throws {
         guard exists(path) else { return }

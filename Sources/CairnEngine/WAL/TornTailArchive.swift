@@ -1,4 +1,4 @@
-/// Keeps the damaged end of a WAL file that a crash left before recovery cuts the file back:
+/// Keeps the damaged end of a WAL file that a crash left, before recovery cuts the file back:
 /// the bytes go to `wal/torn-<file>-at-<offset>.bin` (never a name recovery reads or garbage
 /// collection deletes), so a torn tail is never destroyed in place and can be inspected.
 enum TornTailArchive {

@@ -2,8 +2,9 @@
 /// restored (`Manifest.restoredWAL`), then the numbered files from `walStartSequence` on. Opening
 /// a database replays them and `verify` checks them, both through `scan`, so both hold the log
 /// to the same rules: no missing file (the first is named by the manifest, each sealed file
-/// names its successor), no gap in the numbering or the LSNs, and a torn tail only at the very
-/// end of a live log.
+/// names its successor), no gap in the numbering or the LSNs, and a torn tail only at the end of
+/// a live log: in its newest file, or in the one before when a crash interrupted the rotation
+/// (the newest file then holds no record yet, and the seal of the one before may be torn).
 struct WALChain {
     let fs: any FileSystem
     let walDirectory: String
@@ -57,12 +58,16 @@ struct WALChain {
     func scan(_ body: (_ lsn: UInt64, _ payload: UnsafeRawBufferPointer, _ path: String, _ offset: Int) throws -> Void) throws -> Outcome {
         var outcome = Outcome(lastLSN: manifest.checkpointLSN)
         let restoredCount = files.count - sequences.count
+        // A rotation writes the seal into the old file after the new file exists: a crash in
+        // between leaves an empty newest file and, perhaps, a torn seal one file earlier.
+        let newestIsEmpty = try sequences.last.map { try fs.fileSize(walDirectory + "/" + WALFormat.fileName($0)) <= WALFormat.fileHeaderSize } ?? false
         for (index, name) in files.enumerated() {
             let path = walDirectory + "/" + name
             let file = try fs.map(path)
             outcome.bytesRead += file.bytes.count
             let isLast = index == files.count - 1
-            let reader = WALReader(path: path, bytes: file.bytes, isNewest: isLive && isLast && index >= restoredCount)
+            let mayBeTorn = isLast || (newestIsEmpty && index == files.count - 2)
+            let reader = WALReader(path: path, bytes: file.bytes, isNewest: isLive && mayBeTorn && index >= restoredCount)
             let result = try reader.scan { lsn, payload, offset in
                 if lsn <= outcome.lastLSN && lsn <= manifest.checkpointLSN { return }
                 guard lsn == outcome.lastLSN + 1 else {
@@ -71,7 +76,12 @@ struct WALChain {
                 try body(lsn, payload, path, offset)
                 outcome.lastLSN = lsn
             }
-            if let torn = result.torn { outcome.torn = (path, torn) }
+            if let torn = result.torn {
+                guard outcome.torn == nil else {
+                    throw CairnError.corruption(file: path, offset: torn.start, detail: "WAL record fails its checksum or is cut short")
+                }
+                outcome.torn = (path, torn)
+            }
             if index >= restoredCount { outcome.validLengthOfNewest = result.validLength }
             if case let .sealed(next) = result.finalControl {
                 if isLive && isLast {
