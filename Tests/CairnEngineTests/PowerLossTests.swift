@@ -39,6 +39,51 @@ struct PowerLossTests {
             (0..<count).map { _ in NewObject(vector: generator.vector(4)) }
         }
 
+        /// Runs `body` on the database, closing it also when `body` fails.
+        func withEngine(_ options: EngineOptions, _ body: (Engine) async throws -> Void) async throws {
+            let engine = try await Engine.open(at: PowerLossTests.directory, options: options)
+            do { try await body(engine) } catch {
+                await engine.close()
+                throw error
+            }
+            await engine.close()
+        }
+
+        /// The snapshot contents `rollbackAndClone` rolled back to and cloned.
+        var snapshotContents = Contents()
+
+        /// A rollback to a snapshot, writes after it, and a clone of the snapshot.
+        func rollbackAndClone(_ options: EngineOptions) async throws {
+            let docs = "docs/_default"
+            var snapshot: SnapshotInfo?
+            try await withEngine(options) { engine in
+                try await step({ $0.partitions[docs] = [:] }) {
+                    try await engine.createCollection(CollectionSchema(name: "docs", dimensions: 4, metric: .l2))
+                }
+                let first = objects(10)
+                try await step({ for object in first { $0.partitions[docs]![object.id] = object.vector } }) {
+                    try await engine.put(first, collection: "docs")
+                }
+                try await step { snapshot = try await engine.createSnapshot(label: "s") }
+                snapshotContents = acknowledged
+                let second = objects(10)
+                try await step({ for object in second { $0.partitions[docs]![object.id] = object.vector } }) {
+                    try await engine.put(second, collection: "docs")
+                }
+                try await step { try await engine.flush() }
+            }
+            guard let snapshot else { return }
+            let restored = snapshotContents
+            try await step({ $0 = restored }) { _ = try await Engine.rollback(directory: PowerLossTests.directory, to: snapshot.id, options: options) }
+            try await withEngine(options) { engine in
+                let third = objects(5)
+                try await step({ for object in third { $0.partitions[docs]![object.id] = object.vector } }) {
+                    try await engine.put(third, collection: "docs")
+                }
+            }
+            try await step { _ = try await Engine.cloneSnapshot(snapshot.id, of: PowerLossTests.directory, to: "/clone", options: options) }
+        }
+
         /// Every file-affecting operation the engine has, on two collections and a tenant.
         func run(_ engine: Engine) async throws {
             let docs = "docs/_default"
@@ -130,19 +175,16 @@ struct PowerLossTests {
         return contents
     }
 
-    /// Runs the workload with the power cut after `cut` changes, crashes, reopens and checks.
-    static func powerCut(after cut: Int?, seed: UInt64) async throws -> Int {
+    /// Runs `work` with the power cut after `cut` changes, crashes, reopens and checks.
+    static func powerCut(after cut: Int?, seed: UInt64,
+                         work: (Workload, EngineOptions) async throws -> Void = { workload, options in
+                             try await workload.withEngine(options) { try await workload.run($0) }
+                         }) async throws -> Int {
         let fs = CrashSimulatingFileSystem(seed: seed)
         let workload = Workload(seed: 7)
         if let cut { fs.cutPower(afterOperations: cut) }
         var failure: Error?
-        do {
-            let engine = try await Engine.open(at: directory, options: options(fs))
-            do { try await workload.run(engine) } catch { failure = error }
-            await engine.close()
-        } catch {
-            failure = error
-        }
+        do { try await work(workload, options(fs)) } catch { failure = error }
         let changes = fs.changesMade
         if cut == nil, let failure { Issue.record("the workload failed without a power cut: \(failure)") }
         fs.crash()
@@ -162,6 +204,12 @@ struct PowerLossTests {
         await reopened.close()
         let report = await Engine.verify(at: directory, options: options(fs))
         #expect(report.isConsistent, "cut after \(cut ?? -1) changes (seed \(seed)): \(report.problems)")
+        // A clone is all there or not there: when it has a CURRENT, it opens with the snapshot.
+        if fs.exists("/clone/CURRENT") {
+            let clone = try await Engine.open(at: "/clone", options: options(fs))
+            #expect(try contents(clone) == workload.snapshotContents, "cut after \(cut ?? -1) changes (seed \(seed)): the clone differs")
+            await clone.close()
+        }
         return changes
     }
 
@@ -173,5 +221,96 @@ struct PowerLossTests {
         for cut in 0..<total {
             for seed in [UInt64(cut) &* 31 &+ 5, UInt64(cut) &* 7919 &+ 11] { _ = try await Self.powerCut(after: cut, seed: seed) }
         }
+    }
+
+    @Test("a power cut during a rollback, the writes after it, or a clone loses nothing acknowledged")
+    func cutsAroundRollbackAndClone() async throws {
+        let work: (Workload, EngineOptions) async throws -> Void = { try await $0.rollbackAndClone($1) }
+        let total = try await Self.powerCut(after: nil, seed: 2, work: work)
+        #expect(total > 30)
+        for cut in 0..<total {
+            for seed in [UInt64(cut) &* 13 &+ 3, UInt64(cut) &* 104_729 &+ 17] { _ = try await Self.powerCut(after: cut, seed: seed, work: work) }
+        }
+    }
+}
+
+/// Errors a disk reports (EIO, ENOSPC) instead of losing power: each one reaches the caller as a
+/// `CairnError` naming the file and the operation, with its errno; reads keep working; once the
+/// fault is gone and the database reopens, nothing acknowledged is missing.
+@Suite("Injected file-system errors")
+struct InjectedFaultTests {
+    static let faults: [(String, CrashSimulatingFileSystem.Fault, Int32)] = [
+        ("write 1", .fail(.write, nth: 1, errno: EIO), EIO), ("write 7", .fail(.write, nth: 7, errno: EIO), EIO),
+        ("write 30", .fail(.write, nth: 30, errno: EIO), EIO),
+        ("sync 1", .fail(.sync, nth: 1, errno: EIO), EIO), ("sync 4", .fail(.sync, nth: 4, errno: EIO), EIO),
+        ("sync 15", .fail(.sync, nth: 15, errno: EIO), EIO),
+        ("rename 1", .fail(.rename, nth: 1, errno: EIO), EIO), ("rename 3", .fail(.rename, nth: 3, errno: EIO), EIO),
+        ("create 2", .fail(.create, nth: 2, errno: EIO), EIO), ("link 2", .fail(.link, nth: 2, errno: EIO), EIO),
+        ("no space at once", .noSpace(afterBytes: 0), ENOSPC), ("no space after 2 KB", .noSpace(afterBytes: 2000), ENOSPC),
+        ("no space inside the WAL's room", .noSpace(afterBytes: 3 << 20), ENOSPC),
+    ]
+
+    @Test("an injected error surfaces with file, operation and errno, and loses nothing", arguments: 0..<faults.count)
+    func injected(index: Int) async throws {
+        let (name, fault, code) = Self.faults[index]
+        let fs = CrashSimulatingFileSystem(seed: UInt64(index))
+        let options = PowerLossTests.options(fs)
+        let workload = PowerLossTests.Workload(seed: 7)
+        // The collection exists before the fault, so that reads have something to read.
+        try await workload.withEngine(options) { engine in
+            try await workload.step({ $0.partitions["warm/_default"] = [:] }) {
+                try await engine.createCollection(CollectionSchema(name: "warm", dimensions: 4, metric: .l2))
+            }
+        }
+        var failure: Error?
+        do {
+            try await workload.withEngine(options) { engine in
+                fs.inject(fault)
+                do { try await workload.run(engine) } catch {
+                    failure = error
+                    // Reads keep working after a failed write.
+                    #expect(throws: Never.self, "\(name): reads fail after the error") { _ = try PowerLossTests.contents(engine) }
+                    throw error
+                }
+            }
+        } catch {
+            failure = failure ?? error
+        }
+        #expect(failure != nil, "\(name): the fault never reached the workload")
+        if let failure {
+            guard case let CairnError.io(path, operation, _, errno)? = failure as? CairnError else {
+                Issue.record("\(name): the error is not an I/O error naming a file: \(failure)")
+                return
+            }
+            #expect(errno == code && !path.isEmpty && !operation.isEmpty, "\(name): \(failure)")
+        }
+        fs.clearFaults()
+        let reopened = try await Engine.open(at: PowerLossTests.directory, options: options)
+        let found = try PowerLossTests.contents(reopened)
+        let acceptable = [workload.acknowledged] + (workload.attempted.map { [$0] } ?? [])
+        #expect(acceptable.contains(found), "\(name): found \(found), acknowledged \(workload.acknowledged)")
+        await reopened.close()
+        #expect(await Engine.verify(at: PowerLossTests.directory, options: options).isConsistent, "\(name)")
+    }
+
+    @Test("a directory that cannot be listed while opening refuses to open, naming it; nothing is lost", arguments: [1, 2, 3, 4])
+    func listingFailsAtOpen(nth: Int) async throws {
+        let fs = CrashSimulatingFileSystem(seed: 3)
+        let options = PowerLossTests.options(fs)
+        let workload = PowerLossTests.Workload(seed: 7)
+        try await workload.withEngine(options) { try await workload.run($0) }
+        fs.inject(.fail(.list, nth: nth, errno: EIO))
+        do {
+            let engine = try await Engine.open(at: PowerLossTests.directory, options: options)
+            // A listing that only guides clean-up may fail: then nothing is deleted.
+            #expect(try PowerLossTests.contents(engine) == workload.acknowledged)
+            await engine.close()
+        } catch let CairnError.io(path, operation, _, errno) {
+            #expect(errno == EIO && path.hasPrefix(PowerLossTests.directory) && operation == "list")
+        }
+        fs.clearFaults()
+        let engine = try await Engine.open(at: PowerLossTests.directory, options: options)
+        #expect(try PowerLossTests.contents(engine) == workload.acknowledged)
+        await engine.close()
     }
 }
