@@ -18,8 +18,9 @@ public final class Database: Sendable {
     /// This build of Cairn (`cairn --version`).
     public static let version = "0.1.0"
 
-    /// The storage engine underneath, for tools that need its lower-level operations.
-    public let engine: Engine
+    /// The storage engine underneath: for this package's tools and tests only, so no library user
+    /// can bypass safety snapshots or locking.
+    package let engine: Engine
 
     /// The data directory.
     public var directory: String { engine.directory }

@@ -33,7 +33,7 @@ public struct EngineStats: Sendable, Codable, Hashable {
 
 extension Engine {
     /// Counts and sizes of the database now.
-    public func stats() -> EngineStats {
+    package func stats() -> EngineStats {
         let snapshot = state.withLock { state in
             let memtables = state.partitions.values.flatMap(\.memtablesNewestFirst)
             return (state.catalog, state.manifest, state.appliedLSN,

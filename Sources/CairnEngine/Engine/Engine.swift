@@ -5,9 +5,9 @@ import Synchronization
 /// The storage engine of one data directory: one ordered WAL, memtables, immutable segments and a
 /// manifest switched atomically. Writers go through the commit pipeline; readers take the state
 /// lock briefly and see every acknowledged write.
-public final class Engine: Sendable {
+package final class Engine: Sendable {
     /// The data directory.
-    public let directory: String
+    package let directory: String
     let options: EngineOptions
     let logger: Logger
     let manifests: ManifestStore
@@ -56,7 +56,7 @@ public final class Engine: Sendable {
 
     /// Stops background work, waits for queued writes to become durable and releases the
     /// directory lock. The engine cannot be used afterwards.
-    public func close() async {
+    package func close() async {
         await shutdown().release()
     }
 
@@ -73,7 +73,7 @@ public final class Engine: Sendable {
     func reachedStep(_ name: String) { options.reachedStep(name) }
 
     /// The current catalog (collections, tenants, aliases, access control).
-    public var catalog: Catalog { state.withLock { $0.catalog } }
+    package var catalog: Catalog { state.withLock { $0.catalog } }
 }
 
 /// Everything readers see, guarded by the engine's state lock.

@@ -6,7 +6,7 @@ extension Engine {
     /// Takes a local snapshot: seals the WAL between two commit rounds (writers wait only for
     /// that), then hard-links the files of that moment into `snapshots/<id>/`. The cost grows
     /// with the number of files, not their bytes. A crash before the end leaves nothing listed.
-    public func createSnapshot(label: String? = nil, trigger: SnapshotTrigger = .manual) async throws -> SnapshotInfo {
+    package func createSnapshot(label: String? = nil, trigger: SnapshotTrigger = .manual) async throws -> SnapshotInfo {
         try await createSnapshot(label: label, trigger: trigger, sparing: [])
     }
 
@@ -44,12 +44,12 @@ extension Engine {
     }
 
     /// Finished snapshots whose description reads, oldest first.
-    public func listSnapshots() -> [SnapshotInfo] { snapshots.list() }
+    package func listSnapshots() -> [SnapshotInfo] { snapshots.list() }
 
     /// Every snapshot, oldest first, with the space it holds, what a quick look at its files
     /// finds wrong, and why it is kept. A snapshot whose description cannot be read is listed
     /// too (with the problem), so it can be seen and deleted.
-    public func snapshotListing() -> [SnapshotUsage] {
+    package func snapshotListing() -> [SnapshotUsage] {
         let store = snapshots
         let entries = store.entries()
         let reasons = SnapshotRetention(policy: options.safetySnapshots, now: Clock.milliseconds())
@@ -74,20 +74,20 @@ extension Engine {
     }
 
     /// One snapshot as `snapshotListing` shows it, or `snapshotNotFound`.
-    public func snapshotUsage(_ id: String) throws -> SnapshotUsage {
+    package func snapshotUsage(_ id: String) throws -> SnapshotUsage {
         guard snapshots.isValidID(id), fs.exists(snapshots.path(id)),
               let usage = snapshotListing().first(where: { $0.snapshot.id == id }) else { throw CairnError.snapshotNotFound(id) }
         return usage
     }
 
     /// Reads every byte of a snapshot: see `SnapshotStore.verify`.
-    public func verifySnapshot(_ id: String) async throws -> VerifyReport {
+    package func verifySnapshot(_ id: String) async throws -> VerifyReport {
         guard snapshots.isValidID(id), fs.exists(snapshots.path(id)) else { throw CairnError.snapshotNotFound(id) }
         return try await runBlocking { [snapshots] in snapshots.verify(id) }
     }
 
     /// Deletes a snapshot, damaged or not. Only files that nothing else links to free space.
-    public func deleteSnapshot(_ id: String) throws { try snapshots.delete(id) }
+    package func deleteSnapshot(_ id: String) throws { try snapshots.delete(id) }
 
     /// Applies the retention of automatic safety snapshots (`SnapshotRetention`); those in
     /// `kept` stay whatever it says. Manual snapshots are never pruned.
@@ -108,14 +108,14 @@ extension Duration {
 extension Engine {
     /// Takes an automatic snapshot before a risky operation, when the policy asks for them;
     /// returns nil when it does not.
-    public func takeSafetySnapshot(before operation: String) async throws -> SnapshotInfo? {
+    package func takeSafetySnapshot(before operation: String) async throws -> SnapshotInfo? {
         guard options.safetySnapshots.enabled else { return nil }
         return try await createSnapshot(label: "before \(operation)", trigger: .safety(operation: operation))
     }
 
     /// Deletes a safety snapshot taken for an operation that then failed and changed nothing,
     /// so it never takes the place of one that matters.
-    public func discardSafetySnapshot(_ snapshot: SnapshotInfo?) {
+    package func discardSafetySnapshot(_ snapshot: SnapshotInfo?) {
         guard let snapshot, snapshot.trigger.isAutomatic else { return }
         do { try snapshots.delete(snapshot.id) } catch {
             logger.warning("could not delete an unneeded safety snapshot", metadata: ["id": "\(snapshot.id)", "error": "\(error)"])
@@ -123,5 +123,5 @@ extension Engine {
     }
 
     /// The number of objects above which an import counts as a bulk import.
-    public var bulkImportThreshold: Int { options.safetySnapshots.bulkImportObjects }
+    package var bulkImportThreshold: Int { options.safetySnapshots.bulkImportObjects }
 }

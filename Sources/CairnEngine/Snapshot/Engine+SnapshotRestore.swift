@@ -22,7 +22,7 @@ extension Engine {
     /// when the database does not open, its files are kept as they are instead, and the
     /// rollback goes on — it is the way out. The switch is one atomic manifest change: a crash
     /// leaves either the old or the new state. A rollback that fails deletes its safety snapshot.
-    public static func rollback(directory: String, to id: String, options: EngineOptions = EngineOptions()) async throws -> RollbackReport {
+    package static func rollback(directory: String, to id: String, options: EngineOptions = EngineOptions()) async throws -> RollbackReport {
         let started = ContinuousClock.now
         let fs = options.fileSystem
         let store = SnapshotStore(fs: fs, directory: directory)
@@ -134,7 +134,7 @@ extension Engine {
     /// `directory`. Files are hard-linked (they are immutable; each database only ever adds new
     /// files), so a clone costs no copy on the same file system; it gets its own database id and
     /// its own new WAL file, so writes to one never show in the other.
-    public static func cloneSnapshot(_ id: String, of directory: String, to target: String,
+    package static func cloneSnapshot(_ id: String, of directory: String, to target: String,
                                      options: EngineOptions = EngineOptions()) async throws -> SnapshotInfo {
         try await runBlocking { try clone(id, of: directory, to: target, fs: options.fileSystem) }
     }

@@ -10,7 +10,7 @@ extension Engine {
     /// `endStorageSnapshot` (or `timeout` seconds), any copy of the directory recovers to at
     /// least the start LSN. The window survives closing the database: whoever opens it next
     /// honours the label.
-    public func beginStorageSnapshot(label: String, timeout: Double = 3600) async throws -> StorageSnapshotLabel {
+    package func beginStorageSnapshot(label: String, timeout: Double = 3600) async throws -> StorageSnapshotLabel {
         guard timeout > 0 else { throw CairnError.invalidArgument("the timeout must be positive") }
         if let open = storageWindow.withLock({ $0 }) { throw CairnError.storageSnapshotInProgress(label: open.label) }
         // The hold comes first: a compaction between reading the manifest and opening the window
@@ -39,7 +39,7 @@ extension Engine {
 
     /// Ends the storage-snapshot window: records the end LSN in the label (kept as
     /// `storage-snapshot.ended.json`) and releases the hold on compaction and deletions.
-    public func endStorageSnapshot() async throws -> StorageSnapshotLabel {
+    package func endStorageSnapshot() async throws -> StorageSnapshotLabel {
         guard var window = storageWindow.withLock({ $0 }) else { throw CairnError.noStorageSnapshot }
         window.endLSN = state.withLock { $0.appliedLSN }
         let ended = window
@@ -54,7 +54,7 @@ extension Engine {
     }
 
     /// The open storage-snapshot window, if any.
-    public var storageSnapshotWindow: StorageSnapshotLabel? { storageWindow.withLock { $0 } }
+    package var storageSnapshotWindow: StorageSnapshotLabel? { storageWindow.withLock { $0 } }
 
     /// Opens the window; the caller has taken the deletion hold that the window then owns.
     private func openStorageWindow(_ window: StorageSnapshotLabel) throws {

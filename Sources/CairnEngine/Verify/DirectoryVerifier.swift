@@ -169,7 +169,7 @@ struct DirectoryVerifier {
 extension Engine {
     /// Checks the data directory at `directory` without opening it for writing (it may be a
     /// copy, or a database another process has open): see `VerifyReport`.
-    public static func verify(at directory: String, options: EngineOptions = EngineOptions()) async -> VerifyReport {
+    package static func verify(at directory: String, options: EngineOptions = EngineOptions()) async -> VerifyReport {
         (try? await runBlocking { DirectoryVerifier.verify(directory, fs: options.fileSystem) })
             ?? VerifyReport(directory: directory, problems: [.init(file: directory, offset: 0, detail: "verification did not run")],
                             checkedFiles: 0, checkedBytes: 0, seconds: 0)

@@ -3,7 +3,7 @@ extension Engine {
     /// database whose `CURRENT` is missing or unusable. The directory is checked as it would
     /// open with that manifest first (segments, WAL chain); `CURRENT` is written only when the
     /// check passes, so a wrong choice changes nothing. Refuses when `CURRENT` is intact.
-    public static func repairCurrent(at directory: String, manifest name: String,
+    package static func repairCurrent(at directory: String, manifest name: String,
                                      options: EngineOptions = EngineOptions()) async throws -> VerifyReport {
         let fs = options.fileSystem
         return try await runBlocking {

@@ -9,7 +9,7 @@ public struct SearchHit: Sendable, Hashable {
 
 extension Engine {
     /// The newest version of an object, or nil when it does not exist or was deleted.
-    public func get(_ id: UUID, collection: String, tenant: String? = nil) throws -> StoredObject? {
+    package func get(_ id: UUID, collection: String, tenant: String? = nil) throws -> StoredObject? {
         try state.withLock { state in try state.partition(collection, tenant: tenant).object(id) }
     }
 
@@ -17,7 +17,7 @@ extension Engine {
     /// segments are searched through their HNSW graph with a beam of `ef` (default: the
     /// collection's `efSearch`), as are memtables as far as their live graph reaches; small
     /// sources and very selective filters are scanned exactly.
-    public func search(_ vector: [Float], collection: String, tenant: String? = nil, limit: Int,
+    package func search(_ vector: [Float], collection: String, tenant: String? = nil, limit: Int,
                        filter: Filter? = nil, ef: Int? = nil) throws -> [SearchHit] {
         guard (1...10_000).contains(limit) else { throw CairnError.invalidArgument("limit must be between 1 and 10000, got \(limit)") }
         if let ef, !(1...4096).contains(ef) { throw CairnError.invalidArgument("ef must be between 1 and 4096, got \(ef)") }
@@ -48,7 +48,7 @@ extension Engine {
     }
 
     /// The number of live objects that satisfy `filter` (all when nil).
-    public func count(collection: String, tenant: String? = nil, filter: Filter? = nil) throws -> Int {
+    package func count(collection: String, tenant: String? = nil, filter: Filter? = nil) throws -> Int {
         try state.withLock { state in
             let partition = try state.partition(collection, tenant: tenant)
             guard let filter else { return partition.liveCount }
@@ -68,7 +68,7 @@ extension Engine {
     }
 
     /// Up to `limit` live objects in id order, starting after `cursor` (for paging through a partition).
-    public func scroll(collection: String, tenant: String? = nil, after cursor: UUID? = nil, limit: Int) throws -> [StoredObject] {
+    package func scroll(collection: String, tenant: String? = nil, after cursor: UUID? = nil, limit: Int) throws -> [StoredObject] {
         guard limit >= 1 else { throw CairnError.invalidArgument("limit must be at least 1, got \(limit)") }
         return try state.withLock { state in
             let partition = try state.partition(collection, tenant: tenant)

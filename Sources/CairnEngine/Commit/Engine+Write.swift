@@ -5,7 +5,7 @@ extension Engine {
     /// and if any is invalid the whole batch is rejected with each object's error. Returns the LSN
     /// once the batch is durable and visible.
     @discardableResult
-    public func put(_ objects: [NewObject], collection: String, tenant: String? = nil) async throws -> UInt64 {
+    package func put(_ objects: [NewObject], collection: String, tenant: String? = nil) async throws -> UInt64 {
         guard !objects.isEmpty else { throw CairnError.invalidArgument("a batch needs at least one object") }
         let time = Clock.milliseconds()
         return try await commits.submit { catalog, _ in
@@ -16,7 +16,7 @@ extension Engine {
     }
 
     /// Checks a batch exactly as `put` would, without writing anything.
-    public func validate(_ objects: [NewObject], collection: String, tenant: String? = nil) throws {
+    package func validate(_ objects: [NewObject], collection: String, tenant: String? = nil) throws {
         _ = try Engine.validatedVersions(of: objects, collection: collection, tenant: tenant, catalog: catalog,
                                          time: Clock.milliseconds())
     }
@@ -45,7 +45,7 @@ extension Engine {
 
     /// Deletes objects by id (ids that do not exist are ignored). Returns the LSN.
     @discardableResult
-    public func delete(_ ids: [UUID], collection: String, tenant: String? = nil) async throws -> UInt64 {
+    package func delete(_ ids: [UUID], collection: String, tenant: String? = nil) async throws -> UInt64 {
         guard !ids.isEmpty else { throw CairnError.invalidArgument("name at least one id to delete") }
         let time = Clock.milliseconds()
         return try await commits.submit { catalog, _ in
@@ -62,7 +62,7 @@ extension Engine {
     }
 
     @discardableResult
-    public func createCollection(_ schema: CollectionSchema) async throws -> UInt64 {
+    package func createCollection(_ schema: CollectionSchema) async throws -> UInt64 {
         // Checked here, not when the log is replayed: collections created before the rule keep opening.
         if let reserved = schema.properties.first(where: { CollectionSchema.filterKeywords.contains($0.name.lowercased()) }) {
             throw CairnError.invalidName(kind: "property", name: reserved.name,
@@ -72,55 +72,55 @@ extension Engine {
     }
 
     @discardableResult
-    public func dropCollection(_ name: String) async throws -> UInt64 {
+    package func dropCollection(_ name: String) async throws -> UInt64 {
         let resolved = try catalog.resolve(name).name
         return try await change(.dropCollection(resolved))
     }
 
     @discardableResult
-    public func addTenant(_ tenant: String, to collection: String) async throws -> UInt64 {
+    package func addTenant(_ tenant: String, to collection: String) async throws -> UInt64 {
         try await change(.addTenant(collection: collection, tenant: tenant))
     }
 
     @discardableResult
-    public func removeTenant(_ tenant: String, from collection: String) async throws -> UInt64 {
+    package func removeTenant(_ tenant: String, from collection: String) async throws -> UInt64 {
         try await change(.removeTenant(collection: collection, tenant: tenant))
     }
 
     @discardableResult
-    public func setTenantState(_ tenant: String, of collection: String, to state: TenantState) async throws -> UInt64 {
+    package func setTenantState(_ tenant: String, of collection: String, to state: TenantState) async throws -> UInt64 {
         try await change(.setTenantState(collection: collection, tenant: tenant, state: state))
     }
 
     @discardableResult
-    public func setAlias(_ alias: String, to collection: String) async throws -> UInt64 {
+    package func setAlias(_ alias: String, to collection: String) async throws -> UInt64 {
         try await change(.setAlias(alias: alias, collection: collection))
     }
 
     @discardableResult
-    public func removeAlias(_ alias: String) async throws -> UInt64 { try await change(.removeAlias(alias)) }
+    package func removeAlias(_ alias: String) async throws -> UInt64 { try await change(.removeAlias(alias)) }
 
     @discardableResult
-    public func putRole(_ role: Role) async throws -> UInt64 { try await change(.putRole(role)) }
+    package func putRole(_ role: Role) async throws -> UInt64 { try await change(.putRole(role)) }
 
     @discardableResult
-    public func deleteRole(_ name: String) async throws -> UInt64 { try await change(.deleteRole(name)) }
+    package func deleteRole(_ name: String) async throws -> UInt64 { try await change(.deleteRole(name)) }
 
     @discardableResult
-    public func putUser(_ user: User) async throws -> UInt64 { try await change(.putUser(user)) }
+    package func putUser(_ user: User) async throws -> UInt64 { try await change(.putUser(user)) }
 
     @discardableResult
-    public func deleteUser(_ name: String) async throws -> UInt64 { try await change(.deleteUser(name)) }
+    package func deleteUser(_ name: String) async throws -> UInt64 { try await change(.deleteUser(name)) }
 
     /// Flushes every memtable to segments and moves the checkpoint to the newest LSN.
-    public func flush() async throws { try await maintenance.run(flush: true) }
+    package func flush() async throws { try await maintenance.run(flush: true) }
 
     /// Merges segments of partitions that have reached the compaction threshold.
-    public func compact() async throws { try await maintenance.run(flush: false) }
+    package func compact() async throws { try await maintenance.run(flush: false) }
 
     /// Links every vector still queued for a memtable's live graph now, instead of waiting for
     /// the background indexer (for benchmarks and tests that want the graph complete).
-    public func finishIndexing() async throws {
+    package func finishIndexing() async throws {
         let graphs = state.withLock { state in state.partitions.values.flatMap { $0.memtablesNewestFirst.map(\.graph) } }
         try await runBlocking { for graph in graphs { graph.linkAll() } }
     }

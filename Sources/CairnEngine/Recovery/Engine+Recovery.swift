@@ -6,7 +6,7 @@ extension Engine {
     /// background threads. Refuses, naming the file and offset, anything corrupt before the tail,
     /// and a directory that holds database files but no `CURRENT`. With
     /// `options.createIfMissing` false, a directory that is not a database is refused too.
-    public static func open(at directory: String, options: EngineOptions = EngineOptions()) async throws -> Engine {
+    package static func open(at directory: String, options: EngineOptions = EngineOptions()) async throws -> Engine {
         let engine = try await runBlocking { try recover(directory: directory, options: options) }
         engine.start()
         return engine
@@ -169,9 +169,4 @@ extension Engine {
         }
         snapshots.removeUnfinished()
     }
-}
-
-/// Milliseconds since the epoch, the engine's time unit.
-enum Clock {
-    static func milliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

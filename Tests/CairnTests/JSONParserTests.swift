@@ -1,4 +1,4 @@
-import CairnEngine
+import Cairn
 import Foundation
 import Testing
 
