@@ -29,6 +29,10 @@ public struct EngineStats: Sendable, Codable, Hashable {
     /// The newest durable LSN.
     public var lastLSN: UInt64
     public var manifestSequence: Int
+    /// Segment bytes written since the database was opened: by flushes (new data) and by
+    /// compaction (data written again). (flushed + compacted) / flushed is the write amplification.
+    public var segmentBytesFlushed = 0
+    public var segmentBytesCompacted = 0
 }
 
 extension Engine {
@@ -36,12 +40,12 @@ extension Engine {
     package func stats() -> EngineStats {
         let snapshot = state.withLock { state in
             let memtables = state.partitions.values.flatMap(\.memtablesNewestFirst)
-            return (state.catalog, state.manifest, state.appliedLSN,
+            return (state.catalog, state.manifest, state.appliedLSN, state.segmentBytesWritten,
                     state.partitions.values.reduce(0) { $0 + $1.liveCount },
                     memtables, memtables.reduce(0) { $0 + $1.liveCount },
                     (state.walBytesSinceCheckpoint, state.replayBytesPerSecond))
         }
-        let (catalog, manifest, applied, objects, memtables, unflushed, replay) = snapshot
+        let (catalog, manifest, applied, written, objects, memtables, unflushed, replay) = snapshot
         let walFiles = ((try? fs.listDirectory(walDirectory)) ?? []).filter { WALFormat.sequence(of: $0) != nil || $0.hasPrefix(SnapshotLayout.restoredWALPrefix) }
         let walBytes = walFiles.reduce(0) { $0 + ((try? fs.fileSize(walDirectory + "/" + $1)) ?? 0) }
         return EngineStats(collections: catalog.collections.count,
@@ -53,6 +57,7 @@ extension Engine {
                            walFiles: walFiles.count, walBytes: walBytes, walBytesSinceCheckpoint: replay.0,
                            estimatedReplaySeconds: Double(replay.0) / replay.1, snapshots: snapshots.list().count, storageSnapshotWindow: storageSnapshotWindow,
                            checkpointLSN: manifest.checkpointLSN,
-                           lastLSN: applied, manifestSequence: manifest.sequence)
+                           lastLSN: applied, manifestSequence: manifest.sequence,
+                           segmentBytesFlushed: written.flush, segmentBytesCompacted: written.compaction)
     }
 }

@@ -93,6 +93,8 @@ struct EngineState: @unchecked Sendable {
     var firstUnflushedWriteAt: Int64?
     /// How long the last freeze held the commit pipeline (the writer pause of a checkpoint).
     var lastFreezePauseMilliseconds = 0.0
+    /// Segment bytes written by flushes and by compaction since the database was opened.
+    var segmentBytesWritten = (flush: 0, compaction: 0)
     /// How fast recovery replays the WAL (bytes/s): measured at open, or a typical figure.
     var replayBytesPerSecond: Double = 150e6
 

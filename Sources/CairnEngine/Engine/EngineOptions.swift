@@ -15,8 +15,11 @@ public struct EngineOptions: Sendable {
     public var memtableFlushBytes = 64 << 20
     /// Start a new WAL file when the current one reaches this size.
     public var walFileBytes = 64 << 20
-    /// Merge a partition's segments into one when it has this many.
+    /// Merge this many (or more) adjacent segments of similar size into one (size-tiered
+    /// compaction, `CompactionPolicy`); a segment with 30% dead rows is rewritten on its own.
     public var compactionSegmentCount = 4
+    /// The largest segment of the smallest compaction tier (each next tier is 4 times larger).
+    package var compactionTierBytes = 4 << 20
     public var durability = Durability.synchronous
     /// Checkpoint (flush) once the WAL since the last checkpoint holds this many bytes, so a
     /// restart after a crash replays at most about this much.

@@ -53,6 +53,7 @@ extension Engine {
             let keep = frozen.catalog.incarnation(of: partition.key) == partition.incarnation
             let record = builder.isEmpty || !keep ? nil : try writeSegment(builder, partition: partition)
             written.append((partition, memtable, record))
+            if let record { state.withLock { $0.segmentBytesWritten.flush += record.bytes } }
         }
         var segments = previous.segments.filter { frozen.catalog.incarnation(of: $0.partition) == $0.incarnation }
         segments += written.compactMap(\.2)
