@@ -40,16 +40,13 @@ struct Manifest: Codable, Sendable, Equatable {
         var relativePath: String { "segments/\(partition.collection)/\(partition.tenant)/\(id).seg" }
     }
 
-    static func fileName(_ sequence: Int) -> String {
-        let digits = String(sequence)
-        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".json"
-    }
+    private static let names = NumberedFileName(suffix: ".json")
+
+    /// The file name of manifest number `sequence`.
+    static func fileName(_ sequence: Int) -> String { names.name(sequence) }
 
     /// The sequence number in a manifest file name, or nil for other files.
-    static func sequence(of fileName: String) -> Int? {
-        guard fileName.hasSuffix(".json"), fileName.count > 5, fileName.dropLast(5).allSatisfy(\.isASCIIDigit) else { return nil }
-        return Int(fileName.dropLast(5))
-    }
+    static func sequence(of fileName: String) -> Int? { names.number(in: fileName) }
 
     /// Whether this manifest describes a database that holds nothing (a new one).
     var isEmptyDatabase: Bool { checkpointLSN == 0 && segments.isEmpty && catalog == Catalog() }

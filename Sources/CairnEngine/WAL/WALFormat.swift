@@ -82,19 +82,11 @@ enum WALFormat {
         return writer.bytes
     }
 
+    private static let names = NumberedFileName(suffix: ".log")
+
     /// The file name of WAL file number `sequence`.
-    static func fileName(_ sequence: Int) -> String {
-        let digits = String(sequence)
-        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".log"
-    }
+    static func fileName(_ sequence: Int) -> String { names.name(sequence) }
 
     /// The sequence number in a WAL file name, or nil for other files.
-    static func sequence(of fileName: String) -> Int? {
-        guard fileName.hasSuffix(".log"), fileName.count > 4, fileName.dropLast(4).allSatisfy(\.isASCIIDigit) else { return nil }
-        return Int(fileName.dropLast(4))
-    }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    static func sequence(of fileName: String) -> Int? { names.number(in: fileName) }
 }
