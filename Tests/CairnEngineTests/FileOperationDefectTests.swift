@@ -65,3 +65,31 @@ struct FileOperationDefectTests {
         }
     }
 }
+
+@Suite("Storage-snapshot window")
+struct StorageSnapshotHoldTests {
+    /// The engine a step hook looks at (set once it is open).
+    final class Probe: @unchecked Sendable {
+        var engine: Engine?
+        var heldWhenManifestRead: Bool?
+    }
+
+    @Test("the deletion hold is taken before the window reads the manifest its label lists")
+    func holdBeforeManifest() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let probe = Probe()
+        var options = EngineOptions()
+        options.reachedStep = { name in
+            if name == "storage-snapshot-manifest-read" { probe.heldWhenManifestRead = probe.engine?.deletions.isHolding }
+        }
+        let engine = try await Engine.open(at: directory.path, options: options)
+        probe.engine = engine
+        try await engine.createCollection(CollectionSchema(name: "c", dimensions: 2, metric: .l2))
+        try await engine.put([NewObject(vector: [1, 2])], collection: "c")
+        _ = try await engine.beginStorageSnapshot(label: "lvm")
+        #expect(probe.heldWhenManifestRead == true)
+        _ = try await engine.endStorageSnapshot()
+        await engine.close()
+    }
+}

@@ -20,6 +20,7 @@ extension Engine {
         defer { if !holdTaken { deletions.release() } }
         try await flush()
         let (manifest, pause) = state.withLock { ($0.manifest, $0.lastFreezePauseMilliseconds) }
+        reachedStep("storage-snapshot-manifest-read")
         let now = Clock.milliseconds()
         let files = ["CURRENT", "manifests/" + Manifest.fileName(manifest.sequence)] + manifest.segments.map(\.relativePath)
             + ((manifest.restoredWAL ?? []) + [WALFormat.fileName(manifest.walStartSequence)]).map { "wal/" + $0 }

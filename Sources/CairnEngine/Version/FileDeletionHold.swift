@@ -14,6 +14,9 @@ final class FileDeletionHold: Sendable {
 
     init(fs: any FileSystem) { self.fs = fs }
 
+    /// Whether deletions are being held back now.
+    var isHolding: Bool { state.withLock { $0.holders > 0 } }
+
     /// Starts a hold; pair with `release()`.
     func acquire() {
         state.withLock { $0.holders += 1 }
