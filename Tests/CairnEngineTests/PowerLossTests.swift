@@ -84,6 +84,74 @@ struct PowerLossTests {
             try await step { _ = try await Engine.cloneSnapshot(snapshot.id, of: PowerLossTests.directory, to: "/clone", options: options) }
         }
 
+        /// `steps` operations drawn from the generator: puts of new and existing ids, deletes,
+        /// flushes, compactions, snapshots taken and deleted, tenants added, deactivated,
+        /// reactivated and removed, a collection dropped and created again.
+        func randomRun(_ engine: Engine, steps: Int) async throws {
+            let docs = "docs/_default"
+            try await step({ $0.partitions[docs] = [:] }) {
+                try await engine.createCollection(CollectionSchema(name: "docs", dimensions: 4, metric: .cosine))
+            }
+            try await step { try await engine.createCollection(CollectionSchema(name: "mt", dimensions: 4, metric: .l2, multiTenant: true)) }
+            var snapshots: [String] = []
+            var tenants: [String: Bool] = [:] // name → active
+            var saved: [String: [UUID: [Float]]] = [:]
+            var nextTenant = 0
+            for _ in 0..<steps {
+                let active = tenants.filter(\.value).keys.sorted()
+                switch generator.next() % 12 {
+                case 0, 1, 2:
+                    let existing = acknowledged.partitions[docs].map { Array($0.keys).sorted { $0.uuidString < $1.uuidString } } ?? []
+                    var batch = objects(1 + Int(generator.next() % 30))
+                    if !existing.isEmpty && generator.next() % 2 == 0 {
+                        batch[0] = NewObject(id: existing[Int(generator.next() % UInt64(existing.count))], vector: generator.vector(4))
+                    }
+                    guard acknowledged.partitions[docs] != nil else { continue }
+                    try await step({ for object in batch { $0.partitions[docs]![object.id] = object.vector } }) {
+                        try await engine.put(batch, collection: "docs")
+                    }
+                case 3:
+                    guard let ids = acknowledged.partitions[docs]?.keys.sorted(by: { $0.uuidString < $1.uuidString }), !ids.isEmpty else { continue }
+                    let doomed = Array(ids.prefix(1 + Int(generator.next() % 5)))
+                    try await step({ for id in doomed { $0.partitions[docs]![id] = nil } }) { try await engine.delete(doomed, collection: "docs") }
+                case 4: try await step { try await engine.flush() }
+                case 5: try await step { try await engine.compact() }
+                case 6: try await step { snapshots.append(try await engine.createSnapshot().id) }
+                case 7:
+                    guard !snapshots.isEmpty else { continue }
+                    let id = snapshots.remove(at: Int(generator.next() % UInt64(snapshots.count)))
+                    try await step { try engine.deleteSnapshot(id) }
+                case 8:
+                    let name = "t\(nextTenant)"
+                    nextTenant += 1
+                    let batch = objects(1 + Int(generator.next() % 10))
+                    try await step({ $0.partitions["mt/\(name)"] = [:] }) { _ = try await engine.addTenant(name, to: "mt") }
+                    tenants[name] = true
+                    try await step({ for object in batch { $0.partitions["mt/\(name)"]![object.id] = object.vector } }) {
+                        try await engine.put(batch, collection: "mt", tenant: name)
+                    }
+                case 9:
+                    guard let name = active.first else { continue }
+                    saved[name] = acknowledged.partitions["mt/\(name)"] ?? [:]
+                    try await step({ $0.partitions["mt/\(name)"] = nil; $0.partitions["mt/\(name) (inactive)"] = [:] }) {
+                        _ = try await engine.setTenantState(name, of: "mt", to: .inactive)
+                    }
+                    tenants[name] = false
+                case 10:
+                    guard let name = tenants.filter({ !$0.value }).keys.sorted().first else { continue }
+                    let contents = saved[name] ?? [:]
+                    try await step({ $0.partitions["mt/\(name) (inactive)"] = nil; $0.partitions["mt/\(name)"] = contents }) {
+                        _ = try await engine.setTenantState(name, of: "mt", to: .active)
+                    }
+                    tenants[name] = true
+                default:
+                    guard let name = active.last else { continue }
+                    try await step({ $0.partitions["mt/\(name)"] = nil }) { _ = try await engine.removeTenant(name, from: "mt") }
+                    tenants[name] = nil
+                }
+            }
+        }
+
         /// Every file-affecting operation the engine has, on two collections and a tenant.
         func run(_ engine: Engine) async throws {
             let docs = "docs/_default"
@@ -220,6 +288,21 @@ struct PowerLossTests {
         // Each cut with two seeds: different subsets of the unsynced writes survive.
         for cut in 0..<total {
             for seed in [UInt64(cut) &* 31 &+ 5, UInt64(cut) &* 7919 &+ 11] { _ = try await Self.powerCut(after: cut, seed: seed) }
+        }
+    }
+
+    @Test("random workloads cut at seeded points lose nothing acknowledged", arguments: [11, 12, 13, 14])
+    func randomWorkloads(seed: UInt64) async throws {
+        let work: (Workload, EngineOptions) async throws -> Void = { workload, options in
+            workload.generator = SeededGenerator(seed: seed)
+            try await workload.withEngine(options) { try await workload.randomRun($0, steps: 60) }
+        }
+        let total = try await Self.powerCut(after: nil, seed: seed, work: work)
+        #expect(total > 150, "\(total) file operations")
+        var picker = SeededGenerator(seed: seed &* 977)
+        for _ in 0..<40 {
+            let cut = Int(picker.next() % UInt64(total))
+            _ = try await Self.powerCut(after: cut, seed: picker.next(), work: work)
         }
     }
 
