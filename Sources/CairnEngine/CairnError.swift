@@ -11,6 +11,9 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     case databaseLocked(path: String)
     /// The directory holds no database (and creating one was not asked for).
     case notADatabase(path: String)
+    /// `CURRENT` is gone but the directory holds a database (`contents` says what); nothing was
+    /// changed. `candidate` is the newest manifest that passes its checksum, if any.
+    case currentMissing(directory: String, contents: String, candidate: String?)
     /// The database was closed.
     case databaseClosed
     /// A write could not be made durable; the database refuses further writes until reopened.
@@ -81,7 +84,11 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .databaseLocked(path):
             return "the data directory \(path) is open in another process (its LOCK is held); close that process first"
         case let .notADatabase(path):
-            return "\(path) is not a Cairn data directory (it has no CURRENT file); check --data, or create a collection to start a database there"
+            return "\(path) is not a Cairn data directory (it has no CURRENT file)"
+        case let .currentMissing(directory, contents, candidate):
+            return "\(directory)/CURRENT is missing, but the directory holds a database (\(contents)); nothing was changed. "
+                + (candidate.map { "The newest manifest that passes its checksum is manifests/\($0)" }
+                   ?? "No manifest passes its checksum: restore from a backup or a copy")
         case .databaseClosed: return "the database is closed"
         case let .writesDisabled(reason): return "writes are disabled until the database is reopened: \(reason)"
         case let .invalidName(kind, name, reason): return "invalid \(kind) name '\(name)': \(reason)"
@@ -90,15 +97,15 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .tenantNotFound(collection, tenant): return "collection '\(collection)' has no tenant '\(tenant)'"
         case let .tenantExists(collection, tenant): return "collection '\(collection)' already has a tenant '\(tenant)'"
         case let .tenantInactive(collection, tenant):
-            return "tenant '\(tenant)' of '\(collection)' is inactive; activate it first (cairn tenant activate)"
-        case let .tenantRequired(collection): return "collection '\(collection)' is multi-tenant: name a tenant (--tenant)"
+            return "tenant '\(tenant)' of '\(collection)' is inactive; activate it first"
+        case let .tenantRequired(collection): return "collection '\(collection)' is multi-tenant: name a tenant"
         case let .tenantsNotEnabled(collection): return "collection '\(collection)' is not multi-tenant: do not name a tenant"
         case let .aliasNotFound(name): return "no alias named '\(name)'"
         case let .nameTaken(name): return "the name '\(name)' is already used by a collection or an alias"
         case let .roleNotFound(name): return "no role named '\(name)'"
         case let .userNotFound(name): return "no user named '\(name)'"
         case let .userExists(name, apiKeys):
-            return "a user named '\(name)' exists; replacing the user would revoke their \(apiKeys) API key\(apiKeys == 1 ? "" : "s") (add --replace to do that)"
+            return "a user named '\(name)' exists; replacing the user would revoke their \(apiKeys) API key\(apiKeys == 1 ? "" : "s")"
         case let .invalidSchema(reason): return "invalid schema: \(reason)"
         case let .dimensionMismatch(expected, actual): return "vector has \(actual) dimensions, the collection expects \(expected)"
         case let .invalidVector(reason): return "invalid vector: \(reason)"
@@ -116,17 +123,17 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .importStopped(line, committed, reason):
             let done = committed == 0 ? "nothing was imported" : "\(committed) objects before it were imported"
             return "import stopped at line \(line): \(reason); \(done)"
-        case let .snapshotNotFound(id): return "no snapshot '\(id)' (cairn snapshot list shows them)"
+        case let .snapshotNotFound(id): return "no snapshot '\(id)'"
         case let .snapshotDamaged(id, problems):
             return "snapshot \(id) is damaged, nothing was changed: \(problems.prefix(3).joined(separator: "; "))"
-                + (problems.count > 3 ? " (and \(problems.count - 3) more; cairn snapshot verify \(id))" : "")
+                + (problems.count > 3 ? " (and \(problems.count - 3) more)" : "")
         case let .snapshotOfAnotherDatabase(id, snapshotDatabase, database):
             return "snapshot \(id) was taken of database \(snapshotDatabase), not of this one (\(database)); nothing was changed. "
-                + "Clone it instead (cairn snapshot clone), or restore a backup"
+                + "clone it instead, or restore a backup"
         case let .targetNotEmpty(path): return "\(path) already exists and is not empty; choose a new directory"
         case let .storageSnapshotInProgress(label):
-            return "a storage-snapshot window ('\(label)') is already open; end it first (cairn storage-snapshot end)"
-        case .noStorageSnapshot: return "no storage-snapshot window is open (cairn storage-snapshot begin opens one)"
+            return "a storage-snapshot window ('\(label)') is already open; end it first"
+        case .noStorageSnapshot: return "no storage-snapshot window is open"
         }
     }
 }

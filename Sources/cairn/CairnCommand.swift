@@ -39,7 +39,7 @@ struct CairnCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as CairnError {
-            Output.failure(error.description, kind: error.kind, json: wantsJSON)
+            Output.failure(ErrorAdvice.message(for: error), kind: error.kind, json: wantsJSON)
             Foundation.exit(1)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)

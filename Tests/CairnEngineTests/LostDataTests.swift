@@ -54,8 +54,8 @@ struct LostDataTests {
         await #expect {
             try await Engine.open(at: directory.path)
         } throws: { error in
-            guard case let CairnError.corruption(file, _, detail) = error else { return false }
-            return file.hasSuffix("/CURRENT") && detail.contains("cairn repair current 000002.json") && detail.contains("1 segment file")
+            guard case let CairnError.currentMissing(path, contents, candidate) = error else { return false }
+            return path == directory.path && candidate == "000002.json" && contents.contains("1 segment file")
         }
         #expect(listing(directory.path) == before)
         #expect(!(await Engine.verify(at: directory.path)).isConsistent)

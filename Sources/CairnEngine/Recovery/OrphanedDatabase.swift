@@ -10,8 +10,9 @@ struct OrphanedDatabase {
     var segmentFiles = 0
     var walFilesWithRecords = 0
     var snapshots = 0
-    /// The newest manifest that decodes and passes its checksum, with its checkpoint.
-    var candidate: (name: String, checkpointLSN: UInt64)?
+    /// The newest manifest that decodes and passes its checksum.
+    var candidate: String?
+    private var candidateSequence = 0
 
     /// The account of `directory`, or nil when it holds nothing of a database (a new directory,
     /// or an initialisation that was interrupted before it wrote anything but empty files).
@@ -27,8 +28,9 @@ struct OrphanedDatabase {
             }
             if manifest.isEmptyDatabase { continue }
             found.manifests += 1
-            if (found.candidate.map { Manifest.sequence(of: $0.name)! < manifest.sequence }) ?? true {
-                found.candidate = (name, manifest.checkpointLSN)
+            if found.candidate == nil || found.candidateSequence < manifest.sequence {
+                found.candidate = name
+                found.candidateSequence = manifest.sequence
             }
         }
         found.segmentFiles = try countFiles(under: directory + "/segments", fs: fs)
@@ -57,18 +59,10 @@ struct OrphanedDatabase {
         return count
     }
 
-    /// The refusal: what is there, that nothing was changed, and how to recover.
+    /// The refusal: what is there, that nothing was changed, and the candidate manifest.
     var error: CairnError {
         let parts = [(manifests, "manifest"), (segmentFiles, "segment file"), (walFilesWithRecords, "WAL file with records"),
                      (snapshots, "snapshot")].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }
-        var detail = "CURRENT is missing, but the directory holds a database (\(parts.joined(separator: ", "))); nothing was changed."
-        if let candidate {
-            detail += " The newest manifest that passes its checksum is manifests/\(candidate.name) (checkpoint LSN \(candidate.checkpointLSN));"
-                + " if it is the state you expect, `cairn repair current \(candidate.name)` makes it current"
-                + " (restoring a backup or rolling back a copy are the other ways out)."
-        } else {
-            detail += " No manifest passes its checksum: restore from a backup or a copy."
-        }
-        return .corruption(file: directory + "/CURRENT", offset: 0, detail: detail)
+        return .currentMissing(directory: directory, contents: parts.joined(separator: ", "), candidate: candidate)
     }
 }
