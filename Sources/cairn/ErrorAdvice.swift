@@ -5,7 +5,7 @@ import Cairn
 enum ErrorAdvice {
     static func hint(for error: CairnError) -> String? {
         switch error {
-        case .notADatabase: "check --data, or create a collection to start a database there (cairn collection create)"
+        case .notADatabase: "check --data, or start a database there with cairn collection create"
         case let .currentMissing(_, _, candidate?):
             "if that manifest is the state you expect, `cairn repair current \(candidate)` makes it current; restoring a backup or rolling back a copy are the other ways out"
         case .tenantInactive: "cairn tenant activate"
@@ -22,6 +22,6 @@ enum ErrorAdvice {
 
     /// The error's message with its hint, for people.
     static func message(for error: CairnError) -> String {
-        hint(for: error).map { "\(error.description) (\($0))" } ?? error.description
+        hint(for: error).map { "\(error.description); \($0)" } ?? error.description
     }
 }
