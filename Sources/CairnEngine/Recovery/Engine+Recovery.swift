@@ -131,6 +131,12 @@ extension Engine {
             let file = try fs.openForWriting(path, .existing)
             defer { file.close() }
             try file.truncate(to: tail.start)
+            // A torn seal (a crash during a rotation): seal the file again, so that it still
+            // names its successor.
+            let newest = chain.sequences.last!
+            if path != walDirectory + "/" + WALFormat.fileName(newest) {
+                try WALFormat.controlRecord(.sealed(next: newest)).withUnsafeBytes { try file.write($0, at: tail.start) }
+            }
             try file.fullSync()
             options.logger.warning("a crash left a torn WAL tail; it was moved aside and the log continues before it", metadata: [
                 "file": "\(path)", "bytes": "\(tail.start)..<\(tail.end)", "records": "\(tail.recordHeaders)", "kept": "\(kept ?? "-")"])
