@@ -135,20 +135,21 @@ extension Database {
             report.lines = line.number
             if isBlank(line.bytes) { continue }
             objectsRead += 1
-            do {
-                let object = try ObjectJSON.object(from: try JSONParser.parse(line.bytes), schema: schema)
-                // The later line wins: a repeated id closes the batch, so it is written after the first.
-                if !batchIDs.insert(object.id).inserted {
-                    try await commit()
-                    batchIDs.insert(object.id)
-                }
-                batch.append(object)
-                batchLines.append(line.number)
-            } catch let error as JSONParser.SyntaxError {
+            let object: NewObject
+            do { object = try ObjectJSON.object(from: try JSONParser.parse(line.bytes), schema: schema) } catch let error as JSONParser.SyntaxError {
                 try fail(line.number, CairnError.invalidArgument("not valid JSON: \(error)"))
+                continue
             } catch {
                 try fail(line.number, error)
+                continue
             }
+            // The later line wins: a repeated id closes the batch, so it is written after the first.
+            if !batchIDs.insert(object.id).inserted {
+                try await commit()
+                batchIDs.insert(object.id)
+            }
+            batch.append(object)
+            batchLines.append(line.number)
             if batch.count >= options.batchSize { try await commit() }
         }
         try await commit()

@@ -20,11 +20,15 @@ extension HNSWIndex {
             maxLevel = level
             return Int(node)
         }
-        // The walk compares a unit-length query for cosine: the new vector times its scale.
-        let query = UnsafeMutablePointer<Float>.allocate(capacity: dimensions)
-        defer { query.deallocate() }
-        let queryScale = scale(Int(node))
-        for index in 0..<dimensions { query[index] = vector[index] * queryScale }
+        // The walk compares a unit-length query for cosine: a copy of the new vector times its
+        // scale. Other metrics walk with the vector as given.
+        let normalized: UnsafeMutablePointer<Float>? = isScaled ? .allocate(capacity: dimensions) : nil
+        defer { normalized?.deallocate() }
+        if let normalized {
+            let queryScale = scale(Int(node))
+            for index in 0..<dimensions { normalized[index] = vector[index] * queryScale }
+        }
+        let query = UnsafePointer(normalized) ?? vector
         var current = entryPoint
         var currentDistance = distance(query, current)
         if level < maxLevel {

@@ -110,4 +110,24 @@ struct ImportInputTests {
         #expect(try cli.run(["count", "c"]).stdout == "1\n")
         #expect(try cli.run(["get", "c", id]).stdout.contains("\"n\" : 2"))
     }
+
+    @Test("a repeated id that closes a batch with an invalid line reports that line once")
+    func repeatedIDAfterInvalidLine() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = try database(directory)
+        let id = "6f1c3f8e-8a4b-4f3e-9a59-0c1d2e3f4a5b"
+        let file = directory.appending("mixed.jsonl")
+        try """
+        {"vector":[1,0,0]}
+        {"id":"\(id)","properties":{"n":1},"vector":[1,0,0,0]}
+        {"id":"\(id)","properties":{"n":2},"vector":[0,1,0,0]}
+
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try cli.run(["import", "c", file])
+        #expect(result.status == 1)
+        #expect(result.stderr.components(separatedBy: "import stopped").count == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("line 1"))
+        #expect(try cli.run(["count", "c"]).stdout == "0\n")
+    }
 }

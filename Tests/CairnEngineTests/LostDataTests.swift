@@ -20,7 +20,7 @@ struct LostDataTests {
         let walker = FileManager.default.enumerator(atPath: directory)!
         while let name = walker.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
             if !isDirectory.boolValue && name != "LOCK" { files[name] = (try? LocalFileSystem().fileSize(directory + "/" + name)) ?? -1 }
         }
         return files

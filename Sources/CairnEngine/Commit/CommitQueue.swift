@@ -23,7 +23,6 @@ final class CommitQueue: @unchecked Sendable {
         var finished: Bool
     }
 
-    private let condition = NSCondition()
     // Guarded by `condition`:
     private var catalog: Catalog
     private var nextLSN: UInt64
@@ -31,9 +30,9 @@ final class CommitQueue: @unchecked Sendable {
     private var pending: [Pending] = []
     private var requests: [Request] = []
     private var failure: CairnError?
-    private var stopping = false
-    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
-    private var stopped = false
+    private let handshake = StopHandshake()
+    private var condition: NSCondition { handshake.condition }
+    private var stopping: Bool { handshake.isStopping }
     /// Records in the previous round: that many writers were just acknowledged and are likely to
     /// write again at once, so the next round waits briefly for them (group commit).
     private var previousRoundSize = 0
@@ -124,25 +123,13 @@ final class CommitQueue: @unchecked Sendable {
 
     /// Stops accepting writes, lets the pipeline finish the queued ones, and waits for it.
     func stop() async {
-        await withCheckedContinuation { continuation in
-            condition.lock()
-            if stopped {
-                condition.unlock()
-                return continuation.resume()
-            }
-            stopping = true
-            stopWaiters.append(continuation)
-            condition.signal()
-            condition.unlock()
-        }
+        await handshake.stop()
     }
 
     /// Called by the pipeline thread as it exits.
     func markStopped() {
         condition.lock()
-        stopped = true
-        let waiters = stopWaiters
-        stopWaiters = []
+        let waiters = handshake.markStopped()
         // A clean close only when every queued write reached the log: after a failed write or
         // sync, what the file holds is not known.
         let lastLSN: UInt64? = failure == nil ? nextLSN - 1 : nil

@@ -10,13 +10,12 @@ final class MaintenanceWorker: @unchecked Sendable {
     }
 
     static let idleInterval: TimeInterval = 10
-    private let condition = NSCondition()
     private var flushRequested = false
     private var compactRequested = false
     private var waiters: [CheckedContinuation<Void, Error>] = []
-    private var stopping = false
-    private var stopped = false
-    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    private let handshake = StopHandshake()
+    private var condition: NSCondition { handshake.condition }
+    private var stopping: Bool { handshake.isStopping }
 
     /// Starts the thread; `body` runs each round and may throw (the error goes to waiters).
     func start(_ body: @escaping @Sendable (Round) throws -> Void) {
@@ -50,9 +49,7 @@ final class MaintenanceWorker: @unchecked Sendable {
             }
         }
         condition.lock()
-        stopped = true
-        let waiting = stopWaiters
-        stopWaiters = []
+        let waiting = handshake.markStopped()
         condition.unlock()
         for waiter in waiting { waiter.resume() }
     }
@@ -82,16 +79,6 @@ final class MaintenanceWorker: @unchecked Sendable {
 
     /// Finishes the round in progress and stops the thread.
     func stop() async {
-        await withCheckedContinuation { continuation in
-            condition.lock()
-            if stopped {
-                condition.unlock()
-                return continuation.resume()
-            }
-            stopping = true
-            stopWaiters.append(continuation)
-            condition.signal()
-            condition.unlock()
-        }
+        await handshake.stop()
     }
 }

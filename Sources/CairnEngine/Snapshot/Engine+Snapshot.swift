@@ -53,24 +53,18 @@ extension Engine {
         let store = snapshots
         let entries = store.entries()
         let reasons = SnapshotRetention(policy: options.safetySnapshots, now: Clock.milliseconds())
-            .decide(entries.compactMap { try? $0.get() }, held: [])
+            .decide(entries.compactMap { try? $0.info.get() }, held: [])
         return entries.map { entry in
-            switch entry {
+            switch entry.info {
             case let .success(info):
                 var usage = store.usage(info)
                 usage.retention = reasons[info.id]?.reason ?? ""
                 return usage
             case let .failure(error):
-                return SnapshotUsage(snapshot: SnapshotInfo.unreadable(path: Self.snapshotID(in: error)), sharedBytes: 0, exclusiveBytes: 0,
+                return SnapshotUsage(snapshot: SnapshotInfo.unreadable(id: entry.id), sharedBytes: 0, exclusiveBytes: 0,
                                      problems: [error.description], retention: "unreadable: delete it, or repair its snapshot.json")
             }
         }.sorted { ($0.snapshot.createdAt, $0.snapshot.id) < ($1.snapshot.createdAt, $1.snapshot.id) }
-    }
-
-    private static func snapshotID(in error: CairnError) -> String {
-        guard case let .corruption(file, _, _) = error else { return "?" }
-        let parts = file.split(separator: "/")
-        return parts.count >= 2 && parts.last == Substring(SnapshotLayout.infoFile) ? String(parts[parts.count - 2]) : String(parts.last ?? "?")
     }
 
     /// One snapshot as `snapshotListing` shows it, or `snapshotNotFound`.

@@ -27,7 +27,7 @@ extension Engine {
         let fs = options.fileSystem
         let store = SnapshotStore(fs: fs, directory: directory)
         let target = try store.info(id)
-        try await checkRestorable(id, store: store)
+        try await runBlocking { try store.requireRestorable(id) }
         let live = try ManifestStore(fs: fs, directory: directory).loadCurrent()
         guard live.databaseID == target.databaseID else {
             throw CairnError.snapshotOfAnotherDatabase(id: id, snapshotDatabase: target.databaseID, database: live.databaseID)
@@ -72,12 +72,6 @@ extension Engine {
         options.logger.debug("rolled back", metadata: ["snapshot": "\(id)", "lsn": "\(target.lsn)"])
         return RollbackReport(snapshot: target, safetySnapshot: safety, milliseconds: (ContinuousClock.now - started).milliseconds,
                               warning: warning)
-    }
-
-    /// Refuses a snapshot that would not open as a database, naming what is wrong.
-    private static func checkRestorable(_ id: String, store: SnapshotStore) async throws {
-        let report = try await runBlocking { store.verify(id) }
-        guard report.isConsistent else { throw CairnError.snapshotDamaged(id: id, problems: report.problems.map(\.description)) }
     }
 
     /// Keeps the files of a database that does not open in a snapshot before a rollback
@@ -146,8 +140,7 @@ extension Engine {
         if FilePaths.isInside(target, directory) {
             throw CairnError.invalidArgument("\(requestedTarget) is inside the data directory \(directory), whose files Cairn manages; clone to a directory outside it")
         }
-        let report = store.verify(id)
-        guard report.isConsistent else { throw CairnError.snapshotDamaged(id: id, problems: report.problems.map(\.description)) }
+        try store.requireRestorable(id)
         let snapshot = try store.manifest(id)
         if fs.exists(target) {
             guard try fs.listDirectory(target).isEmpty else { throw CairnError.targetNotEmpty(path: target) }

@@ -78,7 +78,7 @@ extension SnapshotInfo {
     }
 
     /// Stands for a snapshot whose description cannot be read, so it can still be listed and deleted.
-    static func unreadable(path id: String) -> SnapshotInfo {
+    static func unreadable(id: String) -> SnapshotInfo {
         SnapshotInfo(id: id, label: nil, trigger: .manual, createdAt: 0, lsn: 0, databaseID: "", fileCount: 0, bytes: 0,
                      creationMilliseconds: 0, writerPauseMilliseconds: 0)
     }

@@ -28,23 +28,34 @@ struct SnapshotStore: Sendable {
 
     /// Finished snapshots whose description reads, oldest first.
     func list() -> [SnapshotInfo] {
-        entries().compactMap { try? $0.get() }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        entries().compactMap { try? $0.info.get() }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
-    /// Every finished snapshot directory: its description, or why it cannot be read (a
-    /// directory that cannot be listed is one failure, never an empty list).
-    func entries() -> [Result<SnapshotInfo, CairnError>] {
+    /// A snapshot directory and its description, or why that cannot be read.
+    struct Entry {
+        var id: String
+        var info: Result<SnapshotInfo, CairnError>
+    }
+
+    /// Every finished snapshot directory (a `snapshots/` that cannot be listed is one failed
+    /// entry, never an empty list).
+    func entries() -> [Entry] {
         let names: [String]
-        do { names = try fs.listDirectory(snapshotsDirectory) } catch let error as CairnError {
-            return [.failure(error)]
-        } catch {
-            return [.failure(.io(path: snapshotsDirectory, operation: "readdir", reason: "\(error)"))]
+        do { names = try fs.listDirectory(snapshotsDirectory) } catch {
+            return [Entry(id: "snapshots", info: .failure(error as? CairnError
+                ?? .io(path: snapshotsDirectory, operation: "readdir", reason: "\(error)")))]
         }
         return names.filter { !$0.hasPrefix(".") && isValidID($0) }.map { id in
-            do { return .success(try info(id)) } catch let error as CairnError { return .failure(error) } catch {
-                return .failure(.corruption(file: path(id), offset: 0, detail: "\(error)"))
+            do { return Entry(id: id, info: .success(try info(id))) } catch {
+                return Entry(id: id, info: .failure(error as? CairnError ?? .corruption(file: path(id), offset: 0, detail: "\(error)")))
             }
         }
+    }
+
+    /// Refuses snapshot `id` unless it would open as a database (`verify`), naming what is wrong.
+    func requireRestorable(_ id: String) throws {
+        let report = verify(id)
+        guard report.isConsistent else { throw CairnError.snapshotDamaged(id: id, problems: report.problems.map(\.description)) }
     }
 
     /// The snapshot `id`, `snapshotNotFound`, or `corruption` when its description is unreadable.
@@ -89,28 +100,20 @@ struct SnapshotStore: Sendable {
             if ((try? fs.linkCount(file)) ?? 1) > 1 { shared += size } else { exclusive += size }
         }
         return SnapshotUsage(snapshot: snapshot, sharedBytes: shared, exclusiveBytes: exclusive,
-                             problems: quickCheck(snapshot, manifest: manifest))
+                             problems: quickCheck(snapshot, manifest: manifest).map(\.detail))
     }
 
-    /// Every file of the snapshot present with the size recorded for it (no byte is read).
-    func quickCheck(_ snapshot: SnapshotInfo, manifest: Manifest) -> [String] {
+    /// Every file of the snapshot present with the size recorded for it (no byte is read);
+    /// problems name the file relative to the snapshot.
+    func quickCheck(_ snapshot: SnapshotInfo, manifest: Manifest) -> [VerifyReport.Problem] {
         let root = path(snapshot.id)
-        var problems: [String] = []
-        for segment in manifest.segments {
-            let size = try? fs.fileSize(root + "/" + segment.relativePath)
-            if size != segment.bytes {
-                problems.append(size == nil ? "\(segment.relativePath) is missing" : "\(segment.relativePath) has \(size!) bytes, not \(segment.bytes)")
-            }
-        }
-        let expected = snapshot.walFileSizes
+        let walSizes = snapshot.walFileSizes
             ?? Dictionary(uniqueKeysWithValues: ((try? walFiles(snapshot.id, manifest: manifest)) ?? []).map { ($0, -1) })
-        for (name, bytes) in expected.sorted(by: { $0.key < $1.key }) {
-            let size = try? fs.fileSize(root + "/wal/" + name)
-            if size == nil { problems.append("wal/\(name) is missing") } else if bytes >= 0 && size != bytes {
-                problems.append("wal/\(name) has \(size!) bytes, not \(bytes)")
-            }
+        let expected = manifest.segments.map { ($0.relativePath, $0.bytes) } + walSizes.sorted { $0.key < $1.key }.map { ("wal/" + $0.key, $0.value) }
+        return expected.compactMap { file, bytes in
+            guard let size = try? fs.fileSize(root + "/" + file) else { return .init(file: file, offset: 0, detail: "\(file) is missing") }
+            return bytes >= 0 && size != bytes ? .init(file: file, offset: size, detail: "\(file) has \(size) bytes, not \(bytes)") : nil
         }
-        return problems
     }
 
     /// Reads every byte of snapshot `id` by the rules `verify` applies to a data directory: the
@@ -131,8 +134,9 @@ struct SnapshotStore: Sendable {
             return failed(root, "\(error)")
         }
         var report = DirectoryVerifier.verify(root, fs: fs, manifest: manifest, isLive: false)
-        for problem in quickCheck(snapshot, manifest: manifest) where problem.hasPrefix("wal/") {
-            report.problems.append(.init(file: root + "/" + problem.prefix { $0 != " " }, offset: 0, detail: problem))
+        // The WAL chain cannot tell a cut sealed file from a whole one; the recorded sizes can.
+        for problem in quickCheck(snapshot, manifest: manifest) where problem.file.hasPrefix("wal/") {
+            report.problems.append(.init(file: root + "/" + problem.file, offset: problem.offset, detail: problem.detail))
         }
         if report.problems.isEmpty, let last = report.lastLSN, last != snapshot.lsn {
             report.problems.append(.init(file: root + "/wal", offset: 0,
