@@ -16,18 +16,18 @@ struct StateApplier: Sendable {
             try state.catalog.apply(change, lsn: lsn)
             try applyPartitionEffects(of: change, to: &state)
         case let .putObjects(key, versions):
-            guard let partition = state.partitions[key] else { throw CairnError.tenantNotFound(collection: key.collection, tenant: key.tenant) }
+            let partition = try state.view(of: key)
             for version in versions {
                 let createdAt = partition.hideOlderVersions(of: version.id) ?? version.updatedAt
-                partition.memtable.put(version, createdAt: createdAt)
+                partition.data.memtable.put(version, createdAt: createdAt)
             }
-            indexer.schedule(partition.memtable.graph)
+            indexer.schedule(partition.data.memtable.graph)
             state.memtableBytes += versions.count * (96 + partition.schema.dimensions * 4)
         case let .deleteObjects(key, ids, time):
-            guard let partition = state.partitions[key] else { throw CairnError.tenantNotFound(collection: key.collection, tenant: key.tenant) }
+            let partition = try state.view(of: key)
             for id in ids {
                 _ = partition.hideOlderVersions(of: id)
-                partition.memtable.delete(id, at: time)
+                partition.data.memtable.delete(id, at: time)
             }
             state.memtableBytes += ids.count * 96
         }
@@ -41,20 +41,23 @@ struct StateApplier: Sendable {
         case let .dropCollection(name):
             for (key, partition) in state.partitions where key.collection == name { partition.discardUnlinkedVectors() }
             state.partitions = state.partitions.filter { $0.key.collection != name }
+            try state.refreshVersion(loader: loader)
         case let .addTenant(collection, tenant):
             try addPartition(PartitionKey(collection: try state.catalog.resolve(collection).name, tenant: tenant), to: &state)
         case let .removeTenant(collection, tenant):
             let name = (try? state.catalog.resolve(collection).name) ?? collection
             state.partitions[PartitionKey(collection: name, tenant: tenant)]?.discardUnlinkedVectors()
             state.partitions[PartitionKey(collection: name, tenant: tenant)] = nil
+            try state.refreshVersion(loader: loader)
         case let .setTenantState(collection, tenant, tenantState):
             let key = PartitionKey(collection: try state.catalog.resolve(collection).name, tenant: tenant)
-            guard let partition = state.partitions[key] else { return }
-            if tenantState == .inactive, partition.isLoaded {
-                partition.unload()
-            } else if tenantState == .active, !partition.isLoaded {
-                partition.load(segments: try partition.segments.map { try loader.load($0.record, schema: partition.schema) })
+            guard let partition = state.partitions[key], partition.isLoaded != (tenantState == .active) else { return }
+            partition.isLoaded = tenantState == .active
+            do { try state.refreshVersion(loader: loader) } catch {
+                partition.isLoaded.toggle()
+                throw error
             }
+            if partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
         case .setAlias, .removeAlias, .putRole, .deleteRole, .putUser, .deleteUser:
             break
         }

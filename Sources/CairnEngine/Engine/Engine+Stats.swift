@@ -40,8 +40,8 @@ extension Engine {
     package func stats() -> EngineStats {
         let snapshot = state.withLock { state in
             let memtables = state.partitions.values.flatMap(\.memtablesNewestFirst)
-            return (state.catalog, state.manifest, state.appliedLSN, state.segmentBytesWritten,
-                    state.partitions.values.reduce(0) { $0 + $1.liveCount },
+            return (state.catalog, state.version.manifest, state.appliedLSN, state.segmentBytesWritten,
+                    state.partitions.values.reduce(0) { $0 + state.view(of: $1).liveCount },
                     memtables, memtables.reduce(0) { $0 + $1.liveCount },
                     (state.walBytesSinceCheckpoint, state.replayBytesPerSecond))
         }

@@ -83,8 +83,8 @@ struct EngineState: @unchecked Sendable {
     var partitions: [PartitionKey: PartitionData] = [:]
     /// Every record up to this LSN is durable and applied.
     var appliedLSN: UInt64
-    /// The manifest `CURRENT` names.
-    var manifest: Manifest
+    /// The live segment files and the manifest `CURRENT` names.
+    var version: Version
     /// Bytes held by all live memtables (the flush trigger).
     var memtableBytes = 0
     /// WAL bytes written since the memtables were last frozen for a checkpoint, and when the
@@ -99,9 +99,23 @@ struct EngineState: @unchecked Sendable {
     var replayBytesPerSecond: Double = 150e6
 
     /// The partition a read or write addresses, checked against the catalog.
-    func partition(_ collection: String, tenant: String?) throws -> PartitionData {
-        let key = try catalog.partition(collection, tenant: tenant)
+    func partition(_ collection: String, tenant: String?) throws -> PartitionView {
+        try view(of: try catalog.partition(collection, tenant: tenant))
+    }
+
+    /// The partition `key` with its segments in the current version.
+    func view(of key: PartitionKey) throws -> PartitionView {
         guard let data = partitions[key] else { throw CairnError.tenantNotFound(collection: key.collection, tenant: key.tenant) }
-        return data
+        return view(of: data)
+    }
+
+    func view(of data: PartitionData) -> PartitionView {
+        PartitionView(data: data, segments: version.segments(of: data))
+    }
+
+    /// Replaces the version by the one its manifest describes for the partitions as they are
+    /// now (after a tenant is loaded, unloaded or removed).
+    mutating func refreshVersion(loader: SegmentLoader) throws {
+        version = try Version(manifest: version.manifest, reusing: version, partitions: partitions, loader: loader)
     }
 }

@@ -1,53 +1,17 @@
-import CairnVector
 import Foundation
 
-/// A segment of a partition as the engine holds it: the manifest record, the mapped file (nil
-/// while the tenant is inactive) and the rows hidden by newer versions elsewhere.
-final class LoadedSegment: @unchecked Sendable {
-    let record: Manifest.SegmentRecord
-    let segment: Segment?
-    /// Rows whose id has a newer version or a deletion in a newer segment or memtable.
-    private(set) var deadRows: Bitmap
-    /// The number of rows in `deadRows`.
-    private(set) var deadCount = 0
-
-    init(record: Manifest.SegmentRecord, segment: Segment?) {
-        self.record = record
-        self.segment = segment
-        deadRows = Bitmap(count: segment?.rowCount ?? 0)
-    }
-
-    func markDead(_ row: Int) {
-        guard !deadRows[row] else { return }
-        deadRows[row] = true
-        deadCount += 1
-    }
-
-    func replaceDeadRows(_ rows: Bitmap) {
-        deadRows = rows
-        deadCount = rows.cardinality
-    }
-}
-
-/// Where the newest version of an id lives.
-enum VersionLocation {
-    case memtable(Memtable, slot: Int)
-    case segment(Segment, row: Int)
-    case deleted
-}
-
-/// The data of one (collection, tenant) partition: the live memtable, memtables being flushed
-/// and the segments, oldest first. Guarded by the engine's state lock.
+/// The write side of one (collection, tenant) partition: the live memtable and the memtables
+/// being flushed. Its segments belong to the engine's current `Version`; `PartitionView`
+/// joins the two. Guarded by the engine's state lock.
 final class PartitionData: @unchecked Sendable {
     let key: PartitionKey
     let incarnation: PartitionIncarnation
     let schema: CollectionSchema
-    private(set) var isLoaded: Bool
+    /// Whether the partition's segments are mapped (false while its tenant is inactive).
+    var isLoaded: Bool
     var memtable: Memtable
     /// Memtables frozen for a flush, oldest first.
     var frozen: [Memtable] = []
-    /// Segments, oldest first.
-    var segments: [LoadedSegment] = []
 
     init(key: PartitionKey, incarnation: PartitionIncarnation, schema: CollectionSchema, isLoaded: Bool) {
         self.key = key
@@ -60,107 +24,8 @@ final class PartitionData: @unchecked Sendable {
     /// Memtables newest first: the live one, then the frozen ones.
     var memtablesNewestFirst: [Memtable] { [memtable] + frozen.reversed() }
 
-    /// The newest version of `id`, or nil when the partition never held it.
-    func locate(_ id: UUID) -> VersionLocation? {
-        for table in memtablesNewestFirst {
-            if let (entry, slot) = table.latest(id) { return entry.isTombstone ? .deleted : .memtable(table, slot: slot) }
-        }
-        for loaded in segments.reversed() {
-            guard let segment = loaded.segment else { continue }
-            if let row = segment.row(of: id) { return .segment(segment, row: row) }
-            if segment.hasTombstone(id) { return .deleted }
-        }
-        return nil
-    }
-
-    /// The newest live version of `id` as an object, or nil when it does not exist or was deleted.
-    func object(_ id: UUID) throws -> StoredObject? {
-        switch locate(id) {
-        case let .memtable(table, slot): return table.object(at: slot)
-        case let .segment(segment, row): return try segment.object(at: row)
-        case .deleted, nil: return nil
-        }
-    }
-
-    /// Applies a new version (or deletion) of `id` to the live memtable and hides every older one.
-    /// Returns the creation time of the object's previous live version, if any.
-    func hideOlderVersions(of id: UUID) -> Int64? {
-        var createdAt: Int64?
-        if let (entry, _) = memtable.latest(id), !entry.isTombstone { createdAt = entry.createdAt }
-        var decided = memtable.latest(id) != nil
-        for table in frozen.reversed() {
-            if !decided, let (entry, _) = table.latest(id) {
-                decided = true
-                if !entry.isTombstone { createdAt = entry.createdAt }
-            }
-            table.hide(id)
-        }
-        for loaded in segments.reversed() {
-            guard let segment = loaded.segment else { continue }
-            if let row = segment.row(of: id) {
-                if !decided { createdAt = segment.timestamps(at: row).createdAt }
-                decided = true
-                loaded.markDead(row)
-            } else if !decided, segment.hasTombstone(id) {
-                decided = true
-            }
-        }
-        return createdAt
-    }
-
-    /// Recomputes every segment's dead rows from scratch (on open and when a tenant is
-    /// activated): a row is dead when its id is in a newer segment (as a row or a tombstone) or a
-    /// memtable. Works on sorted ids (segments keep theirs sorted), not on a hash set: opening
-    /// a million rows costs milliseconds, not hundreds of them.
-    func recomputeDeadRows() {
-        var newer = memtablesNewestFirst.flatMap { $0.latestSlot.keys }.map(UUIDOrder.init).sorted()
-        let present = segments.filter { $0.segment != nil }
-        for (position, loaded) in present.enumerated().reversed() {
-            let segment = loaded.segment!
-            loaded.replaceDeadRows(segment.rows(withIDsIn: newer))
-            if position > 0 { newer = UUIDOrder.merge(newer, UUIDOrder.merge(segment.sortedIDs(), segment.sortedTombstones())) }
-        }
-    }
-
-    /// Marks the rows of `loaded` that newer segments (those after it) and the memtables replace.
-    func markRowsHiddenByNewerSources(_ loaded: LoadedSegment) {
-        guard let segment = loaded.segment, let position = segments.firstIndex(where: { $0 === loaded }) else { return }
-        func hide(_ id: UUID) {
-            if let row = segment.row(of: id) { loaded.markDead(row) }
-        }
-        for newer in segments[(position + 1)...] {
-            guard let other = newer.segment else { continue }
-            for row in 0..<other.rowCount { hide(other.id(at: row)) }
-            for index in 0..<other.tombstoneCount { hide(other.tombstone(at: index)) }
-        }
-        for table in memtablesNewestFirst { for id in table.latestSlot.keys { hide(id) } }
-    }
-
     /// Drops the vectors still waiting for the indexer (the partition is going away).
     func discardUnlinkedVectors() {
         for table in memtablesNewestFirst { table.graph.discardQueued() }
-    }
-
-    /// Maps the segment files again after the tenant is activated.
-    func load(segments loaded: [LoadedSegment]) {
-        segments = loaded
-        isLoaded = true
-        recomputeDeadRows()
-    }
-
-    /// Unmaps the segment files of a tenant being deactivated; the memtable stays.
-    func unload() {
-        segments = segments.map { LoadedSegment(record: $0.record, segment: nil) }
-        isLoaded = false
-    }
-
-    /// The number of live objects.
-    var liveCount: Int {
-        var count = memtablesNewestFirst.reduce(0) { $0 + $1.liveCount }
-        for loaded in segments {
-            guard let segment = loaded.segment else { continue }
-            count += segment.rowCount - loaded.deadCount
-        }
-        return count
     }
 }

@@ -24,9 +24,9 @@ extension Engine {
     /// LSN at which they were frozen; then the WAL before that point is deleted.
     func flushMemtables() throws {
         let frozen = try freezeMemtables()
-        let previous = state.withLock { $0.manifest }
+        let previous = state.withLock { $0.version.manifest }
         guard frozen.lsn > previous.checkpointLSN || !frozen.tables.isEmpty else { return }
-        var written: [(PartitionData, Memtable, Manifest.SegmentRecord?)] = []
+        var added: [Manifest.SegmentRecord] = []
         for (partition, memtable) in frozen.tables {
             var builder = SegmentBuilder(schema: partition.schema, expectedRows: memtable.entries.count)
             var rowSlots: [Int32] = []
@@ -51,32 +51,16 @@ extension Engine {
                 builder.prebuiltGraph = memtable.graph.index(ifNodesAre: rowSlots)
             }
             let keep = frozen.catalog.incarnation(of: partition.key) == partition.incarnation
-            let record = builder.isEmpty || !keep ? nil : try writeSegment(builder, partition: partition)
-            written.append((partition, memtable, record))
-            if let record { state.withLock { $0.segmentBytesWritten.flush += record.bytes } }
-        }
-        var segments = previous.segments.filter { frozen.catalog.incarnation(of: $0.partition) == $0.incarnation }
-        segments += written.compactMap(\.2)
-        let manifest = Manifest(databaseID: previous.databaseID, sequence: previous.sequence + 1,
-                                checkpointLSN: frozen.lsn, walStartSequence: frozen.walStartSequence,
-                                catalog: frozen.catalog, segments: segments, writtenAt: Clock.milliseconds())
-        try manifests.publish(manifest)
-        let loaded = try written.map { entry in (entry.0, entry.1, try entry.2.map { try applier.loader.load($0, schema: entry.0.schema) }) }
-        state.withLock { state in
-            state.manifest = manifest
-            for (partition, memtable, segment) in loaded {
-                partition.frozen.removeAll { $0 === memtable }
-                guard let segment, state.partitions[partition.key] === partition else { continue }
-                if partition.isLoaded {
-                    partition.segments.append(segment)
-                    partition.markRowsHiddenByNewerSources(segment)
-                } else {
-                    partition.segments.append(LoadedSegment(record: segment.record, segment: nil))
-                }
+            if !builder.isEmpty && keep {
+                let record = try writeSegment(builder, partition: partition)
+                added.append(record)
+                state.withLock { $0.segmentBytesWritten.flush += record.bytes }
             }
         }
-        removeFilesNoLongerNeeded(previous: previous, current: manifest)
-        logger.debug("flushed", metadata: ["checkpoint": "\(frozen.lsn)", "segments": "\(written.count)"])
+        try logAndApply(.checkpoint(lsn: frozen.lsn, catalog: frozen.catalog, walStartSequence: frozen.walStartSequence, added: added)) { _ in
+            for (partition, memtable) in frozen.tables { partition.frozen.removeAll { $0 === memtable } }
+        }
+        logger.debug("flushed", metadata: ["checkpoint": "\(frozen.lsn)", "segments": "\(added.count)"])
     }
 
     /// Asks the commit pipeline to seal the WAL and freeze the memtables between two batches,

@@ -58,13 +58,19 @@ public struct Catalog: Sendable, Hashable, Codable {
         return PartitionIncarnation(collectionLSN: schema.createdLSN, tenantLSN: tenant.createdLSN)
     }
 
-    /// Every partition whose data should be loaded: all tenants that are active.
-    var activePartitions: [PartitionKey] {
-        collections.values.flatMap { schema -> [PartitionKey] in
-            guard schema.multiTenant else { return [PartitionKey(collection: schema.name, tenant: PartitionKey.defaultTenant)] }
-            return (tenants[schema.name] ?? [:]).values.filter { $0.state == .active }
-                .map { PartitionKey(collection: schema.name, tenant: $0.name) }
+    /// Every partition, and whether its data should be loaded (its tenant is active).
+    var partitionsByLoadedState: [PartitionKey: Bool] {
+        var result: [PartitionKey: Bool] = [:]
+        for schema in collections.values {
+            guard schema.multiTenant else {
+                result[PartitionKey(collection: schema.name, tenant: PartitionKey.defaultTenant)] = true
+                continue
+            }
+            for tenant in (tenants[schema.name] ?? [:]).values {
+                result[PartitionKey(collection: schema.name, tenant: tenant.name)] = tenant.state == .active
+            }
         }
+        return result
     }
 }
 

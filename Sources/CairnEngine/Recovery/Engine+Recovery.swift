@@ -25,36 +25,16 @@ extension Engine {
         do {
             if !fs.exists(store.currentPath) { try initialize(directory: directory, fs: fs) }
             let manifest = try store.loadCurrent()
-            var state = EngineState(catalog: manifest.catalog, appliedLSN: manifest.checkpointLSN, manifest: manifest)
             let loader = SegmentLoader(fs: fs, directory: directory)
-            for key in manifest.catalog.activePartitions.sorted(by: { $0.description < $1.description }) {
+            var partitions: [PartitionKey: PartitionData] = [:]
+            for (key, isLoaded) in manifest.catalog.partitionsByLoadedState {
                 guard let incarnation = manifest.catalog.incarnation(of: key),
                       let schema = manifest.catalog.collections[key.collection] else { continue }
-                state.partitions[key] = PartitionData(key: key, incarnation: incarnation, schema: schema, isLoaded: true)
+                partitions[key] = PartitionData(key: key, incarnation: incarnation, schema: schema, isLoaded: isLoaded)
             }
-            for record in manifest.segments {
-                if let partition = state.partitions[record.partition], partition.incarnation == record.incarnation {
-                    partition.segments.append(partition.isLoaded ? try loader.load(record, schema: partition.schema) : LoadedSegment(record: record, segment: nil))
-                } else if let schema = manifest.catalog.collections[record.partition.collection],
-                          manifest.catalog.incarnation(of: record.partition) == record.incarnation {
-                    // An inactive tenant: keep the record, map nothing.
-                    let partition = state.partitions[record.partition] ?? PartitionData(
-                        key: record.partition, incarnation: record.incarnation, schema: schema, isLoaded: false)
-                    partition.segments.append(LoadedSegment(record: record, segment: nil))
-                    state.partitions[record.partition] = partition
-                }
-            }
-            for partition in state.partitions.values where partition.isLoaded { partition.recomputeDeadRows() }
-            // Inactive tenants without segments still need a partition for their (empty) memtable.
-            for (collection, tenants) in manifest.catalog.tenants {
-                for tenant in tenants.values where tenant.state == .inactive {
-                    let key = PartitionKey(collection: collection, tenant: tenant.name)
-                    if state.partitions[key] == nil, let schema = manifest.catalog.collections[collection] {
-                        state.partitions[key] = PartitionData(key: key, incarnation: PartitionIncarnation(
-                            collectionLSN: schema.createdLSN, tenantLSN: tenant.createdLSN), schema: schema, isLoaded: false)
-                    }
-                }
-            }
+            let version = try Version(manifest: manifest, reusing: nil, partitions: partitions, loader: loader)
+            var state = EngineState(catalog: manifest.catalog, partitions: partitions, appliedLSN: manifest.checkpointLSN, version: version)
+            for partition in partitions.values where partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
             let indexer = GraphIndexer()
             let replayStarted = ContinuousClock.now
             let wal = try replay(directory: directory, manifest: manifest, state: &state, options: options,

@@ -28,7 +28,7 @@ extension Engine {
         let point = try betweenCommitRounds { [self] wal in
             let pauseStarted = ContinuousClock.now
             let next = try wal.rotate()
-            let (manifest, lsn) = state.withLock { ($0.manifest, $0.appliedLSN) }
+            let (manifest, lsn) = state.withLock { ($0.version.manifest, $0.appliedLSN) }
             return (manifest: manifest, lsn: lsn, lastSealed: next - 1, pause: (ContinuousClock.now - pauseStarted).milliseconds)
         }
         reachedStep("snapshot-sealed")

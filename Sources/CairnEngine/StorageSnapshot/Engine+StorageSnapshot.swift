@@ -19,7 +19,7 @@ extension Engine {
         var holdTaken = false
         defer { if !holdTaken { deletions.release() } }
         try await flush()
-        let (manifest, pause) = state.withLock { ($0.manifest, $0.lastFreezePauseMilliseconds) }
+        let (manifest, pause) = state.withLock { ($0.version.manifest, $0.lastFreezePauseMilliseconds) }
         reachedStep("storage-snapshot-manifest-read")
         let now = Clock.milliseconds()
         let files = ["CURRENT", "manifests/" + Manifest.fileName(manifest.sequence)] + manifest.segments.map(\.relativePath)
