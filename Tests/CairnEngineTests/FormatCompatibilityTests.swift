@@ -33,7 +33,8 @@ struct FormatCompatibilityTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let schema = CollectionSchema(name: "c", dimensions: 8, metric: .cosine)
-        var builder = SegmentBuilder(schema: schema)
+        let built = directory.appending("fedcba9876543210.seg")
+        let builder = try SegmentBuilder(schema: schema, path: built, fs: LocalFileSystem())
         var generator = SeededGenerator(seed: 5)
         var rows: [(UUID, [Float])] = []
         for _ in 0..<100 {
@@ -41,10 +42,11 @@ struct FormatCompatibilityTests {
             _ = vector.withUnsafeMutableBufferPointer { VectorKernels.normalize($0) }
             let id = generator.uuid()
             rows.append((id, vector))
-            vector.withUnsafeBufferPointer { builder.addRow(id: id, createdAt: 1, updatedAt: 2, properties: [:], vector: $0) }
+            try vector.withUnsafeBufferPointer { try builder.addRow(id: id, createdAt: 1, updatedAt: 2, properties: [:], vector: $0) }
         }
         let path = directory.appending("0123456789abcdef.seg")
-        try LocalFileSystem().writeNewFile(path, versionOne(builder.finish()))
+        _ = try builder.finish()
+        try LocalFileSystem().writeNewFile(path, versionOne(try LocalFileSystem().readFile(built)))
         let segment = try Segment(file: try LocalFileSystem().map(path), id: "0123456789abcdef", schema: schema)
         #expect(segment.rowCount == 100)
         for (row, (id, vector)) in rows.enumerated() {

@@ -29,28 +29,29 @@ extension Engine {
         let (isOldestRun, deadRows) = state.withLock { state in
             (state.view(of: partition).segments.first.map { $0 === inputs.first } ?? false, inputs.map(\.deadRows))
         }
-        var builder = SegmentBuilder(schema: partition.schema, expectedRows: inputs.reduce(0) { $0 + $1.record.rows })
-        var seen = Set<UUID>()
-        var tombstones = Set<UUID>()
-        for (position, loaded) in inputs.enumerated().reversed() {
-            guard let segment = loaded.segment else { return }
-            for row in 0..<segment.rowCount {
-                let id = segment.id(at: row)
-                guard seen.insert(id).inserted, !deadRows[position][row] else { continue }
-                let (createdAt, updatedAt) = segment.timestamps(at: row)
-                builder.addRow(id: id, createdAt: createdAt, updatedAt: updatedAt, properties: try segment.properties(at: row),
-                               vector: UnsafeBufferPointer(start: segment.vector(at: row), count: segment.dimensions))
+        let segments = inputs.compactMap(\.segment)
+        guard segments.count == inputs.count else { return } // the tenant was deactivated meanwhile
+        let record = try buildSegment(of: partition) { builder in
+            var seen = Set<UUID>()
+            var tombstones = Set<UUID>()
+            for (position, segment) in segments.enumerated().reversed() {
+                for row in 0..<segment.rowCount {
+                    let id = segment.id(at: row)
+                    guard seen.insert(id).inserted, !deadRows[position][row] else { continue }
+                    let (createdAt, updatedAt) = segment.timestamps(at: row)
+                    try builder.addRow(id: id, createdAt: createdAt, updatedAt: updatedAt, properties: try segment.properties(at: row),
+                                       vector: UnsafeBufferPointer(start: segment.vector(at: row), count: segment.dimensions))
+                }
+                for index in 0..<segment.tombstoneCount {
+                    let id = segment.tombstone(at: index)
+                    seen.insert(id)
+                    if !isOldestRun { tombstones.insert(id) }
+                }
             }
-            for index in 0..<segment.tombstoneCount {
-                let id = segment.tombstone(at: index)
-                seen.insert(id)
-                if !isOldestRun { tombstones.insert(id) }
-            }
+            for id in tombstones.sorted(by: { UUIDOrder($0) < UUIDOrder($1) }) { builder.addTombstone(id) }
         }
-        for id in tombstones.sorted(by: { UUIDOrder($0) < UUIDOrder($1) }) { builder.addTombstone(id) }
-        let record = builder.isEmpty ? nil : try writeSegment(builder, partition: partition)
         try logAndApply(.merge(inputs: Set(inputs.map(\.record.id)), output: record))
         state.withLock { $0.segmentBytesWritten.compaction += record?.bytes ?? 0 }
-        logger.debug("compacted", metadata: ["partition": "\(partition.key)", "inputs": "\(inputs.count)", "rows": "\(builder.rowCount)"])
+        logger.debug("compacted", metadata: ["partition": "\(partition.key)", "inputs": "\(inputs.count)", "rows": "\(record?.rows ?? 0)"])
     }
 }

@@ -27,32 +27,30 @@ extension Engine {
         let previous = state.withLock { $0.version.manifest }
         guard frozen.lsn > previous.checkpointLSN || !frozen.tables.isEmpty else { return }
         var added: [Manifest.SegmentRecord] = []
-        for (partition, memtable) in frozen.tables {
-            var builder = SegmentBuilder(schema: partition.schema, expectedRows: memtable.entries.count)
-            var rowSlots: [Int32] = []
-            memtable.vectors.withUnsafeBufferPointer { vectors in
-                memtable.forEachNewestSlot { slot in
-                    let entry = memtable.entries[slot]
-                    if entry.isTombstone {
-                        builder.addTombstone(entry.id)
-                    } else {
-                        rowSlots.append(Int32(slot))
-                        builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt,
-                                       properties: entry.properties,
-                                       vector: UnsafeBufferPointer(rebasing: vectors[slot * memtable.dimensions..<(slot + 1) * memtable.dimensions]))
+        for (partition, memtable) in frozen.tables where frozen.catalog.incarnation(of: partition.key) == partition.incarnation {
+            let record = try buildSegment(of: partition) { builder in
+                var rowSlots: [Int32] = []
+                try memtable.vectors.withUnsafeBufferPointer { vectors in
+                    try memtable.forEachNewestSlot { slot in
+                        let entry = memtable.entries[slot]
+                        if entry.isTombstone {
+                            builder.addTombstone(entry.id)
+                        } else {
+                            rowSlots.append(Int32(slot))
+                            try builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt, properties: entry.properties,
+                                               vector: UnsafeBufferPointer(rebasing: vectors[slot * memtable.dimensions..<(slot + 1) * memtable.dimensions]))
+                        }
                     }
                 }
+                // The memtable's live graph becomes the segment's when no version in it was
+                // replaced (the usual append-only ingest); otherwise the segment builds its own.
+                // Segments too small for a graph skip both.
+                if rowSlots.count >= SegmentFormat.graphThreshold {
+                    memtable.graph.linkAll()
+                    builder.prebuiltGraph = memtable.graph.index(ifNodesAre: rowSlots)
+                }
             }
-            // The memtable's live graph becomes the segment's when no version in it was replaced
-            // (the usual append-only ingest); otherwise the segment builds its own. Segments too
-            // small for a graph skip both.
-            if rowSlots.count >= SegmentFormat.graphThreshold {
-                memtable.graph.linkAll()
-                builder.prebuiltGraph = memtable.graph.index(ifNodesAre: rowSlots)
-            }
-            let keep = frozen.catalog.incarnation(of: partition.key) == partition.incarnation
-            if !builder.isEmpty && keep {
-                let record = try writeSegment(builder, partition: partition)
+            if let record {
                 added.append(record)
                 state.withLock { $0.segmentBytesWritten.flush += record.bytes }
             }
@@ -105,23 +103,34 @@ extension Engine {
         return try outcome.withLock { $0! }.get()
     }
 
-    /// Writes a finished segment as a new immutable file and returns its manifest record.
-    func writeSegment(_ builder: SegmentBuilder, partition: PartitionData) throws -> Manifest.SegmentRecord {
-        let bytes = builder.finish()
-        let record = Manifest.SegmentRecord(
-            id: Engine.newFileID(), partition: partition.key, incarnation: partition.incarnation,
-            rows: builder.rowCount, tombstones: bytes.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 20, as: UInt32.self))) },
-            bytes: bytes.count, crc32c: CRC32C.checksum(bytes))
-        let folder = directory + "/segments/\(partition.key.collection)/\(partition.key.tenant)"
+    /// Writes a new immutable segment file of `partition`: `fill` adds its rows and tombstones
+    /// to the builder, which streams them to disk; then the file and its name are made durable.
+    /// Returns its manifest record, or nil (and no file) when `fill` added nothing.
+    func buildSegment(of partition: PartitionData, fill: (SegmentBuilder) throws -> Void) throws -> Manifest.SegmentRecord? {
+        let id = Engine.newFileID()
+        let folder = segmentsDirectory + "/\(partition.key.collection)/\(partition.key.tenant)"
         let created = !fs.exists(folder)
         try fs.createDirectory(folder)
-        try fs.writeNewFile(directory + "/" + record.relativePath, bytes)
+        let builder = try SegmentBuilder(schema: partition.schema, path: folder + "/" + id + ".seg", fs: fs)
+        let file: (bytes: Int, crc32c: UInt32)
+        do {
+            try fill(builder)
+            guard !builder.isEmpty else {
+                builder.abandon()
+                return nil
+            }
+            file = try builder.finish()
+        } catch {
+            builder.abandon()
+            throw error
+        }
         try fs.syncDirectory(folder)
         if created {
-            try fs.syncDirectory((folder as NSString).deletingLastPathComponent)
+            try fs.syncDirectory(FilePaths.parent(of: folder))
             try fs.syncDirectory(segmentsDirectory)
         }
-        return record
+        return Manifest.SegmentRecord(id: id, partition: partition.key, incarnation: partition.incarnation, rows: builder.rowCount,
+                                      tombstones: builder.tombstoneCount, bytes: file.bytes, crc32c: file.crc32c)
     }
 
     /// A unique file id: 16 random hex digits.

@@ -134,7 +134,7 @@ extension Engine {
             for tenant in (try? fs.listDirectory(segmentsDirectory + "/" + collection)) ?? [] {
                 let folder = "segments/\(collection)/\(tenant)"
                 for file in (try? fs.listDirectory(directory + "/" + folder)) ?? []
-                where SegmentFormat.isSegmentFileName(file) && !live.contains(folder + "/" + file) {
+                where SegmentFormat.isSpillFileName(file) || (SegmentFormat.isSegmentFileName(file) && !live.contains(folder + "/" + file)) {
                     try? fs.remove(directory + "/" + folder + "/" + file)
                 }
                 fs.removeEmptyDirectory(directory + "/" + folder)

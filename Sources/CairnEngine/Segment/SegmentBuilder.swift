@@ -1,9 +1,14 @@
 import CairnVector
 import Foundation
 
-/// Accumulates rows and tombstones and produces the bytes of one segment file
-/// (see `SegmentFormat`). Used by flush (from a memtable) and by compaction (from segments).
-struct SegmentBuilder {
+/// Writes one segment file (see `SegmentFormat`) as rows arrive, with memory bounded by the
+/// per-row metadata (ids, timestamps, offsets, scales, postings: about 50 bytes a row) and the
+/// graph, not by the data: vectors stream straight into the file and property data into a
+/// spill file beside it, both through 1 MiB buffers. A graph that is not prebuilt is built over
+/// the vectors mapped back from the file. Used by flush (from a memtable) and by compaction
+/// (from segments).
+final class SegmentBuilder {
+    let path: String
     let dimensions: Int
     let metric: DistanceMetric
     /// The graph settings, or nil for no graph at all.
@@ -14,103 +19,171 @@ struct SegmentBuilder {
     /// written instead of building one.
     var prebuiltGraph: HNSWIndex?
 
-    private var vectors: ByteWriter
+    private let fs: any FileSystem
+    private let vectors: FileAppender
+    private let propertyData: FileAppender
     /// Each row's scale, for cosine (`DistanceMetric.scale(of:)`).
     private var scales = ByteWriter()
     private var ids: [UUID] = []
     private var timestamps = ByteWriter()
     private var propertyOffsets = ByteWriter()
-    private var propertyData = ByteWriter()
     private var tombstones: [UUID] = []
     private var postings: [PostingsBuilder]
+    private var encodedProperties = ByteWriter()
 
-    /// A builder for a segment of `schema`'s collection.
-    init(schema: CollectionSchema, expectedRows: Int = 0) {
-        self.init(dimensions: schema.dimensions, metric: schema.metric, hnsw: schema.hnsw,
-                  indexedProperties: schema.properties.filter(\.indexed).map(\.name), expectedRows: expectedRows)
+    /// The spill file that holds property data until `finish` copies it into the segment.
+    var spillPath: String { path + SegmentFormat.spillSuffix }
+
+    /// A builder of a new segment of `schema`'s collection at `path` (which must not exist).
+    convenience init(schema: CollectionSchema, path: String, fs: any FileSystem) throws {
+        try self.init(dimensions: schema.dimensions, metric: schema.metric, hnsw: schema.hnsw,
+                      indexedProperties: schema.properties.filter(\.indexed).map(\.name), path: path, fs: fs)
     }
 
-    init(dimensions: Int, metric: DistanceMetric = .l2, hnsw: HNSWParameters? = nil, indexedProperties: [String], expectedRows: Int = 0) {
+    init(dimensions: Int, metric: DistanceMetric = .l2, hnsw: HNSWParameters? = nil, indexedProperties: [String],
+         path: String, fs: any FileSystem) throws {
+        self.path = path
+        self.fs = fs
         self.dimensions = dimensions
         self.metric = metric
         self.hnsw = hnsw
         self.indexedProperties = indexedProperties
-        vectors = ByteWriter(capacity: expectedRows * dimensions * 4)
+        vectors = FileAppender(try fs.openForWriting(path, .createNew), at: SegmentFormat.headerSize)
+        do {
+            propertyData = FileAppender(try fs.openForWriting(path + SegmentFormat.spillSuffix, .createOrTruncate))
+        } catch {
+            vectors.file.close()
+            try? fs.remove(path)
+            throw error
+        }
         propertyOffsets.write(UInt64(0))
         postings = Array(repeating: PostingsBuilder(), count: indexedProperties.count)
     }
 
     var rowCount: Int { ids.count }
+    var tombstoneCount: Int { tombstones.count }
     var isEmpty: Bool { ids.isEmpty && tombstones.isEmpty }
 
-    mutating func addRow(id: UUID, createdAt: Int64, updatedAt: Int64, properties: [String: PropertyValue],
-                         vector: UnsafeBufferPointer<Float>) {
+    func addRow(id: UUID, createdAt: Int64, updatedAt: Int64, properties: [String: PropertyValue],
+                vector: UnsafeBufferPointer<Float>) throws {
         precondition(vector.count == dimensions, "segment rows must have the collection's dimensions")
         let row = UInt32(ids.count)
         ids.append(id)
-        vectors.write(floats: vector)
+        try vectors.append(UnsafeRawBufferPointer(vector))
         if metric == .cosine { scales.write(metric.scale(of: vector)) }
         timestamps.write(createdAt)
         timestamps.write(updatedAt)
-        PropertyCoding.encode(properties, into: &propertyData)
-        propertyOffsets.write(UInt64(propertyData.count))
+        encodedProperties.removeAll()
+        PropertyCoding.encode(properties, into: &encodedProperties)
+        try propertyData.append(encodedProperties.bytes)
+        propertyOffsets.write(UInt64(propertyData.position))
         for (index, name) in indexedProperties.enumerated() {
             if let value = properties[name] { postings[index].add(value, row: row) }
         }
     }
 
-    mutating func addTombstone(_ id: UUID) {
+    func addTombstone(_ id: UUID) {
         tombstones.append(id)
     }
 
-    /// The finished file: header, aligned blocks, footer.
-    func finish() -> [UInt8] {
-        var file = ByteWriter(capacity: SegmentFormat.headerSize + vectors.count + propertyData.count + ids.count * 64 + 4096)
-        file.write(raw: SegmentFormat.magic)
-        file.write(SegmentFormat.version)
-        file.write(UInt32(dimensions))
-        file.write(UInt32(ids.count))
-        file.write(UInt32(tombstones.count))
-        file.pad(toMultipleOf: SegmentFormat.headerSize)
-
+    /// Writes the remaining blocks, the footer and the header, syncs the file and removes the
+    /// spill file. Returns the file's size and CRC32C.
+    func finish() throws -> (bytes: Int, crc32c: UInt32) {
+        defer { close() }
+        try vectors.flush()
+        try propertyData.flush()
+        var footer = ByteWriter(capacity: SegmentFormat.Block.allCases.count * SegmentFormat.footerEntrySize)
+        func record(_ kind: SegmentFormat.Block, start: Int) {
+            footer.write(kind.rawValue)
+            footer.write(UInt64(start))
+            footer.write(UInt64(vectors.position - start))
+            footer.write(vectors.checksum)
+        }
+        func block(_ kind: SegmentFormat.Block, _ bytes: [UInt8]) throws {
+            try vectors.pad(toMultipleOf: SegmentFormat.alignment)
+            vectors.startChecksum()
+            let start = vectors.position
+            try vectors.append(bytes)
+            record(kind, start: start)
+        }
+        record(.vectors, start: SegmentFormat.headerSize)
         var idBlock = ByteWriter(capacity: ids.count * 16)
         for id in ids { idBlock.write(id) }
+        try block(.ids, idBlock.bytes)
+        idBlock = ByteWriter()
         var orderBlock = ByteWriter(capacity: ids.count * 4)
         let keys = ids.map(UUIDOrder.init)
         for row in keys.indices.sorted(by: { keys[$0] < keys[$1] }) { orderBlock.write(UInt32(row)) }
+        try block(.idOrder, orderBlock.bytes)
+        orderBlock = ByteWriter()
+        try block(.timestamps, timestamps.bytes)
+        try block(.propertyOffsets, propertyOffsets.bytes)
+        try copyPropertyData()
+        record(.propertyData, start: vectors.position - propertyData.position)
         var tombstoneBlock = ByteWriter(capacity: tombstones.count * 16)
         for id in tombstones.sorted(by: { UUIDOrder($0) < UUIDOrder($1) }) { tombstoneBlock.write(id) }
+        try block(.tombstones, tombstoneBlock.bytes)
+        try block(.invertedIndex, invertedIndex())
+        try block(.graph, try graph())
+        try block(.scales, scales.bytes)
 
-        let blocks: [(SegmentFormat.Block, [UInt8])] = [
-            (.vectors, vectors.bytes), (.ids, idBlock.bytes), (.idOrder, orderBlock.bytes),
-            (.timestamps, timestamps.bytes), (.propertyOffsets, propertyOffsets.bytes),
-            (.propertyData, propertyData.bytes), (.tombstones, tombstoneBlock.bytes), (.invertedIndex, invertedIndex()),
-            (.graph, graph()), (.scales, scales.bytes),
-        ]
-        var footer = ByteWriter(capacity: blocks.count * SegmentFormat.footerEntrySize)
-        for (kind, bytes) in blocks {
-            file.pad(toMultipleOf: SegmentFormat.alignment)
-            footer.write(kind.rawValue)
-            footer.write(UInt64(file.count))
-            footer.write(UInt64(bytes.count))
-            footer.write(CRC32C.checksum(bytes))
-            file.write(raw: bytes)
-        }
-        file.write(raw: footer.bytes)
-        file.write(UInt32(blocks.count))
-        file.write(CRC32C.checksum(footer.bytes))
-        file.write(raw: SegmentFormat.endMagic)
-        return file.bytes
+        try vectors.append(footer.bytes)
+        var trailer = ByteWriter(capacity: SegmentFormat.trailerSize)
+        trailer.write(UInt32(SegmentFormat.Block.allCases.count))
+        trailer.write(CRC32C.checksum(footer.bytes))
+        trailer.write(raw: SegmentFormat.endMagic)
+        try vectors.append(trailer.bytes)
+        try vectors.flush()
+        var header = ByteWriter(capacity: SegmentFormat.headerSize)
+        header.write(raw: SegmentFormat.magic)
+        header.write(SegmentFormat.version)
+        header.write(UInt32(dimensions))
+        header.write(UInt32(ids.count))
+        header.write(UInt32(tombstones.count))
+        header.pad(toMultipleOf: SegmentFormat.headerSize)
+        try header.bytes.withUnsafeBytes { try vectors.file.write($0, at: 0) }
+        try vectors.file.fullSync()
+        let written = try fs.map(path)
+        return (written.bytes.count, CRC32C.checksum(written.bytes))
     }
 
-    /// The HNSW graph block, empty below `SegmentFormat.graphThreshold` rows.
-    private func graph() -> [UInt8] {
+    /// Closes both files and deletes them: the segment will not be used.
+    func abandon() {
+        close()
+        try? fs.remove(path)
+    }
+
+    private func close() {
+        vectors.file.close()
+        propertyData.file.close()
+        try? fs.remove(spillPath)
+    }
+
+    /// Appends the spill file's bytes to the segment as the property data block.
+    private func copyPropertyData() throws {
+        try vectors.pad(toMultipleOf: SegmentFormat.alignment)
+        vectors.startChecksum()
+        guard propertyData.position > 0 else { return }
+        let spill = try fs.map(spillPath)
+        let chunk = 1 << 20
+        var start = 0
+        while start < spill.bytes.count {
+            try vectors.append(UnsafeRawBufferPointer(rebasing: spill.bytes[start..<min(start + chunk, spill.bytes.count)]))
+            start += chunk
+        }
+    }
+
+    /// The HNSW graph block, empty below `SegmentFormat.graphThreshold` rows. Built over the
+    /// vectors mapped back from the file, unless prebuilt.
+    private func graph() throws -> [UInt8] {
         guard let hnsw, ids.count >= SegmentFormat.graphThreshold else { return [] }
         if let prebuiltGraph, prebuiltGraph.count == ids.count { return SegmentGraph.encode(prebuiltGraph) }
-        return vectors.bytes.withUnsafeBytes { raw in
-            SegmentGraph.encode(SegmentGraph.build(vectors: raw.baseAddress!.assumingMemoryBound(to: Float.self), rows: ids.count,
-                                                   dimensions: dimensions, metric: metric, parameters: hnsw))
-        }
+        try vectors.flush()
+        let file = try fs.map(path)
+        let base = file.bytes.baseAddress! + SegmentFormat.headerSize
+        let index = SegmentGraph.build(vectors: base.assumingMemoryBound(to: Float.self), rows: ids.count,
+                                       dimensions: dimensions, metric: metric, parameters: hnsw)
+        return withExtendedLifetime(file) { SegmentGraph.encode(index) }
     }
 
     private func invertedIndex() -> [UInt8] {

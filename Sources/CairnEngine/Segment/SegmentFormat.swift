@@ -32,6 +32,15 @@ enum SegmentFormat {
         name.count == 20 && name.hasSuffix(".seg") && name.dropLast(4).allSatisfy(\.isHexDigit)
     }
 
+    /// Appended to a segment's name for the spill file that holds its property data while it is
+    /// built (deleted when it is finished, or as garbage at the next open).
+    static let spillSuffix = ".spill"
+
+    /// Whether `name` is the spill file of a segment being built.
+    static func isSpillFileName(_ name: String) -> Bool {
+        name.hasSuffix(spillSuffix) && isSegmentFileName(String(name.dropLast(spillSuffix.count)))
+    }
+
     static let magic: [UInt8] = Array("CAIRNSEG".utf8)
     static let endMagic: [UInt8] = Array("CAIRNEND".utf8)
     static let version: UInt32 = 2

@@ -181,7 +181,7 @@ struct SnapshotStore: Sendable {
         info.walFileSizes = [:]
         for file in files {
             let destination = partial + "/" + file.relativePath
-            if file.copy { try fs.writeNewFile(destination, try fs.readFile(file.source)) }
+            if file.copy { try fs.copyFile(file.source, to: destination) }
             else { try fs.linkOrCopy(file.source, to: destination) }
             let size = try fs.fileSize(destination)
             info.bytes += size

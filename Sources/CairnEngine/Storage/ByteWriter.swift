@@ -55,6 +55,9 @@ public struct ByteWriter: Sendable {
         bytes.append(contentsOf: UnsafeRawBufferPointer(floats))
     }
 
+    /// Forgets the bytes written, keeping the storage for the next ones.
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
     /// Zero bytes until the length is a multiple of `alignment`.
     public mutating func pad(toMultipleOf alignment: Int) {
         let remainder = bytes.count % alignment

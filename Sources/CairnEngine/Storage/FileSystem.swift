@@ -76,6 +76,21 @@ extension FileSystem {
         try file.fullSync()
     }
 
+    /// Copies `source` into the new file `destination` through a mapping, a chunk at a time
+    /// (never the whole file in memory), and fsyncs the copy.
+    package func copyFile(_ source: String, to destination: String) throws {
+        let input = try map(source)
+        let output = try openForWriting(destination, .createNew)
+        defer { output.close() }
+        let chunk = 8 << 20
+        var start = 0
+        while start < input.bytes.count {
+            try output.write(UnsafeRawBufferPointer(rebasing: input.bytes[start..<min(start + chunk, input.bytes.count)]), at: start)
+            start += chunk
+        }
+        try output.fullSync()
+    }
+
     /// Publishes a file atomically: write a temporary sibling, fsync, rename over `path`, fsync
     /// the directory. A crash leaves either the old or the new content, never a mix.
     package func atomicReplace(_ path: String, with bytes: [UInt8]) throws {

@@ -119,7 +119,7 @@ package struct LocalFileSystem: FileSystem {
     package func linkOrCopy(_ source: String, to destination: String) throws {
         if link(source, destination) == 0 || errno == EEXIST { return }
         guard errno == EXDEV || errno == EPERM || errno == EMLINK else { throw Self.failure(source, "link to \(destination)") }
-        try writeNewFile(destination, try readFile(source))
+        try copyFile(source, to: destination)
     }
 
     package func remove(_ path: String) throws {
