@@ -1,5 +1,6 @@
 import CairnEngine
 import Foundation
+import Synchronization
 
 /// An in-memory file system that knows what a power cut would keep (after Pebble's strict
 /// `MemFS` and RocksDB's fault-injection file system).
@@ -407,8 +408,19 @@ private final class SimulatedFile: WritableFile {
     func close() {}
 }
 
-private struct SimulatedLock: DirectoryLock, @unchecked Sendable {
+private final class SimulatedLock: DirectoryLock, @unchecked Sendable {
     let fs: CrashSimulatingFileSystem
     let key: String
-    func release() { fs.unlock(key) }
+    private let isReleased = Atomic(false)
+
+    init(fs: CrashSimulatingFileSystem, key: String) {
+        self.fs = fs
+        self.key = key
+    }
+
+    /// Once only, like the real lock: a later holder of the same directory keeps its lock.
+    func release() {
+        guard isReleased.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        fs.unlock(key)
+    }
 }

@@ -6,6 +6,29 @@ import Testing
 /// Defects in how the engine used the file system, each found by reading the code.
 @Suite("File operations that must not lose data")
 struct FileOperationDefectTests {
+    @Test("closing a database twice never closes a descriptor another database now uses")
+    func closingTwice() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let schema = CollectionSchema(name: "c", dimensions: 2, metric: .l2)
+        for round in 0..<5 {
+            let first = try await Engine.open(at: directory.appending("first-\(round)"))
+            await first.close()
+            // The descriptors the first database freed are the lowest free ones: the second takes them.
+            let second = try await Engine.open(at: directory.appending("second-\(round)"))
+            await first.close()
+            #expect(LocalFileSystem().isLocked(directory.appending("second-\(round)")), "the second database's lock is still held")
+            try await second.createCollection(schema)
+            try await second.put([NewObject(vector: [1, 2])], collection: "c")
+            try await second.flush()
+            try await second.put([NewObject(vector: [3, 4])], collection: "c")
+            await second.close()
+            let reopened = try await Engine.open(at: directory.appending("second-\(round)"))
+            #expect(try reopened.count(collection: "c") == 2)
+            await reopened.close()
+        }
+    }
+
     @Test("a directory that cannot be listed is an error, never an empty list")
     func listingFails() throws {
         let directory = TemporaryDirectory()

@@ -30,9 +30,9 @@ final class CommitQueue: @unchecked Sendable {
     private var pending: [Pending] = []
     private var requests: [Request] = []
     private var failure: CairnError?
-    private let handshake = StopHandshake()
-    private var condition: NSCondition { handshake.condition }
-    private var stopping: Bool { handshake.isStopping }
+    private let thread = BackgroundThread(name: "cairn-commit")
+    private var condition: NSCondition { thread.condition }
+    private var stopping: Bool { thread.isStopping }
     /// Records in the previous round: that many writers were just acknowledged and are likely to
     /// write again at once, so the next round waits briefly for them (group commit).
     private var previousRoundSize = 0
@@ -121,20 +121,23 @@ final class CommitQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Stops accepting writes, lets the pipeline finish the queued ones, and waits for it.
-    func stop() async {
-        await handshake.stop()
+    /// Starts the pipeline thread running `loop` (which ends with `closeLog()`).
+    func start(_ loop: @escaping @Sendable () -> Void) {
+        thread.start(loop)
     }
 
-    /// Called by the pipeline thread as it exits.
-    func markStopped() {
+    /// Stops accepting writes, lets the pipeline finish the queued ones, and waits for it.
+    func stop() async {
+        await thread.stop()
+    }
+
+    /// Closes the WAL as the pipeline thread exits.
+    func closeLog() {
         condition.lock()
-        let waiters = handshake.markStopped()
         // A clean close only when every queued write reached the log: after a failed write or
         // sync, what the file holds is not known.
         let lastLSN: UInt64? = failure == nil ? nextLSN - 1 : nil
         condition.unlock()
         wal.close(lastLSN: lastLSN)
-        for waiter in waiters { waiter.resume() }
     }
 }

@@ -9,7 +9,7 @@ extension Engine {
             if !round.pending.isEmpty { commit(round) }
             for request in round.requests { request(commits.wal) }
         }
-        commits.markStopped()
+        commits.closeLog()
     }
 
     private func commit(_ round: CommitQueue.Round) {

@@ -48,9 +48,7 @@ package final class Engine: Sendable {
     /// Starts the commit pipeline, the maintenance thread and the graph indexer.
     func start() {
         indexer.start()
-        let pipeline = Thread { [self] in runCommitPipeline() }
-        pipeline.name = "cairn-commit"
-        pipeline.start()
+        commits.start { [self] in runCommitPipeline() }
         maintenance.start { [self] in try runMaintenance($0) }
     }
 
@@ -65,7 +63,7 @@ package final class Engine: Sendable {
     func shutdown() async -> any DirectoryLock {
         await maintenance.stop()
         await commits.stop()
-        _ = try? await runBlocking { [indexer] in indexer.stop() }
+        await indexer.stop()
         return lock
     }
 

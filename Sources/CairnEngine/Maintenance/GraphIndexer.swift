@@ -1,4 +1,3 @@
-import CCairnSupport
 import Foundation
 
 /// The background thread that links memtable vectors into their live graphs, in small batches,
@@ -20,24 +19,15 @@ final class GraphIndexer: @unchecked Sendable {
 
     private var lastWrite = ContinuousClock.now - .seconds(1)
 
-    private let condition = NSCondition()
+    private let thread = BackgroundThread(name: "cairn-indexer", niceness: GraphIndexer.niceness)
+    private var condition: NSCondition { thread.condition }
+    private var stopping: Bool { thread.isStopping }
+    // Guarded by `condition`:
     private var waiting: [MemtableGraph] = []
     private var scheduled = Set<ObjectIdentifier>()
-    private var stopping = false
-    private var started = false
-    private let finished = DispatchSemaphore(value: 0)
 
     func start() {
-        condition.lock()
-        started = true
-        condition.unlock()
-        let thread = Thread { [self] in
-            cairn_lower_thread_priority(GraphIndexer.niceness)
-            loop()
-            finished.signal()
-        }
-        thread.name = "cairn-indexer"
-        thread.start()
+        thread.start { [self] in loop() }
     }
 
     /// Makes sure `graph`'s queued vectors get linked (cheap when it is already scheduled).
@@ -82,12 +72,7 @@ final class GraphIndexer: @unchecked Sendable {
 
     /// Stops the thread after its current batch. Queued vectors stay queued: a memtable that is
     /// flushed links them itself, and a reopened database rebuilds memtables from the WAL.
-    func stop() {
-        condition.lock()
-        stopping = true
-        let running = started
-        condition.signal()
-        condition.unlock()
-        if running { finished.wait() }
+    func stop() async {
+        await thread.stop()
     }
 }

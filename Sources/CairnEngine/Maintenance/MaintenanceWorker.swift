@@ -13,15 +13,13 @@ final class MaintenanceWorker: @unchecked Sendable {
     private var flushRequested = false
     private var compactRequested = false
     private var waiters: [CheckedContinuation<Void, Error>] = []
-    private let handshake = StopHandshake()
-    private var condition: NSCondition { handshake.condition }
-    private var stopping: Bool { handshake.isStopping }
+    private let thread = BackgroundThread(name: "cairn-maintenance")
+    private var condition: NSCondition { thread.condition }
+    private var stopping: Bool { thread.isStopping }
 
     /// Starts the thread; `body` runs each round and may throw (the error goes to waiters).
     func start(_ body: @escaping @Sendable (Round) throws -> Void) {
-        let thread = Thread { [self] in loop(body) }
-        thread.name = "cairn-maintenance"
-        thread.start()
+        thread.start { [self] in loop(body) }
     }
 
     private func loop(_ body: (Round) throws -> Void) {
@@ -34,7 +32,7 @@ final class MaintenanceWorker: @unchecked Sendable {
             }
             if stopping && waiters.isEmpty {
                 condition.unlock()
-                break
+                return
             }
             let round = Round(flush: flushRequested, compact: compactRequested || flushRequested)
             flushRequested = false
@@ -48,10 +46,6 @@ final class MaintenanceWorker: @unchecked Sendable {
                 if let failure { waiter.resume(throwing: failure) } else { waiter.resume() }
             }
         }
-        condition.lock()
-        let waiting = handshake.markStopped()
-        condition.unlock()
-        for waiter in waiting { waiter.resume() }
     }
 
     /// Asks for a flush soon, without waiting.
@@ -79,6 +73,6 @@ final class MaintenanceWorker: @unchecked Sendable {
 
     /// Finishes the round in progress and stops the thread.
     func stop() async {
-        await handshake.stop()
+        await thread.stop()
     }
 }

@@ -61,7 +61,8 @@ package protocol WritableFile: AnyObject {
     func close()
 }
 
-/// The held lock of a data directory; released by `release()` or when the process ends.
+/// The held lock of a data directory; released by `release()` (once; later calls do nothing)
+/// or when the process ends.
 package protocol DirectoryLock: Sendable {
     func release()
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -163,7 +164,8 @@ package struct LocalFileSystem: FileSystem {
 final class LocalWritableFile: WritableFile {
     let path: String
     private let descriptor: Int32
-    private var isClosed = false
+    /// Set by the first `close()`: a descriptor closed twice could be another file's by then.
+    private let isClosed = Atomic(false)
 
     init(path: String, descriptor: Int32) {
         self.path = path
@@ -197,8 +199,7 @@ final class LocalWritableFile: WritableFile {
     }
 
     func close() {
-        guard !isClosed else { return }
-        isClosed = true
+        guard isClosed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         #if canImport(Glibc)
         _ = Glibc.close(descriptor)
         #else
@@ -212,10 +213,14 @@ final class LocalWritableFile: WritableFile {
 /// A held `flock` on `<data>/LOCK`; the kernel releases it when the process dies.
 final class LocalDirectoryLock: DirectoryLock {
     private let descriptor: Int32
+    /// Set by the first `release()`: releasing twice must not close a descriptor that another
+    /// database (or any file) has been given since.
+    private let isReleased = Atomic(false)
 
     init(descriptor: Int32) { self.descriptor = descriptor }
 
     func release() {
+        guard isReleased.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         _ = flock(descriptor, LOCK_UN)
         #if canImport(Glibc)
         _ = Glibc.close(descriptor)
