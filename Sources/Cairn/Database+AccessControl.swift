@@ -15,6 +15,7 @@ extension Database {
         try await engine.putRole(role)
     }
 
+    /// Deletes the role `name`; users that had it lose its permissions.
     public func deleteRole(_ name: String) async throws {
         try await engine.deleteRole(name)
     }
@@ -32,6 +33,7 @@ extension Database {
         return (user, apiKey)
     }
 
+    /// Deletes the user `name` and with it every API key of that user.
     public func deleteUser(_ name: String) async throws {
         try await engine.deleteUser(name)
     }

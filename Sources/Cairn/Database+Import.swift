@@ -7,6 +7,7 @@ public struct ImportOptions: Sendable {
     /// Validate the whole file without writing anything.
     public var dryRun = false
 
+    /// Options for an import: objects per committed batch, and whether only to validate.
     public init(batchSize: Int = 1000, dryRun: Bool = false) {
         self.batchSize = batchSize
         self.dryRun = dryRun
@@ -19,20 +20,27 @@ public struct ImportProgress: Sendable {
     public var lines: Int
     /// Objects committed so far (in a dry run: validated).
     public var objects: Int
+    /// Input bytes read so far.
     public var bytesRead: Int
+    /// The input's size in bytes, or 0 when it is not known (a pipe).
     public var totalBytes: Int
 }
 
 /// What an import did.
 public struct ImportReport: Sendable, Codable {
+    /// Input lines read.
     public var lines: Int
     /// Objects committed (in a dry run: objects that would be).
     public var objects: Int
+    /// Batches committed (in a dry run: validated).
     public var batches: Int
+    /// Whether the import only validated its input.
     public var dryRun: Bool
     /// Invalid lines found by a dry run (at most 100 are listed).
     public var errors: [String]
+    /// The number of invalid lines a dry run found.
     public var invalidLines: Int
+    /// Wall time of the import.
     public var seconds: Double
     /// The safety snapshot taken before a bulk import, if one was.
     public var safetySnapshot: String?

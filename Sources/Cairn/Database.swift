@@ -105,6 +105,7 @@ public final class Database: Sendable {
         try await engine.setAlias(alias, to: collection)
     }
 
+    /// Removes the alias `alias`; the collection it named is untouched.
     public func removeAlias(_ alias: String) async throws {
         try await engine.removeAlias(alias)
     }

@@ -6,7 +6,9 @@ import Foundation
 public struct JSONParser {
     /// What is wrong, and at which byte offset (0-based).
     public struct SyntaxError: Error, CustomStringConvertible {
+        /// The byte offset (from 0) where the input stopped making sense.
         public var offset: Int
+        /// What was wrong there.
         public var message: String
         public var description: String { "\(message) at byte \(offset + 1)" }
     }

@@ -147,6 +147,7 @@ public struct ObjectValidationError: Sendable, Equatable, CustomStringConvertibl
     /// What is wrong with it.
     public var error: CairnError
 
+    /// The failure of object number `index` (from 0) of a batch, whose id is `id`.
     public init(index: Int, id: UUID, error: CairnError) {
         self.index = index
         self.id = id

@@ -4,8 +4,11 @@ import Foundation
 public struct CLIRunner: Sendable {
     /// The result of one run.
     public struct Result: Sendable {
+        /// The exit status.
         public var status: Int32
+        /// Everything written to standard output.
         public var stdout: String
+        /// Everything written to standard error.
         public var stderr: String
     }
 
@@ -14,6 +17,7 @@ public struct CLIRunner: Sendable {
     /// The data directory every command gets as `--data`.
     public let dataDirectory: String
 
+    /// A runner whose commands use `dataDirectory` (passed as `--data`).
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
         if let explicit = ProcessInfo.processInfo.environment["CAIRN_BINARY"] {

@@ -4,6 +4,7 @@ import Foundation
 /// The data set tests, benchmarks and the quickstart use: "articles" with a title, a year and a
 /// language, generated from a seed.
 public enum SampleData {
+    /// The languages sample objects are tagged with.
     public static let languages = ["en", "de", "fr", "es", "it"]
 
     /// The schema of the sample collection.

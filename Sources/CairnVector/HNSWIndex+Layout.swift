@@ -9,10 +9,12 @@ public struct HNSWLayout {
     public var upperStart: UnsafeBufferPointer<UInt32>
     /// Per (node, layer ≥ 1), a neighbour count and `M` slots.
     public var upperLinks: UnsafeBufferPointer<UInt32>
+    /// The node searches start from.
     public var entryPoint: UInt32
     /// The top layer of the graph, or -1 when it is empty.
     public var maxLevel: Int
 
+    /// A layout over buffers that the caller keeps alive as long as the index uses them.
     public init(layer0: UnsafeBufferPointer<UInt32>, levels: UnsafeBufferPointer<UInt8>, upperStart: UnsafeBufferPointer<UInt32>,
                 upperLinks: UnsafeBufferPointer<UInt32>, entryPoint: UInt32, maxLevel: Int) {
         self.layer0 = layer0

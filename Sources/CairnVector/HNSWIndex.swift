@@ -8,8 +8,11 @@ import Foundation
 /// concurrently with each other (each borrows its own scratch space), but not with an insert:
 /// the owner serialises inserts against searches.
 public final class HNSWIndex: @unchecked Sendable {
+    /// The number of components of every vector.
     public let dimensions: Int
+    /// How vectors are compared.
     public let metric: DistanceMetric
+    /// The graph's construction and search settings.
     public let parameters: HNSWParameters
 
     /// `dimensions` floats per node, as given.

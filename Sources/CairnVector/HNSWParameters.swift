@@ -7,6 +7,7 @@ public struct HNSWParameters: Sendable, Hashable, Codable {
     /// The default beam width while searching: larger finds more true neighbours, more slowly.
     public var efSearch: Int
 
+    /// Graph settings: `M` links per node and layer (2M on layer 0), `efConstruction` candidates while linking, `efSearch` the default beam of a search.
     public init(M: Int = 16, efConstruction: Int = 200, efSearch: Int = 64) {
         self.M = M
         self.efConstruction = efConstruction

@@ -7,6 +7,7 @@ public struct ScoredRow: Sendable, Comparable {
     /// The caller's handle for the row (a slot, or a segment and row packed together).
     public var row: Int
 
+    /// A row and its distance to the query.
     @inlinable public init(distance: Float, row: Int) {
         self.distance = distance
         self.row = row

@@ -2,7 +2,9 @@ import Foundation
 
 /// Counts and sizes that describe a database at one moment.
 public struct EngineStats: Sendable, Codable, Hashable {
+    /// Collections in the catalog.
     public var collections: Int
+    /// Tenants of all multi-tenant collections, active or not.
     public var tenants: Int
     /// Live objects in every loaded partition.
     public var objects: Int
@@ -12,9 +14,13 @@ public struct EngineStats: Sendable, Codable, Hashable {
     public var indexedVectors: Int
     /// Vectors in memtables waiting for the background indexer (searched exactly meanwhile).
     public var unindexedVectors: Int
+    /// Live segment files, and their bytes.
     public var segments: Int
+    /// The bytes of the live segment files.
     public var segmentBytes: Int
+    /// WAL files in the data directory, and their bytes.
     public var walFiles: Int
+    /// The bytes of those WAL files.
     public var walBytes: Int
     /// WAL written since the last checkpoint: what a restart after a crash replays.
     public var walBytesSinceCheckpoint: Int
@@ -28,10 +34,12 @@ public struct EngineStats: Sendable, Codable, Hashable {
     public var checkpointLSN: UInt64
     /// The newest durable LSN.
     public var lastLSN: UInt64
+    /// The number of the manifest `CURRENT` names.
     public var manifestSequence: Int
     /// Segment bytes written since the database was opened: by flushes (new data) and by
     /// compaction (data written again). (flushed + compacted) / flushed is the write amplification.
     public var segmentBytesFlushed = 0
+    /// Segment bytes written by compaction since the database was opened (data written again).
     public var segmentBytesCompacted = 0
 }
 

@@ -20,6 +20,7 @@ public struct EngineOptions: Sendable {
     public var compactionSegmentCount = 4
     /// The largest segment of the smallest compaction tier (each next tier is 4 times larger).
     package var compactionTierBytes = 4 << 20
+    /// Whether a write is acknowledged after its WAL record is synced (the default) or only written.
     public var durability = Durability.synchronous
     /// Checkpoint (flush) once the WAL since the last checkpoint holds this many bytes, so a
     /// restart after a crash replays at most about this much.
@@ -40,6 +41,7 @@ public struct EngineOptions: Sendable {
     /// `rollback-published`, …), so crash tests can stop exactly between two steps.
     package var reachedStep: @Sendable (String) -> Void = { _ in }
 
+    /// The defaults: see each property.
     public init() {}
 }
 
@@ -54,5 +56,6 @@ public struct SafetySnapshotPolicy: Sendable {
     /// An import of more objects than this is a bulk import.
     public var bulkImportObjects = 10_000
 
+    /// The defaults: see each property.
     public init() {}
 }

@@ -1,13 +1,16 @@
 /// What a role may do, on which collections (`*` for all).
 public struct Permission: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// What a permission allows.
     public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
         case read, write, admin, backup
     }
 
+    /// The action allowed.
     public var action: Action
     /// A collection name, or `*`.
     public var collection: String
 
+    /// A permission for `action` on `collection` (`*`: every collection).
     public init(action: Action, collection: String = "*") {
         self.action = action
         self.collection = collection
@@ -45,9 +48,12 @@ public struct Permission: Sendable, Hashable, Codable, CustomStringConvertible {
 
 /// A named set of permissions.
 public struct Role: Sendable, Hashable, Codable {
+    /// The role's name, unique in the database.
     public var name: String
+    /// What the role allows.
     public var permissions: [Permission]
 
+    /// A role named `name` that grants `permissions`.
     public init(name: String, permissions: [Permission]) {
         self.name = name
         self.permissions = permissions
@@ -56,11 +62,14 @@ public struct Role: Sendable, Hashable, Codable {
 
 /// A user: roles and the SHA-256 hashes of its API keys (never the keys themselves).
 public struct User: Sendable, Hashable, Codable {
+    /// The user's name, unique in the database.
     public var name: String
+    /// The names of the user's roles.
     public var roles: [String]
     /// Lower-case hex SHA-256 digests of the user's API keys.
     public var apiKeyHashes: [String]
 
+    /// A user named `name` with `roles` and the SHA-256 hashes of its API keys.
     public init(name: String, roles: [String], apiKeyHashes: [String] = []) {
         self.name = name
         self.roles = roles

@@ -5,7 +5,9 @@ public enum TenantState: String, Sendable, Hashable, Codable {
 
 /// A tenant of a multi-tenant collection.
 public struct TenantInfo: Sendable, Hashable, Codable {
+    /// The tenant's name, unique within its collection.
     public var name: String
+    /// Whether the tenant's data is loaded (active) or only kept on disk (inactive).
     public var state: TenantState
     /// The LSN that added it: tells a removed-and-re-added tenant from the old one.
     public var createdLSN: UInt64
@@ -14,14 +16,18 @@ public struct TenantInfo: Sendable, Hashable, Codable {
 /// Every layer of the database except the objects: collections, tenants, aliases and access
 /// control, as of one LSN. Kept in the manifest at the checkpoint and changed only by WAL records.
 public struct Catalog: Sendable, Hashable, Codable {
+    /// Collections by name.
     public var collections: [String: CollectionSchema] = [:]
     /// Tenants per multi-tenant collection.
     public var tenants: [String: [String: TenantInfo]] = [:]
     /// Alias name → collection name.
     public var aliases: [String: String] = [:]
+    /// Access control: roles and users by name.
     public var roles: [String: Role] = [:]
+    /// Users by name (each with roles and API key hashes).
     public var users: [String: User] = [:]
 
+    /// An empty catalog (a new database).
     public init() {}
 
     /// The collection a name refers to, directly or through an alias.
@@ -79,7 +85,9 @@ public struct PartitionKey: Sendable, Hashable, Codable, CustomStringConvertible
     /// The tenant name used by collections that are not multi-tenant.
     public static let defaultTenant = "_default"
 
+    /// The collection's name.
     public var collection: String
+    /// The tenant's name, or `defaultTenant`.
     public var tenant: String
 
     public var description: String { tenant == Self.defaultTenant ? collection : "\(collection)/\(tenant)" }

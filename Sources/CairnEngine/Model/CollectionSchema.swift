@@ -2,11 +2,14 @@ import CairnVector
 
 /// One typed property of a collection.
 public struct PropertyDefinition: Sendable, Hashable, Codable {
+    /// The property's name, unique within the collection.
     public var name: String
+    /// The values the property holds.
     public var type: PropertyType
     /// Whether the property has an inverted index, so filters can use it.
     public var indexed: Bool
 
+    /// A property named `name` of `type`, with an inverted index unless `indexed` is false.
     public init(name: String, type: PropertyType, indexed: Bool = true) {
         self.name = name
         self.type = type
@@ -17,10 +20,13 @@ public struct PropertyDefinition: Sendable, Hashable, Codable {
 /// A collection's schema: its typed properties, its vector configuration and the opaque
 /// ingestion configuration that says how its vectors are made.
 public struct CollectionSchema: Sendable, Hashable, Codable {
+    /// The collection's name, unique in the database (aliases are separate).
     public var name: String
     /// The number of dimensions every vector must have.
     public var dimensions: Int
+    /// How vectors are compared (cosine, dot product or L2).
     public var metric: DistanceMetric
+    /// The properties objects may have; any other is refused.
     public var properties: [PropertyDefinition]
     /// Whether objects live in named tenants, each an isolated partition.
     public var multiTenant: Bool
@@ -31,6 +37,7 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
     /// The LSN that created this collection: tells a dropped-and-recreated collection from the old one.
     public internal(set) var createdLSN: UInt64
 
+    /// A collection's schema: its name, vector dimensions and metric, properties, tenancy, ingestion configuration and graph settings.
     public init(name: String, dimensions: Int, metric: DistanceMetric = .cosine, properties: [PropertyDefinition] = [],
                 multiTenant: Bool = false, ingestion: JSONValue? = nil, hnsw: HNSWParameters = HNSWParameters()) {
         self.name = name

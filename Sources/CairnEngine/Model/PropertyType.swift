@@ -14,9 +14,12 @@ public struct PropertyType: Sendable, Hashable, Codable, CustomStringConvertible
         case uuid
     }
 
+    /// The type of one value.
     public var scalar: Scalar
+    /// Whether the property holds a list of such values.
     public var isArray: Bool
 
+    /// A property type of `scalar` values, or a list of them.
     public init(_ scalar: Scalar, isArray: Bool = false) {
         self.scalar = scalar
         self.isArray = isArray

@@ -3,7 +3,9 @@ import Foundation
 
 /// One search result: the object and its distance to the query (smaller is closer).
 public struct SearchHit: Sendable, Hashable {
+    /// The object found.
     public var object: StoredObject
+    /// Its distance to the query under the collection's metric (smaller is closer).
     public var distance: Float
 }
 

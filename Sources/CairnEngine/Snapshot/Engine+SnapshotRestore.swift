@@ -6,6 +6,7 @@ public struct RollbackReport: Sendable, Codable, Hashable {
     public var snapshot: SnapshotInfo
     /// The snapshot of the state before the rollback (roll back to it to undo).
     public var safetySnapshot: SnapshotInfo?
+    /// Wall time of the rollback.
     public var milliseconds: Double
     /// Something the person should know: the database did not open before the rollback, so
     /// its files were kept as they were instead of in an undoable snapshot.

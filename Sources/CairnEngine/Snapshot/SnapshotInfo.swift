@@ -5,6 +5,7 @@ public enum SnapshotTrigger: Sendable, Codable, Hashable {
     /// Taken automatically before a risky operation, named here (`drop collection docs`).
     case safety(operation: String)
 
+    /// Whether Cairn took the snapshot itself, before a risky operation (and prunes it by retention).
     public var isAutomatic: Bool { if case .safety = self { true } else { false } }
 
     /// The kind of operation a safety snapshot was taken before (`drop collection`, `bulk
@@ -48,7 +49,9 @@ public enum SnapshotTrigger: Sendable, Codable, Hashable {
 public struct SnapshotInfo: Sendable, Codable, Hashable {
     /// Sortable and unique: the creation time (UTC) and a random suffix.
     public var id: String
+    /// The name a person gave the snapshot, if any.
     public var label: String?
+    /// Who took the snapshot and why.
     public var trigger: SnapshotTrigger
     /// Creation time, ms since the epoch.
     public var createdAt: Int64
@@ -58,9 +61,11 @@ public struct SnapshotInfo: Sendable, Codable, Hashable {
     public var databaseID: String
     /// Segment and WAL files linked (the manifest not counted).
     public var fileCount: Int
+    /// The bytes of those files (shared with the database while it still uses them).
     public var bytes: Int
     /// Wall time of the creation, and how long writers were held for it (the WAL rotation).
     public var creationMilliseconds: Double
+    /// How long writers waited for the snapshot.
     public var writerPauseMilliseconds: Double
     /// The size of every WAL file linked, by name: lets `list` notice a missing or cut file
     /// without reading it. Absent in snapshots taken before it was recorded.
@@ -86,6 +91,7 @@ extension SnapshotInfo {
 
 /// A snapshot with the part of its bytes that no other name refers to (what deleting it frees).
 public struct SnapshotUsage: Sendable, Codable, Hashable {
+    /// The snapshot described.
     public var snapshot: SnapshotInfo
     /// Bytes in files also linked from the live database or other snapshots.
     public var sharedBytes: Int

@@ -2,35 +2,35 @@ import Foundation
 
 /// Appends little-endian binary values to a growable byte array: the encoder of every binary
 /// on-disk format (WAL records, segments).
-public struct ByteWriter: Sendable {
+package struct ByteWriter: Sendable {
     /// The bytes written so far.
-    public private(set) var bytes: [UInt8]
+    package private(set) var bytes: [UInt8]
 
     /// An empty writer with room for `capacity` bytes.
-    public init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
     /// The number of bytes written.
-    public var count: Int { bytes.count }
+    package var count: Int { bytes.count }
 
-    public mutating func write(_ value: UInt8) { bytes.append(value) }
+    package mutating func write(_ value: UInt8) { bytes.append(value) }
 
-    public mutating func write<T: FixedWidthInteger>(_ value: T) {
+    package mutating func write<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func write(_ value: Double) { write(value.bitPattern) }
+    package mutating func write(_ value: Double) { write(value.bitPattern) }
 
-    public mutating func write(_ value: Float) { write(value.bitPattern) }
+    package mutating func write(_ value: Float) { write(value.bitPattern) }
 
-    public mutating func write(_ uuid: UUID) {
+    package mutating func write(_ uuid: UUID) {
         withUnsafeBytes(of: uuid.uuid) { bytes.append(contentsOf: $0) }
     }
 
     /// A length-prefixed (u32) UTF-8 string.
-    public mutating func write(_ string: String) {
+    package mutating func write(_ string: String) {
         var copy = string
         copy.withUTF8 { utf8 in
             write(UInt32(utf8.count))
@@ -39,33 +39,33 @@ public struct ByteWriter: Sendable {
     }
 
     /// Raw bytes, without a length.
-    public mutating func write(raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
+    package mutating func write(raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
 
     /// Raw bytes, without a length.
-    public mutating func write(raw: [UInt8]) { bytes.append(contentsOf: raw) }
+    package mutating func write(raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
     /// A length-prefixed (u32) byte string.
-    public mutating func write(lengthPrefixed raw: [UInt8]) {
+    package mutating func write(lengthPrefixed raw: [UInt8]) {
         write(UInt32(raw.count))
         bytes.append(contentsOf: raw)
     }
 
     /// Floats as raw little-endian IEEE 754 values.
-    public mutating func write(floats: UnsafeBufferPointer<Float>) {
+    package mutating func write(floats: UnsafeBufferPointer<Float>) {
         bytes.append(contentsOf: UnsafeRawBufferPointer(floats))
     }
 
     /// Forgets the bytes written, keeping the storage for the next ones.
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    package mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
     /// Zero bytes until the length is a multiple of `alignment`.
-    public mutating func pad(toMultipleOf alignment: Int) {
+    package mutating func pad(toMultipleOf alignment: Int) {
         let remainder = bytes.count % alignment
         if remainder != 0 { bytes.append(contentsOf: repeatElement(0, count: alignment - remainder)) }
     }
 
     /// Overwrites a u32 at `offset` (for lengths known only after the body is written).
-    public mutating func patch(_ value: UInt32, at offset: Int) {
+    package mutating func patch(_ value: UInt32, at offset: Int) {
         withUnsafeBytes(of: value.littleEndian) { raw in
             for i in 0..<4 { bytes[offset + i] = raw[i] }
         }

@@ -12,7 +12,9 @@ public struct StorageSnapshotLabel: Sendable, Codable, Hashable {
     /// A copy's label once the copy has been opened and checked against it.
     static let restoredFileName = "storage-snapshot.restored.json"
 
+    /// The name the operator gave the window (for example the LVM snapshot's).
     public var label: String
+    /// The database the label belongs to.
     public var databaseID: String
     /// Every write acknowledged before `begin` returned is at or before this LSN; a copy taken
     /// in the window recovers at least this far.
@@ -21,6 +23,7 @@ public struct StorageSnapshotLabel: Sendable, Codable, Hashable {
     public var endLSN: UInt64?
     /// ms since the epoch.
     public var beganAt: Int64
+    /// When the window ends by itself if `end` is not called (ms since the epoch).
     public var expiresAt: Int64
     /// The files (relative to the data directory) a copy must contain.
     public var files: [String]

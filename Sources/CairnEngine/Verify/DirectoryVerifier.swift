@@ -3,14 +3,20 @@ import Foundation
 /// The verdict on a data directory that is not open: whether it is consistent and restorable,
 /// and every problem found, each with its file and offset.
 public struct VerifyReport: Sendable, Codable, Hashable {
+    /// One thing wrong with a file: where it is and what it is.
     public struct Problem: Sendable, Codable, Hashable, CustomStringConvertible {
+        /// The file, by path.
         public var file: String
+        /// The byte offset in the file where the problem starts.
         public var offset: Int
+        /// What is wrong.
         public var detail: String
         public var description: String { "\(file) at offset \(offset): \(detail)" }
     }
 
+    /// The data directory checked.
     public var directory: String
+    /// What stops the directory from opening, or loses data; empty when it is consistent.
     public var problems: [Problem]
     /// Things that do not stop the directory from opening but that a person should know: a torn
     /// WAL tail a crash left (opening moves it aside and loses the unacknowledged write in it).
@@ -20,10 +26,13 @@ public struct VerifyReport: Sendable, Codable, Hashable {
     public var heldOpen = false
     /// Files read completely and bytes checksummed.
     public var checkedFiles: Int
+    /// Bytes read and checksummed.
     public var checkedBytes: Int
+    /// Wall time of the check.
     public var seconds: Double
     /// The checkpoint of the manifest `CURRENT` names, and the last LSN the WAL holds after it.
     public var checkpointLSN: UInt64?
+    /// The last LSN found in the WAL after the checkpoint.
     public var lastLSN: UInt64?
     /// The storage-snapshot label found in the directory, if any.
     public var label: StorageSnapshotLabel?
