@@ -43,6 +43,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The system's zstd (libzstd-dev), for compressing repository objects.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Backup repositories: backends, keys and sealed objects, packs, backups and restores.
+        .target(
+            name: "CairnBackup",
+            dependencies: [
+                "CairnEngine",
+                "CZstd",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "cairn",
             dependencies: [
@@ -62,6 +74,7 @@ let package = Package(
         .testTarget(name: "CairnVectorTests", dependencies: ["CairnVector", "CairnTestSupport"]),
         .testTarget(name: "CairnEngineTests", dependencies: ["CairnEngine", "CairnTestSupport"]),
         .testTarget(name: "CairnTests", dependencies: ["Cairn", "CairnTestSupport"]),
+        .testTarget(name: "CairnBackupTests", dependencies: ["CairnBackup", "CairnTestSupport"]),
         .testTarget(name: "CairnCLITests", dependencies: ["cairn", "Cairn", "CairnTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -339,6 +339,16 @@ package final class CrashSimulatingFileSystem: FileSystem, @unchecked Sendable {
         }
     }
 
+    package func createLink(_ source: String, to destination: String) throws {
+        try lock.withLock {
+            let inode = try inode(source)
+            let (directory, name) = try parent(of: destination)
+            if directory.entries[name] != nil { throw failure(source, "link to \(destination)", EEXIST) }
+            try change(.link, destination)
+            directory.entries[name] = .file(inode)
+        }
+    }
+
     package func remove(_ path: String) throws {
         try lock.withLock {
             guard let (directory, name) = try? parent(of: path), let node = directory.entries[name] else { return }

@@ -47,7 +47,7 @@ struct OrphanedDatabase {
     private static func holdsNoMutation(_ path: String, fs: any FileSystem) -> Bool {
         guard let file = try? fs.map(path) else { return false }
         var mutations = 0
-        let outcome = try? WALReader(path: path, bytes: file.bytes, isNewest: true).scan { _, _, _ in mutations += 1 }
+        let outcome = file.withBytes { try? WALReader(path: path, bytes: $0, isNewest: true).scan { _, _, _ in mutations += 1 } }
         return outcome != nil && outcome?.torn == nil && mutations == 0
     }
 

@@ -143,8 +143,7 @@ final class SegmentBuilder {
         header.pad(toMultipleOf: SegmentFormat.headerSize)
         try header.bytes.withUnsafeBytes { try vectors.file.write($0, at: 0) }
         try vectors.file.fullSync()
-        let written = try fs.map(path)
-        return (written.bytes.count, CRC32C.checksum(written.bytes))
+        return try fs.map(path).withBytes { ($0.count, CRC32C.checksum($0)) }
     }
 
     /// Closes both files and deletes them: the segment will not be used.
@@ -164,12 +163,13 @@ final class SegmentBuilder {
         try vectors.pad(toMultipleOf: SegmentFormat.alignment)
         vectors.startChecksum()
         guard propertyData.position > 0 else { return }
-        let spill = try fs.map(spillPath)
-        let chunk = 1 << 20
-        var start = 0
-        while start < spill.bytes.count {
-            try vectors.append(UnsafeRawBufferPointer(rebasing: spill.bytes[start..<min(start + chunk, spill.bytes.count)]))
-            start += chunk
+        try fs.map(spillPath).withBytes { spill in
+            let chunk = 1 << 20
+            var start = 0
+            while start < spill.count {
+                try vectors.append(UnsafeRawBufferPointer(rebasing: spill[start..<min(start + chunk, spill.count)]))
+                start += chunk
+            }
         }
     }
 
@@ -179,11 +179,12 @@ final class SegmentBuilder {
         guard let hnsw, ids.count >= SegmentFormat.graphThreshold else { return [] }
         if let prebuiltGraph, prebuiltGraph.count == ids.count { return SegmentGraph.encode(prebuiltGraph) }
         try vectors.flush()
-        let file = try fs.map(path)
-        let base = file.bytes.baseAddress! + SegmentFormat.headerSize
-        let index = SegmentGraph.build(vectors: base.assumingMemoryBound(to: Float.self), rows: ids.count,
-                                       dimensions: dimensions, metric: metric, parameters: hnsw)
-        return withExtendedLifetime(file) { SegmentGraph.encode(index) }
+        return try fs.map(path).withBytes { file in
+            let base = file.baseAddress! + SegmentFormat.headerSize
+            let index = SegmentGraph.build(vectors: base.assumingMemoryBound(to: Float.self), rows: ids.count,
+                                           dimensions: dimensions, metric: metric, parameters: hnsw)
+            return SegmentGraph.encode(index)
+        }
     }
 
     private func invertedIndex() -> [UInt8] {

@@ -8,6 +8,11 @@ package enum FilePaths {
         return parent.isEmpty ? "." : parent
     }
 
+    /// The last component of `path`.
+    package static func name(of path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
     /// `path` without trailing slashes, `.` and `..` components (as written; links are not followed).
     package static func normalized(_ path: String) -> String {
         let standardized = (path as NSString).standardizingPath

@@ -26,6 +26,10 @@ package protocol FileSystem: Sendable {
     /// copy where links are impossible. An existing `destination` is left alone: names of
     /// immutable files are unique, so it is the same file.
     func linkOrCopy(_ source: String, to destination: String) throws
+    /// Gives `source` the second name `destination` (a hard link), failing with `EEXIST` when
+    /// that name exists: publishing a finished temporary file this way is an atomic
+    /// create-if-absent.
+    func createLink(_ source: String, to destination: String) throws
     /// Removes a name; a missing one is fine.
     func remove(_ path: String) throws
     /// Removes a directory if it is empty; one that holds anything stays.
@@ -80,14 +84,15 @@ extension FileSystem {
     /// Copies `source` into the new file `destination` through a mapping, a chunk at a time
     /// (never the whole file in memory), and fsyncs the copy.
     package func copyFile(_ source: String, to destination: String) throws {
-        let input = try map(source)
         let output = try openForWriting(destination, .createNew)
         defer { output.close() }
-        let chunk = 8 << 20
-        var start = 0
-        while start < input.bytes.count {
-            try output.write(UnsafeRawBufferPointer(rebasing: input.bytes[start..<min(start + chunk, input.bytes.count)]), at: start)
-            start += chunk
+        try map(source).withBytes { input in
+            let chunk = 8 << 20
+            var start = 0
+            while start < input.count {
+                try output.write(UnsafeRawBufferPointer(rebasing: input[start..<min(start + chunk, input.count)]), at: start)
+                start += chunk
+            }
         }
         try output.fullSync()
     }

@@ -123,6 +123,10 @@ package struct LocalFileSystem: FileSystem {
         try copyFile(source, to: destination)
     }
 
+    package func createLink(_ source: String, to destination: String) throws {
+        if link(source, destination) != 0 { throw Self.failure(source, "link to \(destination)") }
+    }
+
     package func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw Self.failure(path, "unlink") }
     }

@@ -117,14 +117,13 @@ struct DirectoryVerifier {
                 continue
             }
             do {
-                let file = try fs.map(path)
-                guard file.bytes.count == segment.bytes else {
-                    problem(path, file.bytes.count, "segment has \(file.bytes.count) bytes, the manifest says \(segment.bytes)")
+                let (size, crc) = try fs.map(path).withBytes { ($0.count, CRC32C.checksum($0)) }
+                guard size == segment.bytes else {
+                    problem(path, size, "segment has \(size) bytes, the manifest says \(segment.bytes)")
                     continue
                 }
                 checkedFiles += 1
-                checkedBytes += file.bytes.count
-                let crc = CRC32C.checksum(file.bytes)
+                checkedBytes += size
                 if crc != segment.crc32c {
                     problem(path, 0, "segment fails its checksum (CRC32C \(String(crc, radix: 16)), the manifest says \(String(segment.crc32c, radix: 16)))")
                 }

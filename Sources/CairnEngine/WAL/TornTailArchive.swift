@@ -8,8 +8,7 @@ enum TornTailArchive {
     /// there are no non-zero bytes to keep).
     static func keep(_ tail: WALReader.TornTail, of path: String, fs: any FileSystem) throws -> String? {
         guard tail.end > tail.start else { return nil }
-        let file = try fs.map(path)
-        let bytes = Array(file.bytes[tail.start..<min(tail.end, file.bytes.count)])
+        let bytes = try fs.map(path).withBytes { Array($0[tail.start..<min(tail.end, $0.count)]) }
         let directory = String(path[..<path.lastIndex(of: "/")!])
         let name = prefix + String(path[path.index(after: path.lastIndex(of: "/")!)...]) + "-at-\(tail.start).bin"
         try fs.writeNewFile(directory + "/" + name, bytes, exclusive: false)

@@ -63,18 +63,19 @@ struct WALChain {
         let newestIsEmpty = try sequences.last.map { try fs.fileSize(walDirectory + "/" + WALFormat.fileName($0)) <= WALFormat.fileHeaderSize } ?? false
         for (index, name) in files.enumerated() {
             let path = walDirectory + "/" + name
-            let file = try fs.map(path)
-            outcome.bytesRead += file.bytes.count
             let isLast = index == files.count - 1
             let mayBeTorn = isLast || (newestIsEmpty && index == files.count - 2)
-            let reader = WALReader(path: path, bytes: file.bytes, isNewest: isLive && mayBeTorn && index >= restoredCount)
-            let result = try reader.scan { lsn, payload, offset in
-                if lsn <= outcome.lastLSN && lsn <= manifest.checkpointLSN { return }
-                guard lsn == outcome.lastLSN + 1 else {
-                    throw CairnError.corruption(file: path, offset: offset, detail: "WAL gap: expected LSN \(outcome.lastLSN + 1), found \(lsn)")
+            let result = try fs.map(path).withBytes { bytes in
+                outcome.bytesRead += bytes.count
+                let reader = WALReader(path: path, bytes: bytes, isNewest: isLive && mayBeTorn && index >= restoredCount)
+                return try reader.scan { lsn, payload, offset in
+                    if lsn <= outcome.lastLSN && lsn <= manifest.checkpointLSN { return }
+                    guard lsn == outcome.lastLSN + 1 else {
+                        throw CairnError.corruption(file: path, offset: offset, detail: "WAL gap: expected LSN \(outcome.lastLSN + 1), found \(lsn)")
+                    }
+                    try body(lsn, payload, path, offset)
+                    outcome.lastLSN = lsn
                 }
-                try body(lsn, payload, path, offset)
-                outcome.lastLSN = lsn
             }
             if let torn = result.torn {
                 guard outcome.torn == nil else {
