@@ -1,0 +1,131 @@
+import Foundation
+
+/// Stores blobs in a repository: each new blob is sealed and appended to a pack held in
+/// memory (at most `RepositoryConfig.packBytes` plus one blob); a full pack is written as one
+/// object, and its entries go to an index file once enough have gathered. A blob the
+/// repository already holds (by keyed id) is skipped. `finish()` writes the last pack and
+/// index; until it returns, what was written is unreferenced data that a later backup reuses
+/// and prune may remove.
+final class PackWriter {
+    private let repository: Repository
+    /// Blobs already stored, before this writer and by it.
+    private(set) var index: BlobIndex
+    private var pack: [UInt8] = []
+    private var entries: [PackFormat.Entry] = []
+    private var unindexed: [String: BlobLocation] = [:]
+    /// Bytes and objects this writer added to the repository.
+    private(set) var bytesWritten = 0
+    private(set) var blobsWritten = 0
+
+    /// Index entries per index file.
+    static let entriesPerIndexFile = 20_000
+
+    init(repository: Repository, index: BlobIndex) {
+        self.repository = repository
+        self.index = index
+    }
+
+    /// Stores `plaintext` as a blob unless the repository holds it; returns its id.
+    @discardableResult
+    func add(_ plaintext: [UInt8]) async throws -> String {
+        let id = plaintext.withUnsafeBytes { repository.key.id(of: $0) }
+        guard !index.contains(id) else { return id }
+        let sealed = SealedObject.seal(plaintext, kind: "blob", key: repository.key)
+        entries.append(PackFormat.Entry(id: id, offset: pack.count, length: sealed.count, plaintextLength: plaintext.count))
+        pack += sealed
+        index.reserve(id)
+        blobsWritten += 1
+        if pack.count >= repository.config.packBytes { try await writePack() }
+        return id
+    }
+
+    /// Writes the pack and the index entries still held.
+    func finish() async throws {
+        try await writePack()
+        try await writeIndex()
+    }
+
+    private func writePack() async throws {
+        guard !entries.isEmpty else { return }
+        pack += PackFormat.trailer(entries, key: repository.key)
+        let id = PackFormat.id(of: pack)
+        try await repository.backend.put(PackFormat.objectName(id), pack)
+        bytesWritten += pack.count
+        for entry in entries {
+            let location = BlobLocation(pack: id, offset: entry.offset, length: entry.length, plaintextLength: entry.plaintextLength)
+            unindexed[entry.id] = location
+            index.record(entry.id, at: location)
+        }
+        pack = []
+        entries = []
+        if unindexed.count >= Self.entriesPerIndexFile { try await writeIndex() }
+    }
+
+    private func writeIndex() async throws {
+        guard !unindexed.isEmpty else { return }
+        let bytes = try JSONEncoder.sorted.encode(IndexFile(blobs: unindexed)).bytes
+        let sealed = SealedObject.seal(bytes, kind: "index", key: repository.key)
+        try await repository.backend.put(BlobIndex.folder + PackFormat.id(of: sealed), sealed)
+        bytesWritten += sealed.count
+        unindexed = [:]
+    }
+}
+
+/// One index file, `index/<id>`: where the blobs of some packs are.
+struct IndexFile: Codable {
+    var blobs: [String: BlobLocation]
+}
+
+/// Every blob a repository holds and where: the union of its index files.
+struct BlobIndex: Sendable {
+    static let folder = "index/"
+    private var locations: [String: BlobLocation] = [:]
+    /// Blobs being packed, not yet written (so a second copy in one backup is skipped too).
+    private var reserved: Set<String> = []
+
+    init() {}
+
+    /// Reads every index file of `repository`.
+    static func load(_ repository: Repository) async throws -> BlobIndex {
+        var index = BlobIndex()
+        for object in try await repository.backend.list(folder) {
+            let plaintext = try SealedObject.open(try await repository.backend.get(object.name), kind: "index", key: repository.key, name: object.name)
+            do {
+                for (id, location) in try JSONDecoder().decode(IndexFile.self, from: Data(plaintext)).blobs { index.locations[id] = location }
+            } catch {
+                throw RepositoryError.damaged(object: object.name, reason: "the index does not decode: \(error)")
+            }
+        }
+        return index
+    }
+
+    var count: Int { locations.count }
+
+    /// Whether the blob is stored or being packed.
+    func contains(_ id: String) -> Bool { locations[id] != nil || reserved.contains(id) }
+
+    /// Where a stored blob is (nil while it is only being packed).
+    func location(of id: String) -> BlobLocation? { locations[id] }
+
+    /// Notes a blob being packed.
+    mutating func reserve(_ id: String) { reserved.insert(id) }
+
+    /// Notes where a packed blob was stored.
+    mutating func record(_ id: String, at location: BlobLocation) {
+        locations[id] = location
+        reserved.remove(id)
+    }
+}
+
+extension Repository {
+    /// The plaintext of blob `id`, checked against its id.
+    func readBlob(_ id: String, at location: BlobLocation) async throws -> [UInt8] {
+        let name = PackFormat.objectName(location.pack)
+        let sealed = try await backend.get(name, range: location.offset..<(location.offset + location.length))
+        let plaintext = try SealedObject.open(sealed, kind: "blob", key: key, name: "\(name) (blob \(id.prefix(12)))")
+        guard plaintext.count == location.plaintextLength, plaintext.withUnsafeBytes({ key.id(of: $0) }) == id else {
+            throw RepositoryError.damaged(object: name, reason: "blob \(id.prefix(12)) does not match its id")
+        }
+        return plaintext
+    }
+}
