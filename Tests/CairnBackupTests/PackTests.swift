@@ -1,5 +1,6 @@
 @testable import CairnBackup
 import CairnTestSupport
+import CairnEngine
 import Foundation
 import Testing
 
@@ -56,6 +57,43 @@ struct PackTests {
         } throws: { error in
             guard case let RepositoryError.damaged(object, _) = error else { return false }
             return object.contains(location.pack)
+        }
+    }
+}
+
+@Suite("Files stored in parts")
+struct FilePartsTests {
+    @Test("a file goes in as parts and comes back byte for byte; a second copy adds no blob")
+    func roundTrip() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let fs = LocalFileSystem()
+        let repository = try await Repository.initialize(LocalBackend(root: directory.appending("repo")), credential: .password("pw"),
+                                                         scryptLogN: RepositoryKeyTests.testCost)
+        var generator = SeededGenerator(seed: 4)
+        let content = (0..<250_000).map { _ in UInt8(truncatingIfNeeded: generator.next() % 7) }
+        try fs.writeNewFile(directory.appending("source.seg"), content)
+        let writer = PackWriter(repository: repository, index: BlobIndex())
+        let stored = try await FileParts.store(directory.appending("source.seg"), as: "segments/c/_default/x.seg", fs: fs,
+                                               writer: writer, partBytes: 100_000)
+        let again = try await FileParts.store(directory.appending("source.seg"), as: "copy.seg", fs: fs, writer: writer, partBytes: 100_000)
+        try await writer.finish()
+        #expect(stored.blobs.count == 3 && stored.size == 250_000 && stored.crc32c == CRC32C.checksum(content))
+        #expect(again.blobs == stored.blobs && writer.blobsWritten == 3)
+
+        let index = try await BlobIndex.load(repository)
+        try await FileParts.restore(stored, to: directory.appending("restored.seg"), fs: fs, repository: repository, index: index)
+        #expect(try fs.readFile(directory.appending("restored.seg")) == content)
+
+        var wrong = stored
+        wrong.crc32c ^= 1
+        await #expect(throws: RepositoryError.self) {
+            try await FileParts.restore(wrong, to: directory.appending("wrong.seg"), fs: fs, repository: repository, index: index)
+        }
+        var missing = stored
+        missing.blobs[1] = String(repeating: "0", count: 64)
+        await #expect(throws: RepositoryError.missing(object: "blob \(missing.blobs[1]) of segments/c/_default/x.seg")) {
+            try await FileParts.restore(missing, to: directory.appending("missing.seg"), fs: fs, repository: repository, index: index)
         }
     }
 }

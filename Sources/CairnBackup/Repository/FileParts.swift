@@ -1,0 +1,54 @@
+import CairnEngine
+import Foundation
+
+/// One file of a backup: where it goes (relative to the data directory), its size and CRC32C
+/// (the engine's own checksum of the whole file), and the blobs that hold its bytes in order.
+struct BackedUpFile: Codable, Sendable, Hashable {
+    var path: String
+    var size: Int
+    var crc32c: UInt32
+    var blobs: [String]
+}
+
+/// Moves whole files between a data directory and a repository, a part at a time: a file is
+/// cut into parts of `RepositoryConfig.partBytes`, each part a blob. Memory holds one part.
+enum FileParts {
+    /// Stores the file at `source` and describes it as `path`.
+    static func store(_ source: String, as path: String, fs: any FileSystem, writer: PackWriter,
+                      partBytes: Int) async throws -> BackedUpFile {
+        let file = try fs.map(source)
+        var blobs: [String] = []
+        var crc: UInt32 = 0
+        var start = 0
+        let size = file.bytes.count
+        while start < size {
+            let part = file.withBytes { Array($0[start..<min(start + partBytes, size)]) }
+            crc = part.withUnsafeBytes { CRC32C.checksum($0, extending: crc) }
+            blobs.append(try await writer.add(part))
+            start += partBytes
+        }
+        return BackedUpFile(path: path, size: size, crc32c: crc, blobs: blobs)
+    }
+
+    /// Writes `file` as the new file `destination` from its blobs, each checked against its id
+    /// as it arrives, then the whole file against its size and CRC32C, then fsyncs it.
+    static func restore(_ file: BackedUpFile, to destination: String, fs: any FileSystem, repository: Repository,
+                        index: BlobIndex) async throws {
+        let output = try fs.openForWriting(destination, .createNew)
+        defer { output.close() }
+        var offset = 0
+        var crc: UInt32 = 0
+        for id in file.blobs {
+            guard let location = index.location(of: id) else { throw RepositoryError.missing(object: "blob \(id) of \(file.path)") }
+            let part = try await repository.readBlob(id, at: location)
+            crc = part.withUnsafeBytes { CRC32C.checksum($0, extending: crc) }
+            try part.withUnsafeBytes { try output.write($0, at: offset) }
+            offset += part.count
+        }
+        guard offset == file.size, crc == file.crc32c else {
+            throw RepositoryError.damaged(object: file.path, reason: "restored \(offset) bytes with CRC32C \(String(crc, radix: 16)); "
+                                          + "the backup recorded \(file.size) bytes with \(String(file.crc32c, radix: 16))")
+        }
+        try output.fullSync()
+    }
+}
