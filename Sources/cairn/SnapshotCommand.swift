@@ -71,6 +71,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             let trigger: String
             switch snapshot.trigger {
             case .manual: trigger = "manual"
+            case .backup: trigger = "for a backup in progress"
             case let .safety(operation): trigger = "automatic, before \(Output.printable(operation))"
             }
             let rows: [(String, String)] = [

@@ -65,7 +65,7 @@ public struct Catalog: Sendable, Hashable, Codable {
     }
 
     /// Every partition, and whether its data should be loaded (its tenant is active).
-    var partitionsByLoadedState: [PartitionKey: Bool] {
+    package var partitionsByLoadedState: [PartitionKey: Bool] {
         var result: [PartitionKey: Bool] = [:]
         for schema in collections.values {
             guard schema.multiTenant else {
@@ -94,7 +94,7 @@ public struct PartitionKey: Sendable, Hashable, Codable, CustomStringConvertible
 }
 
 /// Which creation of a collection and tenant a file belongs to.
-struct PartitionIncarnation: Sendable, Hashable, Codable {
-    var collectionLSN: UInt64
-    var tenantLSN: UInt64
+package struct PartitionIncarnation: Sendable, Hashable, Codable {
+    package var collectionLSN: UInt64
+    package var tenantLSN: UInt64
 }

@@ -14,12 +14,15 @@ extension Engine {
     /// (a rollback's target).
     func createSnapshot(label: String?, trigger: SnapshotTrigger, sparing: Set<String>) async throws -> SnapshotInfo {
         if let label { try SnapshotInfo.checkLabel(label) }
-        let snapshot = try await runBlocking { [self] in try takeSnapshot(label: label, trigger: trigger) }
+        let snapshot = try await runBlocking { [self] in try takeSnapshot(label: label, trigger: trigger).info }
         if trigger.isAutomatic { pruneSafetySnapshots(keeping: sparing.union([snapshot.id])) }
         return snapshot
     }
 
-    private func takeSnapshot(label: String?, trigger: SnapshotTrigger) throws -> SnapshotInfo {
+    /// Takes a snapshot; with `counting`, also the number of live objects of every loaded
+    /// partition at that moment.
+    func takeSnapshot(label: String?, trigger: SnapshotTrigger, counting: Bool = false) throws
+        -> (info: SnapshotInfo, objectCounts: [PartitionKey: Int]) {
         let started = ContinuousClock.now
         // Files the captured manifest names must outlive the linking, even if a flush or a
         // compaction replaces them meanwhile.
@@ -28,8 +31,12 @@ extension Engine {
         let point = try betweenCommitRounds { [self] wal in
             let pauseStarted = ContinuousClock.now
             let next = try wal.rotate()
-            let (manifest, lsn) = state.withLock { ($0.version.manifest, $0.appliedLSN) }
-            return (manifest: manifest, lsn: lsn, lastSealed: next - 1, pause: (ContinuousClock.now - pauseStarted).milliseconds)
+            let (manifest, lsn, counts) = state.withLock { state in
+                (state.version.manifest, state.appliedLSN,
+                 counting ? state.partitions.filter(\.value.isLoaded).mapValues { state.view(of: $0).liveCount } : [:])
+            }
+            return (manifest: manifest, lsn: lsn, lastSealed: next - 1, pause: (ContinuousClock.now - pauseStarted).milliseconds,
+                    counts: counts)
         }
         reachedStep("snapshot-sealed")
         let walNames = (point.manifest.restoredWAL ?? []) + (point.manifest.walStartSequence...point.lastSealed).map(WALFormat.fileName)
@@ -40,7 +47,7 @@ extension Engine {
                          fileCount: 0, bytes: 0, creationMilliseconds: 0, writerPauseMilliseconds: point.pause)
         })
         logger.debug("snapshot created", metadata: ["id": "\(info.id)", "lsn": "\(point.lsn)", "files": "\(info.fileCount)"])
-        return info
+        return (info, point.counts)
     }
 
     /// Finished snapshots whose description reads, oldest first.
@@ -93,10 +100,6 @@ extension Engine {
             }
         }
     }
-}
-
-extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }
 
 extension Engine {

@@ -131,46 +131,61 @@ extension Engine {
     /// its own new WAL file, so writes to one never show in the other.
     package static func cloneSnapshot(_ id: String, of directory: String, to target: String,
                                      options: EngineOptions = EngineOptions()) async throws -> SnapshotInfo {
-        try await runBlocking { try clone(id, of: directory, to: target, fs: options.fileSystem) }
-    }
-
-    private static func clone(_ id: String, of directory: String, to requestedTarget: String, fs: any FileSystem) throws -> SnapshotInfo {
+        let fs = options.fileSystem
         let store = SnapshotStore(fs: fs, directory: directory)
         let info = try store.info(id)
-        let target = FilePaths.normalized(requestedTarget)
-        if FilePaths.isInside(target, directory) {
-            throw CairnError.invalidArgument("\(requestedTarget) is inside the data directory \(directory), whose files Cairn manages; clone to a directory outside it")
+        if FilePaths.isInside(FilePaths.normalized(target), directory) {
+            throw CairnError.invalidArgument("\(target) is inside the data directory \(directory), whose files Cairn manages; clone to a directory outside it")
         }
         try store.requireRestorable(id)
         let snapshot = try store.manifest(id)
+        try await createDatabase(at: target, from: snapshot, walFiles: try store.walFiles(id, manifest: snapshot), fs: fs) { relativePath, destination in
+            try fs.linkOrCopy(store.path(id) + "/" + relativePath, to: destination)
+        }
+        return info
+    }
+
+    /// Creates a new database at `target` (absent or empty) holding the state `manifest`
+    /// describes: `place` puts each of its files (segments, then the WAL files in `walFiles`,
+    /// by path relative to a data directory) at the destination path it is given. The database
+    /// gets a new id and a new WAL file of its own. It is built under a temporary name and
+    /// renamed into place when whole, so `target` never holds half a database.
+    package static func createDatabase(at requestedTarget: String, from manifest: Manifest, walFiles: [String], fs: any FileSystem,
+                                       place: (_ relativePath: String, _ destination: String) async throws -> Void) async throws {
+        let target = FilePaths.normalized(requestedTarget)
         if fs.exists(target) {
             guard try fs.listDirectory(target).isEmpty else { throw CairnError.targetNotEmpty(path: target) }
             try fs.removeTree(target)
         }
-        let partial = target + SnapshotLayout.partialPrefix + "clone"
+        let partial = target + SnapshotLayout.partialPrefix + "create"
         try fs.removeTree(partial)
         do {
             for folder in ["wal", "manifests", "segments"] { try fs.createDirectory(partial + "/" + folder) }
-            try link(segments: snapshot.segments, from: store.path(id), to: partial, fs: fs)
-            let walNames = try store.walFiles(id, manifest: snapshot)
-            for name in walNames { try fs.linkOrCopy(store.path(id) + "/wal/" + name, to: partial + "/wal/" + name) }
-            // New writes must never land in a linked file: the clone continues in a file of its own.
-            let newest = walNames.compactMap(WALFormat.sequence(of:)).max() ?? (snapshot.walStartSequence - 1)
+            var folders = Set<String>()
+            for record in manifest.segments {
+                let path = partial + "/" + record.relativePath
+                let folder = FilePaths.parent(of: path)
+                if folders.insert(folder).inserted { try fs.createDirectory(folder) }
+                try await place(record.relativePath, path)
+            }
+            try fs.syncDirectories(folders, upTo: partial + "/segments")
+            for name in walFiles { try await place("wal/" + name, partial + "/wal/" + name) }
+            // New writes must never land in a file that came from elsewhere: the new database
+            // continues in a WAL file of its own.
+            let newest = walFiles.compactMap(WALFormat.sequence(of:)).max() ?? (manifest.walStartSequence - 1)
             (try WALWriter(fs: fs, directory: partial + "/wal", sequence: newest + 1, validLength: nil)).close()
             try fs.syncDirectory(partial + "/wal")
-            var manifest = snapshot
-            manifest.databaseID = UUID().uuidString.lowercased()
-            manifest.writtenAt = Clock.milliseconds()
-            try ManifestStore(fs: fs, directory: partial).publish(manifest)
+            var created = manifest
+            created.databaseID = UUID().uuidString.lowercased()
+            created.writtenAt = Clock.milliseconds()
+            try ManifestStore(fs: fs, directory: partial).publish(created)
             try fs.syncDirectory(partial)
             try fs.rename(partial, to: target)
         } catch {
             try? fs.removeTree(partial)
             throw error
         }
-        let parent = (target as NSString).deletingLastPathComponent
-        try fs.syncDirectory(parent.isEmpty ? "." : parent)
-        return info
+        try fs.syncDirectory(FilePaths.parent(of: target))
     }
 
     /// Links the segment files of a snapshot at `source` into the data directory `destination`.

@@ -4,6 +4,9 @@ public enum SnapshotTrigger: Sendable, Codable, Hashable {
     case manual
     /// Taken automatically before a risky operation, named here (`drop collection docs`).
     case safety(operation: String)
+    /// The recovery point of a backup in progress: kept while the backup reads it, deleted when
+    /// it ends, and at the next open if a crash ended it. Retention never prunes it.
+    case backup
 
     /// Whether Cairn took the snapshot itself, before a risky operation (and prunes it by retention).
     public var isAutomatic: Bool { if case .safety = self { true } else { false } }
@@ -21,11 +24,12 @@ public enum SnapshotTrigger: Sendable, Codable, Hashable {
 
     private enum CodingKeys: String, CodingKey { case kind, operation }
 
-    /// Stored as `{"kind": "manual"}` or `{"kind": "safety", "operation": "drop collection docs"}`.
+    /// Stored as `{"kind": "manual"}`, `{"kind": "backup"}` or `{"kind": "safety", "operation": "drop collection docs"}`.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
         case .manual: try container.encode("manual", forKey: .kind)
+        case .backup: try container.encode("backup", forKey: .kind)
         case let .safety(operation):
             try container.encode("safety", forKey: .kind)
             try container.encode(operation, forKey: .operation)
@@ -36,6 +40,7 @@ public enum SnapshotTrigger: Sendable, Codable, Hashable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         switch try container.decode(String.self, forKey: .kind) {
         case "manual": self = .manual
+        case "backup": self = .backup
         case "safety": self = .safety(operation: try container.decode(String.self, forKey: .operation))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "unknown snapshot kind \(other)")

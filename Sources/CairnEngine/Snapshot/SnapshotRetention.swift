@@ -20,8 +20,13 @@ struct SnapshotRetention {
         var decisions: [String: Decision] = [:]
         var groups: [String: [SnapshotInfo]] = [:]
         for snapshot in snapshots {
-            if let group = snapshot.trigger.retentionGroup { groups[group, default: []].append(snapshot) }
-            else { decisions[snapshot.id] = Decision(keep: true, reason: "manual: kept until deleted") }
+            if let group = snapshot.trigger.retentionGroup {
+                groups[group, default: []].append(snapshot)
+            } else if snapshot.trigger == .backup {
+                decisions[snapshot.id] = Decision(keep: true, reason: "backup in progress: deleted when it ends")
+            } else {
+                decisions[snapshot.id] = Decision(keep: true, reason: "manual: kept until deleted")
+            }
         }
         for (group, members) in groups {
             let newestFirst = members.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }

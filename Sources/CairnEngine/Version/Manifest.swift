@@ -5,39 +5,39 @@ import Foundation
 ///
 /// Stored as `manifests/<sequence>.json`: a JSON document, a newline, then `CRC32C <8 hex digits>`
 /// of the JSON bytes. Manifests are immutable; `CURRENT` names the live one.
-struct Manifest: Codable, Sendable, Equatable {
-    static let formatVersion = 1
+package struct Manifest: Codable, Sendable, Equatable {
+    package static let formatVersion = 1
 
-    var formatVersion = Manifest.formatVersion
+    package var formatVersion = Manifest.formatVersion
     /// A random id given to the database when it is created.
-    var databaseID: String
-    var sequence: Int
+    package var databaseID: String
+    package var sequence: Int
     /// Every mutation up to this LSN is in the catalog below or in the segments.
-    var checkpointLSN: UInt64
+    package var checkpointLSN: UInt64
     /// The first WAL file that may hold records after the checkpoint.
-    var walStartSequence: Int
+    package var walStartSequence: Int
     /// WAL files brought back by a rollback, replayed (in this order) before the numbered files
     /// from `walStartSequence`. Their names never parse as sequence numbers, so a database that
     /// does not list them ignores them. The next checkpoint makes them unnecessary.
-    var restoredWAL: [String]?
-    var catalog: Catalog
-    var segments: [SegmentRecord]
+    package var restoredWAL: [String]?
+    package var catalog: Catalog
+    package var segments: [SegmentRecord]
     /// When the manifest was written (ms since the epoch).
-    var writtenAt: Int64
+    package var writtenAt: Int64
 
     /// One segment file of the manifest, named by a unique id and referenced with its size and checksum.
-    struct SegmentRecord: Codable, Sendable, Equatable {
-        var id: String
-        var partition: PartitionKey
-        var incarnation: PartitionIncarnation
-        var rows: Int
-        var tombstones: Int
-        var bytes: Int
+    package struct SegmentRecord: Codable, Sendable, Equatable {
+        package var id: String
+        package var partition: PartitionKey
+        package var incarnation: PartitionIncarnation
+        package var rows: Int
+        package var tombstones: Int
+        package var bytes: Int
         /// CRC32C of the whole file.
-        var crc32c: UInt32
+        package var crc32c: UInt32
 
         /// The path of the file, relative to the data directory.
-        var relativePath: String { "segments/\(partition.collection)/\(partition.tenant)/\(id).seg" }
+        package var relativePath: String { "segments/\(partition.collection)/\(partition.tenant)/\(id).seg" }
     }
 
     private static let names = NumberedFileName(suffix: ".json")
@@ -49,7 +49,7 @@ struct Manifest: Codable, Sendable, Equatable {
     static func sequence(of fileName: String) -> Int? { names.number(in: fileName) }
 
     /// Whether this manifest describes a database that holds nothing (a new one).
-    var isEmptyDatabase: Bool { checkpointLSN == 0 && segments.isEmpty && catalog == Catalog() }
+    package var isEmptyDatabase: Bool { checkpointLSN == 0 && segments.isEmpty && catalog == Catalog() }
 
     func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()

@@ -1,0 +1,75 @@
+import CairnEngine
+import Foundation
+
+/// The record of one backup, `backups/<id>`, sealed, written after every blob it names: a
+/// backup exists if and only if its manifest does. It is self-contained (it lists every blob
+/// of every file it needs) and complete (the engine manifest carries the catalog: schemas with
+/// their ingestion configuration, tenants in every state, aliases, roles and users).
+struct BackupManifest: Codable, Sendable {
+    static let formatVersion = 1
+    static let folder = "backups/"
+
+    var formatVersion = BackupManifest.formatVersion
+    var id: String
+    /// ms since the epoch.
+    var createdAt: Int64
+    var tags: [String]
+    /// The Cairn version that wrote the backup.
+    var engineVersion: String
+    /// The engine manifest of the recovery point (checkpoint, catalog, segments).
+    var manifest: Manifest
+    /// The recovery point's LSN: every write acknowledged up to it is in the backup.
+    var lsn: UInt64
+    /// WAL files after the checkpoint, in replay order.
+    var walFiles: [String]
+    /// Every file, segments and WAL, with the blobs that hold it.
+    var files: [BackedUpFile]
+    /// What a restore must find when it opens the database.
+    var summary: [PartitionSummary]
+    var statistics: BackupStatistics
+
+    /// The object name of backup `id`.
+    static func objectName(_ id: String) -> String { folder + id }
+}
+
+/// What one partition held at the recovery point.
+public struct PartitionSummary: Codable, Sendable, Hashable {
+    public var collection: String
+    public var tenant: String
+    /// Live objects, or nil for an inactive tenant (its data is kept, not counted).
+    public var objects: Int?
+    public var dimensions: Int
+}
+
+/// How much a backup read and added.
+public struct BackupStatistics: Codable, Sendable, Hashable {
+    /// Files in the backup, and their bytes.
+    public var files = 0
+    public var bytes = 0
+    /// Files the repository already held (recognised by identity, not read).
+    public var filesReused = 0
+    /// Bytes this backup added to the repository (packs and indexes, after compression).
+    public var bytesAdded = 0
+    public var seconds = 0.0
+}
+
+/// A backup as `backup list` shows it.
+public struct BackupInfo: Codable, Sendable, Hashable {
+    public var id: String
+    public var createdAt: Int64
+    public var tags: [String]
+    public var databaseID: String
+    public var lsn: UInt64
+    public var summary: [PartitionSummary]
+    public var statistics: BackupStatistics
+
+    init(_ manifest: BackupManifest) {
+        id = manifest.id
+        createdAt = manifest.createdAt
+        tags = manifest.tags
+        databaseID = manifest.manifest.databaseID
+        lsn = manifest.lsn
+        summary = manifest.summary
+        statistics = manifest.statistics
+    }
+}

@@ -1,0 +1,90 @@
+import CairnEngine
+import Foundation
+
+extension Repository {
+    /// Backs up the database `engine` holds open, while writers continue: a recovery point is
+    /// taken, every file of it not already in the repository is stored, and the backup's
+    /// manifest is written last. A segment file the newest backup of the same database already
+    /// holds (same id, size and CRC32C) is reused without being read.
+    package func backup(_ engine: Engine, tags: [String] = [], engineVersion: String, fs: any FileSystem = LocalFileSystem()) async throws -> BackupInfo {
+        let started = ContinuousClock.now
+        var index = try await BlobIndex.load(self)
+        let known = try await filesOfNewestBackup(of: engine.databaseID)
+        let writer = PackWriter(repository: self, index: index)
+        let manifest = try await engine.withRecoveryPoint { point in
+            var files: [BackedUpFile] = []
+            var statistics = BackupStatistics()
+            for record in point.manifest.segments {
+                let identity = BackedUpFile.Identity(path: record.relativePath, size: record.bytes, crc32c: record.crc32c)
+                if let stored = known[identity], stored.blobs.allSatisfy(writer.index.contains) {
+                    files.append(stored)
+                    statistics.filesReused += 1
+                } else {
+                    files.append(try await FileParts.store(point.directory + "/" + record.relativePath, as: record.relativePath, fs: fs,
+                                                           writer: writer, partBytes: config.partBytes))
+                }
+            }
+            for name in point.walFiles {
+                files.append(try await FileParts.store(point.directory + "/wal/" + name, as: "wal/" + name, fs: fs,
+                                                       writer: writer, partBytes: config.partBytes))
+            }
+            try await writer.finish()
+            statistics.files = files.count
+            statistics.bytes = files.reduce(0) { $0 + $1.size }
+            let summary = point.manifest.catalog.partitionsByLoadedState.keys.sorted { $0.description < $1.description }.map { key in
+                PartitionSummary(collection: key.collection, tenant: key.tenant, objects: point.objectCounts[key],
+                                 dimensions: point.manifest.catalog.collections[key.collection]?.dimensions ?? 0)
+            }
+            return BackupManifest(id: SnapshotStore.newID(at: Clock.milliseconds()), createdAt: Clock.milliseconds(), tags: tags,
+                                  engineVersion: engineVersion, manifest: point.manifest, lsn: point.snapshot.lsn, walFiles: point.walFiles,
+                                  files: files, summary: summary, statistics: statistics)
+        }
+        index = writer.index
+        var finished = manifest
+        finished.statistics.bytesAdded = writer.bytesWritten
+        finished.statistics.seconds = (ContinuousClock.now - started).milliseconds / 1000
+        let sealed = SealedObject.seal(try JSONEncoder.sorted.encode(finished).bytes, kind: "backup", key: key)
+        guard try await backend.create(BackupManifest.objectName(finished.id), sealed) else {
+            throw RepositoryError.invalidArgument("a backup named \(finished.id) exists already; run the backup again")
+        }
+        return BackupInfo(finished)
+    }
+
+    /// Every backup, oldest first.
+    public func backups() async throws -> [BackupInfo] {
+        var found: [BackupInfo] = []
+        for object in try await backend.list(BackupManifest.folder) {
+            found.append(BackupInfo(try await loadBackup(String(object.name.dropFirst(BackupManifest.folder.count)))))
+        }
+        return found.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// The manifest of backup `id`.
+    func loadBackup(_ id: String) async throws -> BackupManifest {
+        let name = BackupManifest.objectName(id)
+        let plaintext = try SealedObject.open(try await backend.get(name), kind: "backup", key: key, name: name)
+        do { return try JSONDecoder().decode(BackupManifest.self, from: Data(plaintext)) } catch {
+            throw RepositoryError.damaged(object: name, reason: "the backup's manifest does not decode: \(error)")
+        }
+    }
+
+    /// The files of the newest backup of database `databaseID`, by identity.
+    private func filesOfNewestBackup(of databaseID: String) async throws -> [BackedUpFile.Identity: BackedUpFile] {
+        guard let newest = try await backups().last(where: { $0.databaseID == databaseID }) else { return [:] }
+        var files: [BackedUpFile.Identity: BackedUpFile] = [:]
+        for file in try await loadBackup(newest.id).files { files[file.identity] = file }
+        return files
+    }
+}
+
+extension BackedUpFile {
+    /// What makes two immutable files the same file: path (segment files are named by unique
+    /// ids), size and CRC32C.
+    struct Identity: Hashable {
+        var path: String
+        var size: Int
+        var crc32c: UInt32
+    }
+
+    var identity: Identity { Identity(path: path, size: size, crc32c: crc32c) }
+}

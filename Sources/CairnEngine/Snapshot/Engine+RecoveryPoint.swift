@@ -1,0 +1,34 @@
+import Foundation
+
+/// A consistent state of the database that a backup reads while writers go on: a snapshot
+/// (sealed WAL, manifest, hard links of immutable files) taken for the backup and deleted when
+/// it ends.
+package struct RecoveryPoint: Sendable {
+    /// The snapshot that holds the files.
+    package let snapshot: SnapshotInfo
+    /// Its directory: `manifest.json`, `segments/…` and `wal/…` as in a data directory.
+    package let directory: String
+    /// The manifest of the point (checkpoint, catalog, segments).
+    package let manifest: Manifest
+    /// The WAL files after the checkpoint, in replay order (names under `wal/`).
+    package let walFiles: [String]
+    /// Live objects of every loaded partition at the point (inactive tenants are not counted).
+    package let objectCounts: [PartitionKey: Int]
+}
+
+extension Engine {
+    /// Runs `body` with a recovery point of the database as of now; writers continue meanwhile.
+    /// The point's snapshot is deleted when `body` returns or throws, and at the next open if
+    /// the process dies first.
+    package func withRecoveryPoint<Result: Sendable>(_ body: (RecoveryPoint) async throws -> Result) async throws -> Result {
+        let (snapshot, counts) = try await runBlocking { [self] in
+            try takeSnapshot(label: "recovery point of a backup", trigger: .backup, counting: true)
+        }
+        defer { try? snapshots.delete(snapshot.id) }
+        let store = snapshots
+        let manifest = try store.manifest(snapshot.id)
+        let point = RecoveryPoint(snapshot: snapshot, directory: store.path(snapshot.id), manifest: manifest,
+                                  walFiles: try store.walFiles(snapshot.id, manifest: manifest), objectCounts: counts)
+        return try await body(point)
+    }
+}

@@ -1,0 +1,126 @@
+@testable import CairnBackup
+import CairnEngine
+import CairnTestSupport
+import Foundation
+import Testing
+
+@Suite("Backup and restore")
+struct BackupRestoreTests {
+    /// A database with every layer: two collections (one multi-tenant with an active and an
+    /// inactive tenant), ingestion configuration, an alias, a role and a user; flushed segments
+    /// and writes still only in the WAL.
+    private static func populate(_ engine: Engine, generator: inout SeededGenerator) async throws {
+        try await engine.createCollection(CollectionSchema(
+            name: "articles", dimensions: 8, metric: .cosine,
+            properties: [PropertyDefinition(name: "title", type: PropertyType(.text))],
+            ingestion: .object(["model": .string("minilm"), "field": .string("title")])))
+        try await engine.createCollection(CollectionSchema(name: "per_customer", dimensions: 4, metric: .l2, multiTenant: true))
+        try await engine.addTenant("acme", to: "per_customer")
+        try await engine.addTenant("globex", to: "per_customer")
+        try await engine.setAlias("news", to: "articles")
+        try await engine.putRole(Role(name: "reader", permissions: [Permission(action: .read, collection: "articles")]))
+        try await engine.putUser(User(name: "ana", roles: ["reader"], apiKeyHashes: ["ab" + String(repeating: "0", count: 62)]))
+        for round in 0..<3 {
+            try await engine.put((0..<400).map { index in
+                NewObject(properties: ["title": .string("article \(round)-\(index)")], vector: generator.vector(8))
+            }, collection: "articles")
+            try await engine.put((0..<100).map { _ in NewObject(vector: generator.vector(4)) }, collection: "per_customer", tenant: "acme")
+            try await engine.put((0..<50).map { _ in NewObject(vector: generator.vector(4)) }, collection: "per_customer", tenant: "globex")
+            if round < 2 { try await engine.flush() }
+        }
+        try await engine.setTenantState("globex", of: "per_customer", to: .inactive)
+    }
+
+    /// Every object of every active partition, by partition and id.
+    private static func contents(_ engine: Engine) throws -> [String: [UUID: StoredObject]] {
+        var result: [String: [UUID: StoredObject]] = [:]
+        for (key, active) in engine.catalog.partitionsByLoadedState where active {
+            let tenant = key.tenant == PartitionKey.defaultTenant ? nil : key.tenant
+            var objects: [UUID: StoredObject] = [:]
+            var cursor: UUID?
+            while true {
+                let page = try engine.scroll(collection: key.collection, tenant: tenant, after: cursor, limit: 500)
+                for object in page { objects[object.id] = object }
+                guard let last = page.last else { break }
+                cursor = last.id
+            }
+            result[key.description] = objects
+        }
+        return result
+    }
+
+    @Test("every layer comes back: objects, vectors, schemas with ingestion config, tenants in every state, aliases, access control")
+    func roundTrip() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var generator = SeededGenerator(seed: 21)
+        let engine = try await Engine.open(at: directory.appending("db"))
+        try await Self.populate(engine, generator: &generator)
+        let repository = try await Repository.initialize(LocalBackend(root: directory.appending("repo")), credential: .password("pw"),
+                                                         scryptLogN: RepositoryKeyTests.testCost)
+        let info = try await repository.backup(engine, tags: ["nightly"], engineVersion: "test")
+        #expect(info.tags == ["nightly"] && info.statistics.filesReused == 0 && info.statistics.bytesAdded > 0)
+        #expect(info.summary.first { $0.tenant == "acme" }?.objects == 300)
+        #expect(info.summary.first { $0.tenant == "globex" }?.objects == nil, "an inactive tenant is kept, not counted")
+        #expect(engine.listSnapshots().isEmpty, "the backup's recovery point is gone when it ends")
+        let expected = try Self.contents(engine)
+        let catalog = engine.catalog
+        let sourceID = engine.databaseID
+
+        let report = try await repository.restore(info.id, to: directory.appending("restored"))
+        #expect(report.objectsVerified == 1500 && report.partitionsVerified == 2)
+        let restored = try await Engine.open(at: directory.appending("restored"))
+        #expect(restored.catalog == catalog, "schemas, ingestion configuration, tenants and their states, aliases, roles and users")
+        #expect(restored.databaseID != sourceID, "a restored database gets a new id")
+        #expect(try Self.contents(restored) == expected)
+        _ = try await restored.setTenantState("globex", of: "per_customer", to: .active)
+        #expect(try restored.count(collection: "per_customer", tenant: "globex") == 150, "the inactive tenant's data came back")
+        await restored.close()
+        await engine.close()
+    }
+
+    @Test("a second backup reuses every unchanged segment without reading it and adds little")
+    func incremental() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var generator = SeededGenerator(seed: 22)
+        let engine = try await Engine.open(at: directory.appending("db"))
+        try await Self.populate(engine, generator: &generator)
+        let repository = try await Repository.initialize(LocalBackend(root: directory.appending("repo")), credential: .password("pw"),
+                                                         scryptLogN: RepositoryKeyTests.testCost)
+        let first = try await repository.backup(engine, engineVersion: "test")
+        try await engine.put((0..<10).map { _ in NewObject(properties: ["title": .string("new")], vector: generator.vector(8)) }, collection: "articles")
+        let second = try await repository.backup(engine, engineVersion: "test")
+        let segments = first.statistics.files - 0
+        #expect(second.statistics.filesReused >= 6, "reused \(second.statistics.filesReused) of \(segments) files")
+        #expect(second.statistics.bytesAdded * 5 < first.statistics.bytesAdded,
+                "added \(second.statistics.bytesAdded) bytes after \(first.statistics.bytesAdded)")
+        #expect(try await repository.backups().map(\.id) == [first.id, second.id])
+        let report = try await repository.restore(second.id, to: directory.appending("restored"))
+        #expect(report.objectsVerified == 1510)
+        await engine.close()
+    }
+
+    @Test("restore refuses a non-empty target and a backup whose paths leave the target, writing nothing")
+    func refusals() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var generator = SeededGenerator(seed: 23)
+        let engine = try await Engine.open(at: directory.appending("db"))
+        try await Self.populate(engine, generator: &generator)
+        let repository = try await Repository.initialize(LocalBackend(root: directory.appending("repo")), credential: .password("pw"),
+                                                         scryptLogN: RepositoryKeyTests.testCost)
+        let info = try await repository.backup(engine, engineVersion: "test")
+        await engine.close()
+        try FileManager.default.createDirectory(atPath: directory.appending("busy"), withIntermediateDirectories: true)
+        try Data([1]).write(to: URL(fileURLWithPath: directory.appending("busy/notes.txt")))
+        await #expect(throws: CairnError.self) { _ = try await repository.restore(info.id, to: directory.appending("busy")) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appending("busy")) == ["notes.txt"])
+
+        var hostile = try await repository.loadBackup(info.id)
+        hostile.files[0].path = "../../escaped.seg"
+        #expect(throws: RepositoryError.self) { try Repository.checkPaths(hostile) }
+        hostile.files[0].path = "/etc/passwd"
+        #expect(throws: RepositoryError.self) { try Repository.checkPaths(hostile) }
+    }
+}
