@@ -39,6 +39,7 @@ let package = Package(
             name: "Cairn",
             dependencies: [
                 "CairnEngine",
+                "CairnBackup",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,3 +1,4 @@
+@_exported import CairnBackup
 @_exported import CairnEngine
 @_exported import CairnVector
 import Foundation

@@ -45,10 +45,12 @@ public struct CLIRunner: Sendable {
     }
 
     /// Runs `cairn <arguments> --data DIR` to the end (`--data` is left out when `passingData` is
-    /// false), with `input` on its standard input (none when nil).
-    public func run(_ arguments: [String], passingData: Bool = true, input: Data? = nil) throws -> Result {
+    /// false), with `input` on its standard input (none when nil), in `workingDirectory` (this
+    /// process's when nil).
+    public func run(_ arguments: [String], passingData: Bool = true, input: Data? = nil, workingDirectory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         process.arguments = arguments + (passingData ? ["--data", dataDirectory] : [])
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -19,7 +19,8 @@ struct CairnCommand: AsyncParsableCommand {
         subcommands: [
             CollectionCommand.self, TenantCommand.self, ImportCommand.self, PutCommand.self, GetCommand.self,
             DeleteCommand.self, SearchCommand.self, CountCommand.self, AliasCommand.self, AccessCommand.self,
-            SnapshotCommand.self, StorageSnapshotCommand.self, VerifyCommand.self, RepairCommand.self, StatsCommand.self, FlushCommand.self,
+            SnapshotCommand.self, StorageSnapshotCommand.self, RepoCommand.self, BackupCommand.self, RestoreCommand.self,
+            VerifyCommand.self, RepairCommand.self, StatsCommand.self, FlushCommand.self,
         ]
     )
 
@@ -40,6 +41,9 @@ struct CairnCommand: AsyncParsableCommand {
             }
         } catch let error as CairnError {
             Output.failure(ErrorAdvice.message(for: error), kind: error.kind, json: wantsJSON)
+            Foundation.exit(1)
+        } catch let error as RepositoryError {
+            Output.failure(error.description, kind: "repository", json: wantsJSON)
             Foundation.exit(1)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)

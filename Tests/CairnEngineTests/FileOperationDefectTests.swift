@@ -116,3 +116,14 @@ struct StorageSnapshotHoldTests {
         await engine.close()
     }
 }
+
+@Suite("Path arithmetic")
+struct FilePathsTests {
+    @Test("the parent of a path, bare names and the root included (Foundation's traps on a bare name on Linux)")
+    func parents() {
+        let cases: [(String, String)] = [("d", "."), (".", "."), ("./d", "."), ("a/b", "a"), ("a/b/", "a"), ("/a", "/"), ("/", "/"),
+                                         ("/a/b//c", "/a/b"), ("a//b", "a")]
+        for (path, parent) in cases { #expect(FilePaths.parent(of: path) == parent, "parent of \(path)") }
+        #expect(FilePaths.name(of: "a/b/c.seg") == "c.seg" && FilePaths.name(of: "c") == "c")
+    }
+}

@@ -31,9 +31,9 @@ extension Repository {
             try await writer.finish()
             statistics.files = files.count
             statistics.bytes = files.reduce(0) { $0 + $1.size }
-            let summary = point.manifest.catalog.partitionsByLoadedState.keys.sorted { $0.description < $1.description }.map { key in
+            let summary = point.catalog.partitionsByLoadedState.keys.sorted { $0.description < $1.description }.map { key in
                 PartitionSummary(collection: key.collection, tenant: key.tenant, objects: point.objectCounts[key],
-                                 dimensions: point.manifest.catalog.collections[key.collection]?.dimensions ?? 0)
+                                 dimensions: point.catalog.collections[key.collection]?.dimensions ?? 0)
             }
             return BackupManifest(id: SnapshotStore.newID(at: Clock.milliseconds()), createdAt: Clock.milliseconds(), tags: tags,
                                   engineVersion: engineVersion, manifest: point.manifest, lsn: point.snapshot.lsn, walFiles: point.walFiles,

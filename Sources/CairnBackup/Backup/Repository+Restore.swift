@@ -20,7 +20,12 @@ extension Repository {
     /// into place, then opened and compared with the backup's summary before success is
     /// reported. The restored database gets a new database id. If the comparison fails, the
     /// restored directory is removed (nothing was there before) and the error says what differed.
-    package func restore(_ id: String, to target: String, fs: any FileSystem = LocalFileSystem()) async throws -> RestoreReport {
+    public func restore(_ id: String, to target: String) async throws -> RestoreReport {
+        try await restore(id, to: target, fileSystem: LocalFileSystem())
+    }
+
+    /// `restore(_:to:)` through another file system (the crash simulator in tests).
+    package func restore(_ id: String, to target: String, fileSystem fs: any FileSystem) async throws -> RestoreReport {
         let started = ContinuousClock.now
         let backup = try await loadBackup(id)
         try Self.checkPaths(backup)

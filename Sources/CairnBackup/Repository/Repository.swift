@@ -18,6 +18,10 @@ public struct Repository: Sendable {
     /// The repository's id.
     public var id: String { config.id }
 
+    /// The backend of a repository in the local directory `path` (another disk, a mounted
+    /// volume); the directory is created when the repository is initialised.
+    public static func localBackend(at path: String) -> any RepositoryBackend { LocalBackend(root: path) }
+
     static let configName = "config"
     static let keysFolder = "keys/"
 

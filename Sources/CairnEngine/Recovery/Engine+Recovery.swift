@@ -83,7 +83,7 @@ extension Engine {
     private static func enclosingDatabase(of directory: String, fs: any FileSystem) -> String? {
         var candidate = FilePaths.absolute(directory)
         while candidate != "/" && !candidate.isEmpty {
-            candidate = (candidate as NSString).deletingLastPathComponent
+            candidate = FilePaths.parent(of: candidate)
             if fs.exists(candidate + "/CURRENT") && fs.exists(candidate + "/manifests") { return candidate }
         }
         return nil

@@ -8,8 +8,10 @@ package struct RecoveryPoint: Sendable {
     package let snapshot: SnapshotInfo
     /// Its directory: `manifest.json`, `segments/…` and `wal/…` as in a data directory.
     package let directory: String
-    /// The manifest of the point (checkpoint, catalog, segments).
+    /// The manifest of the point (checkpoint, catalog at the checkpoint, segments).
     package let manifest: Manifest
+    /// The catalog at the point's LSN (the WAL after the checkpoint included).
+    package let catalog: Catalog
     /// The WAL files after the checkpoint, in replay order (names under `wal/`).
     package let walFiles: [String]
     /// Live objects of every loaded partition at the point (inactive tenants are not counted).
@@ -21,13 +23,13 @@ extension Engine {
     /// The point's snapshot is deleted when `body` returns or throws, and at the next open if
     /// the process dies first.
     package func withRecoveryPoint<Result: Sendable>(_ body: (RecoveryPoint) async throws -> Result) async throws -> Result {
-        let (snapshot, counts) = try await runBlocking { [self] in
+        let (snapshot, catalog, counts) = try await runBlocking { [self] in
             try takeSnapshot(label: "recovery point of a backup", trigger: .backup, counting: true)
         }
         defer { try? snapshots.delete(snapshot.id) }
         let store = snapshots
         let manifest = try store.manifest(snapshot.id)
-        let point = RecoveryPoint(snapshot: snapshot, directory: store.path(snapshot.id), manifest: manifest,
+        let point = RecoveryPoint(snapshot: snapshot, directory: store.path(snapshot.id), manifest: manifest, catalog: catalog,
                                   walFiles: try store.walFiles(snapshot.id, manifest: manifest), objectCounts: counts)
         return try await body(point)
     }

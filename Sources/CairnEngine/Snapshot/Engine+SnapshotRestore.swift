@@ -193,7 +193,7 @@ extension Engine {
         var folders = Set<String>()
         for record in segments {
             let path = destination + "/" + record.relativePath
-            let folder = (path as NSString).deletingLastPathComponent
+            let folder = FilePaths.parent(of: path)
             if folders.insert(folder).inserted { try fs.createDirectory(folder) }
             try fs.linkOrCopy(source + "/" + record.relativePath, to: path)
         }

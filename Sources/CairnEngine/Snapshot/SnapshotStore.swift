@@ -175,7 +175,7 @@ package struct SnapshotStore: Sendable {
         let createdAt = Clock.milliseconds()
         let id = SnapshotStore.newID(at: createdAt)
         let partial = snapshotsDirectory + "/" + SnapshotLayout.partialPrefix + id
-        let folders = Set(files.map { ((partial + "/" + $0.relativePath) as NSString).deletingLastPathComponent }).union([partial + "/wal"])
+        let folders = Set(files.map { FilePaths.parent(of: partial + "/" + $0.relativePath) }).union([partial + "/wal"])
         for folder in folders.sorted() { try fs.createDirectory(folder) }
         var info = describe(id, createdAt)
         info.walFileSizes = [:]

@@ -2,10 +2,15 @@ import Foundation
 
 /// Path arithmetic on the local file system (no I/O but resolving links).
 package enum FilePaths {
-    /// The directory part of `path` (`.` for a bare name).
+    /// The directory part of `path`: `.` for a bare name, `/` for a name in the root.
+    /// (Worked out here: Foundation's `deletingLastPathComponent` traps on a bare name on Linux.)
     package static func parent(of path: String) -> String {
-        let parent = (path as NSString).deletingLastPathComponent
-        return parent.isEmpty ? "." : parent
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        var parent = trimmed[..<slash]
+        while parent.count > 1 && parent.hasSuffix("/") { parent = parent.dropLast() }
+        return parent.isEmpty ? "/" : String(parent)
     }
 
     /// The last component of `path`.
@@ -31,8 +36,8 @@ package enum FilePaths {
             var existing = absolute(path)
             var rest: [String] = []
             while access(existing, F_OK) != 0, existing != "/" {
-                rest.insert((existing as NSString).lastPathComponent, at: 0)
-                existing = (existing as NSString).deletingLastPathComponent
+                rest.insert(name(of: existing), at: 0)
+                existing = parent(of: existing)
             }
             let resolved = realpath(existing, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? existing
             return normalized(([resolved] + rest).joined(separator: "/"))

@@ -1,0 +1,62 @@
+import CairnTestSupport
+import Foundation
+import Testing
+
+@Suite("Backup commands")
+struct BackupCLITests {
+    @Test("repo init, backup create, backup list, restore latest: the restored database answers with the same objects")
+    func backupAndRestore() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLIRunner(dataDirectory: directory.appending("data"))
+        let password = directory.appending("password")
+        try "correct horse\n".write(toFile: password, atomically: true, encoding: .utf8)
+        let repo = ["--repo", directory.appending("repo"), "--password-file", password]
+        #expect(try cli.run(["collection", "create", "articles", "--dimensions", "8", "--property", "title:text",
+                            "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        let file = directory.appending("data.jsonl")
+        try SampleData.jsonl(SampleData.objects(count: 120, dimensions: 8, seed: 3)).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["import", "articles", file]).status == 0)
+
+        let created = try cli.run(["repo", "init"] + repo, passingData: false)
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try cli.run(["repo", "init"] + repo, passingData: false).status == 1, "a second init is refused")
+        let backup = try cli.run(["backup", "create", "--tag", "nightly"] + repo)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let listed = try cli.run(["backup", "list", "--json"] + repo, passingData: false)
+        #expect(listed.status == 0 && listed.stdout.contains("nightly"), "\(listed.stdout)\(listed.stderr)")
+
+        try "wrong\n".write(toFile: directory.appending("wrong"), atomically: true, encoding: .utf8)
+        let wrong = try cli.run(["backup", "list", "--repo", directory.appending("repo"), "--password-file", directory.appending("wrong")], passingData: false)
+        #expect(wrong.status == 1 && wrong.stderr.contains("nothing was changed"), "\(wrong.stderr)")
+        let noKey = try cli.run(["backup", "list", "--repo", directory.appending("repo")], passingData: false)
+        #expect(noKey.status == 1 && noKey.stderr.contains("CAIRN_PASSWORD"), "\(noKey.stderr)")
+
+        let restored = try cli.run(["restore", "latest", "--target", directory.appending("restored")] + repo, passingData: false)
+        #expect(restored.status == 0 && restored.stdout.contains("120 objects"), "\(restored.stdout)\(restored.stderr)")
+        let count = try CLIRunner(dataDirectory: directory.appending("restored")).run(["count", "articles"])
+        #expect(count.status == 0 && count.stdout.contains("120"), "\(count.stdout)\(count.stderr)")
+        let again = try cli.run(["restore", "latest", "--target", directory.appending("restored")] + repo, passingData: false)
+        #expect(again.status == 1, "a non-empty target is refused")
+    }
+}
+
+@Suite("Relative paths")
+struct RelativePathTests {
+    @Test("bare relative names for the data directory, the repository and the restore target work")
+    func bareNames() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLIRunner(dataDirectory: "data")
+        try "pw\n".write(toFile: directory.appending("pw"), atomically: true, encoding: .utf8)
+        let here = directory.path
+        let created = try cli.run(["collection", "create", "c", "--dimensions", "2"], workingDirectory: here)
+        #expect(created.status == 0, "\(created.stderr)")
+        let repo = ["--repo", "repo", "--password-file", "pw"]
+        #expect(try cli.run(["repo", "init"] + repo, passingData: false, workingDirectory: here).status == 0)
+        #expect(try cli.run(["backup", "create"] + repo, workingDirectory: here).status == 0)
+        let restored = try cli.run(["restore", "latest", "--target", "copy"] + repo, passingData: false, workingDirectory: here)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(FileManager.default.fileExists(atPath: directory.appending("copy/CURRENT")))
+    }
+}
