@@ -62,15 +62,20 @@ run cairn snapshot clone "$snapshot" "$WORK/staging-data"
 run cairn --data "$WORK/staging-data" count articles --tenant acme
 
 step "Verifying after a restart (every cairn command reopens the database)"
-count=$(cairn count latest-articles --tenant acme)
 first=$(head -1 "$WORK/articles.jsonl" | sed -E 's/.*"id":"([^"]+)".*/\1/')
-cairn get articles "$first" --tenant acme >/dev/null
-if [ "$count" = "10000" ]; then
-  echo "verified: 10000 objects present, object $first readable"
-else
-  echo "verification FAILED: expected 10000 objects, found $count" >&2
-  exit 1
-fi
+# Checks that the database holds all 10,000 articles and that the first one reads back.
+verify() {
+  local count
+  count=$(cairn count latest-articles --tenant acme)
+  cairn get articles "$first" --tenant acme >/dev/null
+  if [ "$count" = "10000" ]; then
+    echo "verified $1: 10000 objects present, object $first readable"
+  else
+    echo "verification $1 FAILED: expected 10000 objects, found $count" >&2
+    exit 1
+  fi
+}
+verify "after a restart"
 
 step "A backup: an encrypted copy in a repository outside the data directory"
 export CAIRN_PASSWORD="quickstart-only-password"   # use a real secret (or --key-file) for real data
@@ -81,13 +86,6 @@ run cairn backup list --repo "$WORK/backups"
 step "Losing the data directory, and restoring it from the backup"
 run rm -rf "$CAIRN_DATA" "$WORK/staging-data"
 run cairn restore latest --repo "$WORK/backups" --target "$CAIRN_DATA"
-restored=$(cairn count latest-articles --tenant acme)
-cairn get articles "$first" --tenant acme >/dev/null
-if [ "$restored" = "10000" ]; then
-  echo "verified after restore: 10000 objects present, object $first readable"
-else
-  echo "verification after restore FAILED: expected 10000 objects, found $restored" >&2
-  exit 1
-fi
+verify "after the restore"
 
 printf '\nDone. Try: CAIRN_DATA=%s %s/cairn --help\n' "$CAIRN_DATA" "$BIN"
