@@ -103,7 +103,8 @@ struct RestoreCommand: AsyncParsableCommand {
         global.report(encodable: report, """
             restored backup \(report.backup) into \(report.target): \(report.files) files, \(Output.bytes(report.bytes)) in \
             \(String(format: "%.1f", report.seconds)) s
-            verified: \(report.objectsVerified) objects in \(report.partitionsVerified) collections and tenants match the backup
+            verified: \(report.objectsVerified) objects in \(report.partitionsVerified) \
+            \(report.partitionsVerified == 1 ? "collection or tenant matches" : "collections and tenants match") the backup
             """)
     }
 }
