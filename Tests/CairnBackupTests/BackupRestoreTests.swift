@@ -126,3 +126,38 @@ struct BackupRestoreTests {
         #expect(throws: RepositoryError.self) { try Repository.checkPaths(hostile) }
     }
 }
+
+@Suite("Repository check")
+struct RepositoryCheckTests {
+    @Test("a pack altered or deleted is named with the backups it affects; restoring such a backup fails naming it")
+    func damagedAndMissingPacks() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var generator = SeededGenerator(seed: 31)
+        let engine = try await Engine.open(at: directory.appending("db"))
+        try await engine.createCollection(CollectionSchema(name: "c", dimensions: 16, metric: .l2))
+        try await engine.put((0..<3000).map { _ in NewObject(vector: generator.vector(16)) }, collection: "c")
+        try await engine.flush()
+        let repository = try await Repository.initialize(LocalBackend(root: directory.appending("repo")), credential: .password("pw"),
+                                                         scryptLogN: RepositoryKeyTests.testCost)
+        let backup = try await repository.backup(engine, engineVersion: "test")
+        await engine.close()
+        #expect(try await repository.check(readData: true).problems.isEmpty)
+
+        let pack = try #require(try await repository.backend.list("data/").first)
+        let path = directory.appending("repo/" + pack.name)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(try await repository.check().problems.isEmpty, "the structure is intact; only reading the data finds a flipped bit")
+        let read = try await repository.check(readData: true)
+        #expect(read.problems.map(\.object) == [pack.name] && read.problems.first?.affectedBackups == [backup.id], "\(read.problems)")
+        await #expect(throws: RepositoryError.self) { _ = try await repository.restore(backup.id, to: directory.appending("restored")) }
+        #expect(!FileManager.default.fileExists(atPath: directory.appending("restored")), "a failed restore leaves no target")
+
+        try FileManager.default.removeItem(atPath: path)
+        let structure = try await repository.check()
+        #expect(structure.problems.contains { $0.object == pack.name && $0.detail.contains("missing") && $0.affectedBackups == [backup.id] },
+                "\(structure.problems)")
+    }
+}

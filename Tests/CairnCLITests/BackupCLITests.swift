@@ -26,6 +26,9 @@ struct BackupCLITests {
         let listed = try cli.run(["backup", "list", "--json"] + repo, passingData: false)
         #expect(listed.status == 0 && listed.stdout.contains("nightly"), "\(listed.stdout)\(listed.stderr)")
 
+        let checked = try cli.run(["repo", "check", "--read-data"] + repo, passingData: false)
+        #expect(checked.status == 0 && checked.stdout.contains("no problems found"), "\(checked.stdout)\(checked.stderr)")
+
         try "wrong\n".write(toFile: directory.appending("wrong"), atomically: true, encoding: .utf8)
         let wrong = try cli.run(["backup", "list", "--repo", directory.appending("repo"), "--password-file", directory.appending("wrong")], passingData: false)
         #expect(wrong.status == 1 && wrong.stderr.contains("nothing was changed"), "\(wrong.stderr)")
