@@ -41,6 +41,16 @@ struct BackupCLITests {
         #expect(count.status == 0 && count.stdout.contains("120"), "\(count.stdout)\(count.stderr)")
         let again = try cli.run(["restore", "latest", "--target", directory.appending("restored")] + repo, passingData: false)
         #expect(again.status == 1, "a non-empty target is refused")
+
+        #expect(try cli.run(["backup", "create"] + repo).status == 0)
+        #expect(try cli.run(["forget", "--keep-within", "2x"] + repo, passingData: false).status == 2)
+        let dry = try cli.run(["forget", "--keep-last", "1", "--dry-run"] + repo, passingData: false)
+        #expect(dry.status == 0 && dry.stdout.contains("1 kept, 1 would be removed"), "\(dry.stdout)\(dry.stderr)")
+        let forgot = try cli.run(["forget", "--keep-last", "1", "--json"] + repo, passingData: false)
+        #expect(forgot.status == 0, "\(forgot.stderr)")
+        let remaining = try cli.run(["backup", "list", "--json"] + repo, passingData: false)
+        #expect(!remaining.stdout.contains("nightly"), "the older backup (tagged nightly) was forgotten: \(remaining.stdout)")
+        #expect(try cli.run(["restore", "latest", "--target", directory.appending("restored-2")] + repo, passingData: false).status == 0)
     }
 }
 

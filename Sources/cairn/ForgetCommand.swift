@@ -1,0 +1,65 @@
+import ArgumentParser
+import Cairn
+import Foundation
+
+struct ForgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Remove backups that a retention policy does not keep.",
+        discussion: """
+        The rules are restic's: backups newest first; each --keep-* rule keeps the newest backup \
+        of each of its last N periods (hours, days, ISO weeks, months, years, in UTC; --keep-last \
+        counts backups), the oldest backup counting as a new period while a rule has count left. \
+        --keep-within keeps every backup younger than the newest minus the duration (30m, 12h, \
+        2d, 3w); --keep-tag keeps tagged backups. A backup is kept when any rule keeps it; with no \
+        rule at all nothing is removed. Each backup lists every blob it needs, so removing one \
+        never breaks another. Try --dry-run first.
+        """
+    )
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var repository: RepositoryOptions
+    @Option(help: "Keep the newest N backups.") var keepLast = 0
+    @Option(help: "Keep the newest backup of each of the last N hours.") var keepHourly = 0
+    @Option(help: "Keep the newest backup of each of the last N days.") var keepDaily = 0
+    @Option(help: "Keep the newest backup of each of the last N ISO weeks.") var keepWeekly = 0
+    @Option(help: "Keep the newest backup of each of the last N months.") var keepMonthly = 0
+    @Option(help: "Keep the newest backup of each of the last N years.") var keepYearly = 0
+    @Option(help: ArgumentHelp("Keep every backup within this long of the newest (30m, 12h, 2d, 3w).", valueName: "duration"))
+    var keepWithin: String?
+    @Option(help: "Keep backups with this tag (repeatable).") var keepTag: [String] = []
+    @Flag(help: "Show what would be removed; remove nothing.") var dryRun = false
+
+    func validate() throws {
+        for (name, value) in [("last", keepLast), ("hourly", keepHourly), ("daily", keepDaily), ("weekly", keepWeekly),
+                              ("monthly", keepMonthly), ("yearly", keepYearly)] where value < 0 {
+            throw ValidationError("--keep-\(name) must be 0 or more, got \(value)")
+        }
+        if let keepWithin, Self.seconds(keepWithin) == nil {
+            throw ValidationError("--keep-within takes a number and a unit (m, h, d, w), like 2d; got \(keepWithin)")
+        }
+    }
+
+    func run() async throws {
+        let policy = RetentionPolicy(keepLast: keepLast, keepHourly: keepHourly, keepDaily: keepDaily, keepWeekly: keepWeekly,
+                                     keepMonthly: keepMonthly, keepYearly: keepYearly,
+                                     keepWithin: keepWithin.flatMap(Self.seconds) ?? 0, keepTags: keepTag)
+        let decisions = try await repository.open().forget(policy, dryRun: dryRun)
+        if global.json { return Output.json(encodable: decisions) }
+        Output.table(["ID", "DECISION", "KEPT BY"], decisions.map { [$0.backup, $0.keep ? "keep" : (dryRun ? "would remove" : "removed"), $0.reasons.joined(separator: ", ")] })
+        let removed = decisions.filter { !$0.keep }.count
+        print("\(decisions.count - removed) kept, \(removed) \(dryRun ? "would be removed (dry run)" : "removed")"
+              + (policy.isEmpty ? " — no --keep-* rule was given, so nothing is removed" : ""))
+    }
+
+    /// Seconds in `30m`, `12h`, `2d` or `3w`.
+    static func seconds(_ text: String) -> Double? {
+        guard let unit = text.last, let value = Double(text.dropLast()), value >= 0 else { return nil }
+        switch unit {
+        case "m": return value * 60
+        case "h": return value * 3600
+        case "d": return value * 86_400
+        case "w": return value * 7 * 86_400
+        default: return nil
+        }
+    }
+}
