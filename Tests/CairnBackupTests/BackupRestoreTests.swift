@@ -161,3 +161,48 @@ struct RepositoryCheckTests {
                 "\(structure.problems)")
     }
 }
+
+@Suite("Backups under power cuts")
+struct BackupPowerLossTests {
+    @Test("a power cut at any step of a backup leaves a repository whose backups all restore, and the next backup works")
+    func backupSurvivesPowerCuts() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var generator = SeededGenerator(seed: 41)
+        let engine = try await Engine.open(at: directory.appending("db"))
+        try await engine.createCollection(CollectionSchema(name: "c", dimensions: 8, metric: .l2))
+        for _ in 0..<2 {
+            try await engine.put((0..<300).map { _ in NewObject(vector: generator.vector(8)) }, collection: "c")
+            try await engine.flush()
+        }
+        var cut = 0, restores = 0
+        while true {
+            let fs = CrashSimulatingFileSystem(seed: UInt64(cut))
+            let backend = LocalBackend(root: "/repo", fileSystem: fs)
+            let repository = try await Repository.initialize(backend, credential: .password("pw"), scryptLogN: RepositoryKeyTests.testCost)
+            let first = try await repository.backup(engine, engineVersion: "test")
+            try await engine.put((0..<20).map { _ in NewObject(vector: generator.vector(8)) }, collection: "c")
+            fs.cutPower(afterOperations: cut)
+            let interrupted = (try? await repository.backup(engine, engineVersion: "test")) == nil
+            fs.crash()
+            let reopened = try await Repository.open(backend, credential: .password("pw"))
+            let listed = try await reopened.backups()
+            #expect(listed.contains { $0.id == first.id }, "cut \(cut): the finished backup is still listed")
+            for backup in listed {
+                let target = directory.appending("restored-\(cut)-\(backup.id)")
+                _ = try await reopened.restore(backup.id, to: target)
+                try FileManager.default.removeItem(atPath: target)
+                restores += 1
+            }
+            let next = try await reopened.backup(engine, engineVersion: "test")
+            let target = directory.appending("restored-\(cut)-next")
+            #expect(try await reopened.restore(next.id, to: target).objectsVerified == (try engine.count(collection: "c")))
+            try FileManager.default.removeItem(atPath: target)
+            if !interrupted { break }
+            cut += 1
+        }
+        #expect(cut >= 5, "a backup makes several durable steps (\(cut))")
+        #expect(restores > cut)
+        await engine.close()
+    }
+}

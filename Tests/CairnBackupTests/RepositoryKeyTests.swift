@@ -135,7 +135,7 @@ struct LocalBackendTests {
     func operations() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let backend = LocalBackend(root: directory.appending("repo"))
+        let backend = LocalBackend(root: directory.appending("repo/")) // a trailing slash, as people type it
         try await backend.put("data/ab/abc", Array(0..<100))
         try await backend.put("data/cd/cde", [9])
         try await backend.put("index/1", [1, 2])

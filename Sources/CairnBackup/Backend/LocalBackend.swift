@@ -11,7 +11,7 @@ package struct LocalBackend: RepositoryBackend {
     let fs: any FileSystem
 
     package init(root: String, fileSystem: any FileSystem = LocalFileSystem()) {
-        self.root = root
+        self.root = FilePaths.normalized(root)
         fs = fileSystem
     }
 
@@ -94,12 +94,16 @@ package struct LocalBackend: RepositoryBackend {
     private func prepare(_ name: String) throws -> (folder: String, temporary: String) {
         let folder = FilePaths.parent(of: path(name))
         if !fs.exists(folder) {
+            // Every new directory's name must be durable, up to and including the root's own
+            // name in its parent when the root is new too.
+            let rootIsNew = !fs.exists(root)
             try fs.createDirectory(folder)
             var synced = folder
-            while synced.count > root.count {
+            while synced != root && synced.count > root.count {
                 synced = FilePaths.parent(of: synced)
                 try fs.syncDirectory(synced)
             }
+            if rootIsNew { try fs.syncDirectory(FilePaths.parent(of: root)) }
         }
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         return (folder, folder + "/" + Self.temporaryPrefix + FilePaths.name(of: name) + "-" + suffix)
