@@ -38,7 +38,7 @@ struct BackupCommand: AsyncParsableCommand {
         repository already holds are not read again, so a backup after a small change is small \
         and fast. Restore with `cairn restore`.
         """,
-        subcommands: [Create.self, List.self]
+        subcommands: [Create.self, List.self, Show.self]
     )
 
     struct Create: AsyncParsableCommand {

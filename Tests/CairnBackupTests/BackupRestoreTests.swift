@@ -76,6 +76,7 @@ struct BackupRestoreTests {
         let catalog = engine.catalog
         let sourceID = engine.databaseID
 
+        #expect(try await repository.backupDetails(info.id).catalog == catalog, "every layer as of the recovery point")
         let report = try await repository.restore(info.id, to: directory.appending("restored"))
         #expect(report.objectsVerified == 1502 && report.partitionsVerified == 3)
         let restored = try await Engine.open(at: directory.appending("restored"))

@@ -11,7 +11,7 @@ struct RetentionPolicyTests {
             let manifest = BackupManifest(id: String(format: "b%04ld", index), createdAt: Int64(time * 1000), tags: tags[index] ?? [],
                                           engineVersion: "t", manifest: Manifest(databaseID: "d", sequence: 1, checkpointLSN: 0, walStartSequence: 1,
                                                                                   catalog: Catalog(), segments: [], writtenAt: 0),
-                                          lsn: 0, walFiles: [], files: [], summary: [], statistics: BackupStatistics())
+                                          catalog: nil, lsn: 0, walFiles: [], files: [], summary: [], statistics: BackupStatistics())
             return BackupInfo(manifest)
         }
     }

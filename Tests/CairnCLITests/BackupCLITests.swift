@@ -26,6 +26,8 @@ struct BackupCLITests {
         let listed = try cli.run(["backup", "list", "--json"] + repo, passingData: false)
         #expect(listed.status == 0 && listed.stdout.contains("nightly"), "\(listed.stdout)\(listed.stderr)")
 
+        let shown = try cli.run(["backup", "show", "latest"] + repo, passingData: false)
+        #expect(shown.status == 0 && shown.stdout.contains("articles") && shown.stdout.contains("nightly"), "\(shown.stdout)\(shown.stderr)")
         let checked = try cli.run(["repo", "check", "--read-data"] + repo, passingData: false)
         #expect(checked.status == 0 && checked.stdout.contains("no problems found"), "\(checked.stdout)\(checked.stderr)")
 

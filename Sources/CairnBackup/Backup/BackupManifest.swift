@@ -16,8 +16,10 @@ struct BackupManifest: Codable, Sendable {
     var tags: [String]
     /// The Cairn version that wrote the backup.
     var engineVersion: String
-    /// The engine manifest of the recovery point (checkpoint, catalog, segments).
+    /// The engine manifest of the recovery point (checkpoint, catalog at the checkpoint, segments).
     var manifest: Manifest
+    /// The catalog at the recovery point's LSN (nil in backups written before it was recorded).
+    var catalog: Catalog?
     /// The recovery point's LSN: every write acknowledged up to it is in the backup.
     var lsn: UInt64
     /// WAL files after the checkpoint, in replay order.
@@ -51,6 +53,22 @@ public struct BackupStatistics: Codable, Sendable, Hashable {
     /// Bytes this backup added to the repository (packs and indexes, after compression).
     public var bytesAdded = 0
     public var seconds = 0.0
+}
+
+/// One backup in full, as `backup show` prints it: what `BackupInfo` says, every layer of the
+/// catalog, and every file with its size and number of blobs.
+public struct BackupDetails: Codable, Sendable, Hashable {
+    public struct File: Codable, Sendable, Hashable {
+        public var path: String
+        public var size: Int
+        public var blobs: Int
+    }
+
+    public var info: BackupInfo
+    /// The catalog at the recovery point: collections (schemas, ingestion configuration),
+    /// tenants and their states, aliases, roles and users.
+    public var catalog: Catalog
+    public var files: [File]
 }
 
 /// A backup as `backup list` shows it.

@@ -36,7 +36,8 @@ extension Repository {
                                  dimensions: point.catalog.collections[key.collection]?.dimensions ?? 0)
             }
             return BackupManifest(id: SnapshotStore.newID(at: Clock.milliseconds()), createdAt: Clock.milliseconds(), tags: tags,
-                                  engineVersion: engineVersion, manifest: point.manifest, lsn: point.snapshot.lsn, walFiles: point.walFiles,
+                                  engineVersion: engineVersion, manifest: point.manifest, catalog: point.catalog, lsn: point.snapshot.lsn,
+                                  walFiles: point.walFiles,
                                   files: files, summary: summary, statistics: statistics)
         }
         index = writer.index
@@ -57,6 +58,13 @@ extension Repository {
             found.append(BackupInfo(try await loadBackup(String(object.name.dropFirst(BackupManifest.folder.count)))))
         }
         return found.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// Everything backup `id` holds, layer by layer and file by file.
+    public func backupDetails(_ id: String) async throws -> BackupDetails {
+        let manifest = try await loadBackup(id)
+        return BackupDetails(info: BackupInfo(manifest), catalog: manifest.catalog ?? manifest.manifest.catalog,
+                             files: manifest.files.map { BackupDetails.File(path: $0.path, size: $0.size, blobs: $0.blobs.count) })
     }
 
     /// The manifest of backup `id`.
