@@ -13,7 +13,7 @@ struct RepoCommand: AsyncParsableCommand {
         wrap with a password (scrypt) or a key file. There is no default key: without the \
         password or key file the backups cannot be read by anyone, you included.
         """,
-        subcommands: [Init.self, Check.self]
+        subcommands: [Init.self, Check.self, Key.self]
     )
 
     struct Init: AsyncParsableCommand {

@@ -153,3 +153,28 @@ struct LocalBackendTests {
         #expect(entries == ["x"], "no temporary file is left behind")
     }
 }
+
+@Suite("Repository key management")
+struct RepositoryKeyManagementTests {
+    @Test("a second key opens the same repository; the key in use and the last key are never removed; a password change keeps the backups readable")
+    func keys() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let backend = LocalBackend(root: directory.appending("repo"))
+        let repository = try await Repository.initialize(backend, credential: .password("first"), scryptLogN: RepositoryKeyTests.testCost)
+        let keyFile = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        let added = try await repository.addKey(.keyFile(keyFile), scryptLogN: RepositoryKeyTests.testCost)
+        let viaFile = try await Repository.open(backend, credential: .keyFile(keyFile))
+        #expect(viaFile.id == repository.id && viaFile.key.bytes == repository.key.bytes)
+        #expect(try await repository.keys().map(\.isCurrent) == [true, false])
+
+        let first = try #require(try await repository.keys().first { $0.isCurrent }).id
+        await #expect(throws: RepositoryError.self) { try await repository.removeKey(first) }
+        try await viaFile.removeKey(first)
+        await #expect(throws: RepositoryError.wrongKey(repository: backend.location)) {
+            _ = try await Repository.open(backend, credential: .password("first"))
+        }
+        await #expect(throws: RepositoryError.self) { try await viaFile.removeKey(added, allowCurrent: true) }
+        #expect(try await viaFile.keys().map(\.id) == [added], "the last key stays")
+    }
+}

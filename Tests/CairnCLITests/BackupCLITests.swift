@@ -53,6 +53,19 @@ struct BackupCLITests {
         let remaining = try cli.run(["backup", "list", "--json"] + repo, passingData: false)
         #expect(!remaining.stdout.contains("nightly"), "the older backup (tagged nightly) was forgotten: \(remaining.stdout)")
         #expect(try cli.run(["restore", "latest", "--target", directory.appending("restored-2")] + repo, passingData: false).status == 0)
+
+        // Keys: a key file added, then the password replaced by another one.
+        let keyFile = directory.appending("repo.key")
+        #expect(try cli.run(["repo", "key", "add", "--new-key-file", keyFile] + repo, passingData: false).status == 0)
+        let withFile = try cli.run(["backup", "list", "--repo", directory.appending("repo"), "--key-file", keyFile], passingData: false)
+        #expect(withFile.status == 0, "\(withFile.stderr)")
+        try "staple battery\n".write(toFile: directory.appending("new-password"), atomically: true, encoding: .utf8)
+        let changed = try cli.run(["repo", "key", "passwd", "--new-password-file", directory.appending("new-password")] + repo, passingData: false)
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(try cli.run(["backup", "list"] + repo, passingData: false).status == 1, "the old password no longer opens")
+        let listed2 = try cli.run(["repo", "key", "list", "--repo", directory.appending("repo"), "--password-file", directory.appending("new-password")],
+                                  passingData: false)
+        #expect(listed2.status == 0 && listed2.stdout.contains("keyFile") && listed2.stdout.contains("in use"), "\(listed2.stdout)")
     }
 }
 

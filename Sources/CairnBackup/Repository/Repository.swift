@@ -14,6 +14,8 @@ public struct Repository: Sendable {
     public let backend: any RepositoryBackend
     let config: RepositoryConfig
     let key: MasterKey
+    /// The id of the key slot that opened the repository.
+    let openedWith: String
 
     /// The repository's id.
     public var id: String { config.id }
@@ -46,7 +48,7 @@ public struct Repository: Sendable {
                                       createdAt: Int64(Date().timeIntervalSince1970 * 1000))
         let sealed = SealedObject.seal(try JSONEncoder.sorted.encode(config).bytes, kind: configName, key: key)
         guard try await backend.create(configName, sealed) else { throw RepositoryError.alreadyExists(repository: backend.location) }
-        return Repository(backend: backend, config: config, key: key)
+        return Repository(backend: backend, config: config, key: key, openedWith: slot.id)
     }
 
     /// Opens the repository in `backend` with the first key slot that `credential` unlocks.
@@ -70,7 +72,7 @@ public struct Repository: Sendable {
             guard config.formatVersion <= RepositoryConfig.formatVersion else {
                 throw RepositoryError.unsupportedVersion(repository: backend.location, version: config.formatVersion)
             }
-            return Repository(backend: backend, config: config, key: key)
+            return Repository(backend: backend, config: config, key: key, openedWith: slot.id)
         }
         if unlockedKeys > 0 {
             throw RepositoryError.damaged(object: configName, reason: "the key opens but the config fails its authentication tag")
