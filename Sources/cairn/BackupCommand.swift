@@ -94,12 +94,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let source = try await repository.open()
-        var id = backup
-        if backup == "latest" {
-            guard let newest = try await source.backups().last else { throw CommandFailure(message: "the repository holds no backup yet") }
-            id = newest.id
-        }
-        let report = try await source.restore(id, to: target)
+        let report = try await source.restore(try await source.backupID(backup), to: target)
         global.report(encodable: report, """
             restored backup \(report.backup) into \(report.target): \(report.files) files, \(Output.bytes(report.bytes)) in \
             \(String(format: "%.1f", report.seconds)) s

@@ -11,12 +11,7 @@ extension BackupCommand {
 
         func run() async throws {
             let source = try await repository.open()
-            var id = backup
-            if backup == "latest" {
-                guard let newest = try await source.backups().last else { throw CommandFailure(message: "the repository holds no backup yet") }
-                id = newest.id
-            }
-            let details = try await source.backupDetails(id)
+            let details = try await source.backupDetails(try await source.backupID(backup))
             if global.json { return Output.json(encodable: details) }
             let info = details.info, catalog = details.catalog
             Output.table(["FIELD", "VALUE"], [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cairn
+import CairnBackup
 import Foundation
 
 extension RepoCommand {
@@ -28,17 +29,12 @@ extension RepoCommand {
             }
 
             func credential() throws -> RepositoryCredential {
-                if let newPasswordFile {
-                    guard let text = try? String(contentsOfFile: newPasswordFile, encoding: .utf8) else {
-                        throw CommandFailure(message: "cannot read the password file \(newPasswordFile)")
-                    }
-                    return .password(String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""))
-                }
+                if let newPasswordFile { return try RepositoryOptions.password(from: newPasswordFile) }
                 let path = newKeyFile!
                 guard !FileManager.default.fileExists(atPath: path) else { throw CommandFailure(message: "\(path) exists; a new key file is never written over another file") }
                 var generator = SystemRandomNumberGenerator()
                 let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                let hex = bytes.map { String(format: "%02x", $0) }.joined() + "\n"
+                let hex = Hex.encode(bytes) + "\n"
                 guard FileManager.default.createFile(atPath: path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600]) else {
                     throw CommandFailure(message: "cannot write the key file \(path)")
                 }

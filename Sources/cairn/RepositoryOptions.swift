@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cairn
+import CairnBackup
 import Foundation
 
 /// Where a backup repository is and what opens it.
@@ -17,17 +18,12 @@ struct RepositoryOptions: ParsableArguments {
     func credential() throws -> RepositoryCredential {
         if let keyFile {
             guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8),
-                  let bytes = Self.hex(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                  let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 16 else {
                 throw CommandFailure(message: "cannot read the key file \(keyFile) (it should hold the hex digits `cairn` wrote)")
             }
             return .keyFile(bytes)
         }
-        if let passwordFile {
-            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                throw CommandFailure(message: "cannot read the password file \(passwordFile)")
-            }
-            return .password(String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""))
-        }
+        if let passwordFile { return try Self.password(from: passwordFile) }
         if let password = ProcessInfo.processInfo.environment["CAIRN_PASSWORD"] { return .password(password) }
         throw CommandFailure(message: "no key for the repository: set CAIRN_PASSWORD, or pass --password-file FILE or --key-file FILE")
     }
@@ -37,14 +33,11 @@ struct RepositoryOptions: ParsableArguments {
         try await Repository.open(Repository.localBackend(at: repo), credential: try credential())
     }
 
-    private static func hex(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count >= 32, digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
+    /// The password in the first line of `file`.
+    static func password(from file: String) throws -> RepositoryCredential {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw CommandFailure(message: "cannot read the password file \(file)")
         }
-        return bytes
+        return .password(String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""))
     }
 }

@@ -8,9 +8,8 @@ extension Repository {
     /// holds (same id, size and CRC32C) is reused without being read.
     package func backup(_ engine: Engine, tags: [String] = [], engineVersion: String, fs: any FileSystem = LocalFileSystem()) async throws -> BackupInfo {
         let started = ContinuousClock.now
-        var index = try await BlobIndex.load(self)
         let known = try await filesOfNewestBackup(of: engine.databaseID)
-        let writer = PackWriter(repository: self, index: index)
+        let writer = PackWriter(repository: self, index: try await BlobIndex.load(self))
         let manifest = try await engine.withRecoveryPoint { point in
             var files: [BackedUpFile] = []
             var statistics = BackupStatistics()
@@ -40,7 +39,6 @@ extension Repository {
                                   walFiles: point.walFiles,
                                   files: files, summary: summary, statistics: statistics)
         }
-        index = writer.index
         var finished = manifest
         finished.statistics.bytesAdded = writer.bytesWritten
         finished.statistics.seconds = (ContinuousClock.now - started).milliseconds / 1000
@@ -58,6 +56,13 @@ extension Repository {
             found.append(BackupInfo(try await loadBackup(String(object.name.dropFirst(BackupManifest.folder.count)))))
         }
         return found.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// The id a person gave: a backup id as is, or `latest` for the newest backup.
+    public func backupID(_ idOrLatest: String) async throws -> String {
+        guard idOrLatest == "latest" else { return idOrLatest }
+        guard let newest = try await backups().last else { throw RepositoryError.invalidArgument("the repository holds no backup yet") }
+        return newest.id
     }
 
     /// Everything backup `id` holds, layer by layer and file by file.

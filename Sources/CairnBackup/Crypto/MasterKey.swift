@@ -28,9 +28,9 @@ struct MasterKey: Sendable {
     }
 }
 
-/// Lower-case hexadecimal.
-enum Hex {
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+/// Lower-case hexadecimal (blob ids, key files).
+package enum Hex {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         for byte in bytes {
@@ -40,7 +40,7 @@ enum Hex {
         return String(decoding: text, as: UTF8.self)
     }
 
-    static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         var bytes = [UInt8]()
