@@ -88,3 +88,39 @@ struct RelativePathTests {
         #expect(FileManager.default.fileExists(atPath: directory.appending("copy/CURRENT")))
     }
 }
+
+@Suite("Backups killed with SIGKILL")
+struct BackupCrashTests {
+    @Test("SIGKILL at each step of a backup: the database opens whole without the recovery point, the repository checks clean, the next backup restores",
+          arguments: [("backup-point-taken", false), ("backup-data-written", false), ("backup-manifest-written", true)])
+    func killedBackup(point: String, listed: Bool) throws {
+        let directory = TemporaryDirectory("cairn-backupcrash")
+        defer { directory.remove() }
+        let cli = CLIRunner(dataDirectory: directory.appending("data"))
+        try "pw\n".write(toFile: directory.appending("pw"), atomically: true, encoding: .utf8)
+        let repo = ["--repo", directory.appending("repo"), "--password-file", directory.appending("pw")]
+        #expect(try cli.run(["collection", "create", "articles", "--dimensions", "8", "--property", "title:text",
+                             "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        let file = directory.appending("data.jsonl")
+        try SampleData.jsonl(SampleData.objects(count: 300, dimensions: 8, seed: 5)).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["import", "articles", file]).status == 0)
+        #expect(try cli.run(["flush"]).status == 0)
+        #expect(try cli.run(["repo", "init"] + repo, passingData: false).status == 0)
+        #expect(try cli.run(["backup", "create"] + repo).status == 0)
+
+        let process = try cli.start(["backup", "create", "--tag", "killed"] + repo, environment: ["CAIRN_CRASH_AT": point])
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the backup was killed at \(point)")
+
+        let snapshots = try cli.run(["snapshot", "list", "--json"])
+        #expect(snapshots.status == 0 && !snapshots.stdout.contains("\"backup\""), "the recovery point is removed at open: \(snapshots.stdout)")
+        #expect(try cli.run(["count", "articles"]).stdout.contains("300"))
+        let checked = try cli.run(["repo", "check", "--read-data"] + repo, passingData: false)
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        let backups = try cli.run(["backup", "list", "--json"] + repo, passingData: false)
+        #expect(backups.stdout.contains("killed") == listed, "a backup exists if and only if its manifest was written: \(backups.stdout)")
+        #expect(try cli.run(["backup", "create"] + repo).status == 0)
+        let restored = try cli.run(["restore", "latest", "--target", directory.appending("restored")] + repo, passingData: false)
+        #expect(restored.status == 0 && restored.stdout.contains("300 objects"), "\(restored.stdout)\(restored.stderr)")
+    }
+}

@@ -11,6 +11,7 @@ extension Repository {
         let known = try await filesOfNewestBackup(of: engine.databaseID)
         let writer = PackWriter(repository: self, index: try await BlobIndex.load(self))
         let manifest = try await engine.withRecoveryPoint { point in
+            engine.reachedStep("backup-point-taken")
             var files: [BackedUpFile] = []
             var statistics = BackupStatistics()
             for record in point.manifest.segments {
@@ -28,6 +29,7 @@ extension Repository {
                                                        writer: writer, partBytes: config.partBytes))
             }
             try await writer.finish()
+            engine.reachedStep("backup-data-written")
             statistics.files = files.count
             statistics.bytes = files.reduce(0) { $0 + $1.size }
             let summary = point.catalog.partitionsByLoadedState.keys.sorted { $0.description < $1.description }.map { key in
@@ -46,6 +48,7 @@ extension Repository {
         guard try await backend.create(BackupManifest.objectName(finished.id), sealed) else {
             throw RepositoryError.invalidArgument("a backup named \(finished.id) exists already; run the backup again")
         }
+        engine.reachedStep("backup-manifest-written")
         return BackupInfo(finished)
     }
 

@@ -68,7 +68,7 @@ package final class Engine: Sendable {
     }
 
     /// Reports reaching a named step of a multi-step file operation (see `EngineOptions.reachedStep`).
-    func reachedStep(_ name: String) { options.reachedStep(name) }
+    package func reachedStep(_ name: String) { options.reachedStep(name) }
 
     /// The random id the database was given when it was created.
     package var databaseID: String { state.withLock { $0.version.manifest.databaseID } }
