@@ -32,6 +32,7 @@ let package = Package(
                 "CairnVector",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The public database API users import.

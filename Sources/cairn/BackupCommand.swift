@@ -83,7 +83,9 @@ struct RestoreCommand: AsyncParsableCommand {
         abstract: "Restore a backup into a new, empty directory and prove it.",
         discussion: """
         Every byte is checked as it arrives, the database is opened and compared with what the \
-        backup recorded (object counts per collection and tenant) before success is reported. \
+        backup recorded before success is reported: per collection and tenant, the object count, \
+        the content fingerprint (an order-independent hash of every object's id, vector and \
+        properties, recomputed row by row) and golden queries (exact nearest neighbours). \
         The restored database gets a new database id. The target must not exist or be empty.
         """
     )
@@ -99,7 +101,8 @@ struct RestoreCommand: AsyncParsableCommand {
             restored backup \(report.backup) into \(report.target): \(report.files) files, \(Output.bytes(report.bytes)) in \
             \(String(format: "%.1f", report.seconds)) s
             verified: \(report.objectsVerified) objects in \(report.partitionsVerified) \
-            \(report.partitionsVerified == 1 ? "collection or tenant matches" : "collections and tenants match") the backup
+            \(report.partitionsVerified == 1 ? "collection or tenant matches" : "collections and tenants match") the backup: \
+            counts, \(report.fingerprintsVerified) content fingerprints (read row by row), \(report.goldenQueriesVerified) golden queries
             """)
     }
 }

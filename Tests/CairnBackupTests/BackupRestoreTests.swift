@@ -120,11 +120,43 @@ struct BackupRestoreTests {
         await #expect(throws: CairnError.self) { _ = try await repository.restore(info.id, to: directory.appending("busy")) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appending("busy")) == ["notes.txt"])
 
+        try await Self.expectRestoreRefusal(of: info.id, in: repository, target: directory.appending("fp"), reason: "content fingerprint") {
+            $0.summary[0].fingerprint = ContentFingerprint()
+        }
+        try await Self.expectRestoreRefusal(of: info.id, in: repository, target: directory.appending("gq"), reason: "golden query") {
+            $0.summary[0].goldenQueries![0].hits.swapAt(0, 1)
+        }
+
         var hostile = try await repository.loadBackup(info.id)
         hostile.files[0].path = "../../escaped.seg"
         #expect(throws: RepositoryError.self) { try Repository.checkPaths(hostile) }
         hostile.files[0].path = "/etc/passwd"
         #expect(throws: RepositoryError.self) { try Repository.checkPaths(hostile) }
+    }
+}
+
+extension BackupRestoreTests {
+    /// Rewrites backup `id`'s manifest with `change` (as only someone holding the key could),
+    /// then expects its restore to fail naming `reason` and to leave no target.
+    static func expectRestoreRefusal(of id: String, in repository: Repository, target: String, reason: String,
+                                     _ change: (inout BackupManifest) -> Void) async throws {
+        let original = try await repository.loadBackup(id)
+        var altered = original
+        change(&altered)
+        func write(_ manifest: BackupManifest) async throws {
+            try await repository.backend.delete(BackupManifest.objectName(id))
+            try await repository.backend.put(BackupManifest.objectName(id),
+                                             SealedObject.seal(try JSONEncoder.sorted.encode(manifest).bytes, kind: "backup", key: repository.key))
+        }
+        try await write(altered)
+        do {
+            _ = try await repository.restore(id, to: target)
+            Issue.record("a restore against an altered summary (\(reason)) succeeded")
+        } catch let error as RepositoryError {
+            #expect(error.description.contains(reason), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: target), "a restore that fails its proof leaves no target")
+        try await write(original)
     }
 }
 

@@ -41,6 +41,11 @@ public struct PartitionSummary: Codable, Sendable, Hashable {
     /// Live objects, or nil for an inactive tenant (its data is kept, not counted).
     public var objects: Int?
     public var dimensions: Int
+    /// The content fingerprint of the live objects (nil for an inactive tenant, and in backups
+    /// written before fingerprints were kept).
+    public var fingerprint: ContentFingerprint?
+    /// Queries with their exact answers at the recovery point, asked again after a restore.
+    public var goldenQueries: [GoldenQuery]?
 }
 
 /// How much a backup read and added.

@@ -33,8 +33,9 @@ extension Repository {
             statistics.files = files.count
             statistics.bytes = files.reduce(0) { $0 + $1.size }
             let summary = point.catalog.partitionsByLoadedState.keys.sorted { $0.description < $1.description }.map { key in
-                PartitionSummary(collection: key.collection, tenant: key.tenant, objects: point.objectCounts[key],
-                                 dimensions: point.catalog.collections[key.collection]?.dimensions ?? 0)
+                PartitionSummary(collection: key.collection, tenant: key.tenant, objects: point.digests[key]?.objects,
+                                 dimensions: point.catalog.collections[key.collection]?.dimensions ?? 0,
+                                 fingerprint: point.digests[key]?.fingerprint, goldenQueries: point.digests[key]?.goldenQueries)
             }
             return BackupManifest(id: SnapshotStore.newID(at: Clock.milliseconds()), createdAt: Clock.milliseconds(), tags: tags,
                                   engineVersion: engineVersion, manifest: point.manifest, catalog: point.catalog, lsn: point.snapshot.lsn,

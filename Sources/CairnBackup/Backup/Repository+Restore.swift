@@ -10,6 +10,9 @@ public struct RestoreReport: Codable, Sendable, Hashable {
     /// Partitions whose object count was compared with the backup's summary (all matched).
     public var partitionsVerified: Int
     public var objectsVerified: Int
+    /// Content fingerprints recomputed row by row and golden queries asked again (all matched).
+    public var fingerprintsVerified: Int
+    public var goldenQueriesVerified: Int
     public var seconds: Double
 }
 
@@ -40,7 +43,7 @@ extension Repository {
         var options = EngineOptions()
         options.fileSystem = fs
         options.createIfMissing = false
-        let verified: (partitions: Int, objects: Int)
+        let verified: Verified
         do {
             verified = try await Self.verify(target, against: backup, options: options)
         } catch {
@@ -49,31 +52,51 @@ extension Repository {
         }
         return RestoreReport(backup: id, target: target, files: backup.files.count, bytes: backup.files.reduce(0) { $0 + $1.size },
                              partitionsVerified: verified.partitions, objectsVerified: verified.objects,
+                             fingerprintsVerified: verified.fingerprints, goldenQueriesVerified: verified.queries,
                              seconds: (ContinuousClock.now - started).milliseconds / 1000)
     }
 
-    /// Opens the restored database and compares every counted partition with the summary.
-    private static func verify(_ target: String, against backup: BackupManifest, options: EngineOptions) async throws -> (partitions: Int, objects: Int) {
+    /// Opens the restored database and compares every digested partition with the summary:
+    /// object count, content fingerprint (recomputed row by row) and golden queries.
+    private static func verify(_ target: String, against backup: BackupManifest, options: EngineOptions) async throws -> Verified {
         let engine = try await Engine.open(at: target, options: options)
-        var partitions = 0, objects = 0
+        var verified = Verified()
         do {
             for partition in backup.summary {
                 guard let expected = partition.objects else { continue }
                 let tenant = partition.tenant == PartitionKey.defaultTenant ? nil : partition.tenant
-                let found = try engine.count(collection: partition.collection, tenant: tenant)
-                guard found == expected else {
-                    throw RepositoryError.damaged(object: BackupManifest.objectName(backup.id),
-                                                  reason: "the restored \(partition.collection)/\(partition.tenant) holds \(found) objects, the backup recorded \(expected)")
+                let queries = partition.goldenQueries ?? []
+                let found = try engine.digest(collection: partition.collection, tenant: tenant, goldenQueries: queries.map(\.queryObject))
+                func mismatch(_ what: String) -> RepositoryError {
+                    .damaged(object: BackupManifest.objectName(backup.id), reason: "the restored \(partition.collection)/\(partition.tenant) \(what)")
                 }
-                partitions += 1
-                objects += found
+                guard found.objects == expected else { throw mismatch("holds \(found.objects) objects, the backup recorded \(expected)") }
+                if let fingerprint = partition.fingerprint {
+                    guard found.fingerprint == fingerprint else {
+                        throw mismatch("has content fingerprint \(found.fingerprint), the backup recorded \(fingerprint)")
+                    }
+                    verified.fingerprints += 1
+                }
+                for query in queries {
+                    guard let answer = found.goldenQueries.first(where: { $0.queryObject == query.queryObject }),
+                          query.isAnswered(by: answer.hits) else {
+                        throw mismatch("answers the golden query of object \(query.queryObject) differently from the backup")
+                    }
+                    verified.queries += 1
+                }
+                verified.partitions += 1
+                verified.objects += found.objects
             }
         } catch {
             await engine.close()
             throw error
         }
         await engine.close()
-        return (partitions, objects)
+        return verified
+    }
+
+    private struct Verified {
+        var partitions = 0, objects = 0, fingerprints = 0, queries = 0
     }
 
     /// Refuses a backup whose file paths would leave the target: absolute paths, `..`, `.` or

@@ -130,7 +130,8 @@ extension Engine {
             try fs.syncDirectory(segmentsDirectory)
         }
         return Manifest.SegmentRecord(id: id, partition: partition.key, incarnation: partition.incarnation, rows: builder.rowCount,
-                                      tombstones: builder.tombstoneCount, bytes: file.bytes, crc32c: file.crc32c)
+                                      tombstones: builder.tombstoneCount, bytes: file.bytes, crc32c: file.crc32c,
+                                      fingerprint: builder.fingerprint)
     }
 
     /// A unique file id: 16 random hex digits.

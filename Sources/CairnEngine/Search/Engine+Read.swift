@@ -23,30 +23,9 @@ extension Engine {
                        filter: Filter? = nil, ef: Int? = nil) throws -> [SearchHit] {
         guard (1...10_000).contains(limit) else { throw CairnError.invalidArgument("limit must be between 1 and 10000, got \(limit)") }
         if let ef, !(1...4096).contains(ef) { throw CairnError.invalidArgument("ef must be between 1 and 4096, got \(ef)") }
-        // Memtables change with every write: search them under the state lock, and keep the
-        // objects of their hits. Segments are immutable: capture them with their dead rows and
-        // search them after the lock is released, so searches run concurrently with each other
-        // and with writes.
-        var (search, memtableObjects, segments) = try state.withLock { state in
-            let partition = try state.partition(collection, tenant: tenant)
-            let schema = partition.schema
-            var search = PartitionSearch(query: try schema.checkedVector(vector, isQuery: true), schema: schema,
-                                         filter: try filter.map { try BoundFilter($0, schema: schema) },
-                                         limit: limit, ef: max(ef ?? schema.hnsw.efSearch, limit))
-            let tables = partition.memtablesNewestFirst
-            for (source, table) in tables.enumerated() { search.search(table, source: source) }
-            var objects: [Int: StoredObject] = [:]
-            for hit in search.top.sorted() { objects[hit.row] = tables[hit.row >> 32].object(at: hit.row & 0xFFFF_FFFF) }
-            let segments = partition.segments.compactMap(SegmentView.init).enumerated().map { (source: tables.count + $0.offset, view: $0.element) }
-            return (search, objects, segments)
-        }
-        for (source, view) in segments { search.search(view, source: source) }
-        let firstSegmentSource = segments.first?.source ?? Int.max
-        return try search.top.sorted().map { hit in
-            let object = hit.row >> 32 < firstSegmentSource ? memtableObjects[hit.row]!
-                : try segments[(hit.row >> 32) - firstSegmentSource].view.segment.object(at: hit.row & 0xFFFF_FFFF)
-            return SearchHit(object: object, distance: hit.distance)
-        }
+        return try state.withLock { state in
+            try state.partition(collection, tenant: tenant).beginSearch(vector, limit: limit, filter: filter, ef: ef)
+        }.finish()
     }
 
     /// The number of live objects that satisfy `filter` (all when nil).

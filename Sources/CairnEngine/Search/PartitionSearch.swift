@@ -11,11 +11,14 @@ struct PartitionSearch {
     let filter: BoundFilter?
     let limit: Int
     let ef: Int
+    /// Scan every allowed row instead of walking graphs.
+    let exact: Bool
     /// Hits so far; a row is `source << 32 | slot or row`.
     private(set) var top: TopK
 
-    init(query: [Float], schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int) {
+    init(query: [Float], schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int, exact: Bool = false) {
         self.query = query
+        self.exact = exact
         self.schema = schema
         self.filter = filter
         self.limit = limit
@@ -43,7 +46,7 @@ struct PartitionSearch {
         query.withUnsafeBufferPointer { queryBuffer in
             let query = queryBuffer.baseAddress!
             var scanFrom = 0
-            if SearchPlan.usesGraph(allowed: allowedCount, rows: nodes) {
+            if !exact, SearchPlan.usesGraph(allowed: allowedCount, rows: nodes) {
                 let found = table.graph.search(query, k: limit, ef: ef, isAllowed: { slot in allowed?[slot] ?? table.isLive(slot) })
                 for hit in found.hits { offer(hit.distance, source: source, row: hit.row) }
                 scanFrom = found.indexedSlots
@@ -63,7 +66,7 @@ struct PartitionSearch {
         let segment = view.segment, dimensions = schema.dimensions, metric = schema.metric
         query.withUnsafeBufferPointer { queryBuffer in
             let query = queryBuffer.baseAddress!
-            if filter == nil, let graph = segment.graph,
+            if !exact, filter == nil, let graph = segment.graph,
                SearchPlan.usesGraph(allowed: segment.rowCount - view.deadCount, rows: segment.rowCount) {
                 // No filter: skip building an allow-list; only dead rows are stepped over.
                 let dead = view.deadRows
@@ -73,7 +76,7 @@ struct PartitionSearch {
             }
             var allowed = filter.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
             allowed.subtract(view.deadRows)
-            if let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
+            if !exact, let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
                 let mask = allowed
                 for hit in graph.search(query, k: limit, ef: ef, isAllowed: { mask[Int($0)] }) {
                     offer(hit.distance, source: source, row: hit.row)

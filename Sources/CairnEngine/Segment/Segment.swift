@@ -134,14 +134,25 @@ final class Segment: @unchecked Sendable {
     }
 
     func properties(at row: Int) throws -> [String: PropertyValue] {
+        var reader = ByteReader(try encodedProperties(at: row))
+        do { return try PropertyCoding.decodeProperties(from: &reader) }
+        catch { throw CairnError.corruption(file: path, offset: 0, detail: "properties of row \(row) are malformed") }
+    }
+
+    /// The encoded properties of row `row` (`PropertyCoding`), straight from the mapping.
+    func encodedProperties(at row: Int) throws -> UnsafeRawBufferPointer {
         let start = Int(UInt64(littleEndian: propertyOffsets!.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self)))
         let end = Int(UInt64(littleEndian: propertyOffsets!.loadUnaligned(fromByteOffset: row * 8 + 8, as: UInt64.self)))
         guard start <= end, end <= propertyData.count else {
             throw CairnError.corruption(file: path, offset: 0, detail: "property offsets of row \(row) are out of range")
         }
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: propertyData[start..<end]))
-        do { return try PropertyCoding.decodeProperties(from: &reader) }
-        catch { throw CairnError.corruption(file: path, offset: start, detail: "properties of row \(row) are malformed") }
+        return UnsafeRawBufferPointer(rebasing: propertyData[start..<end])
+    }
+
+    /// The content fingerprint of row `row`.
+    func fingerprint(ofRow row: Int) throws -> ContentFingerprint {
+        ContentFingerprint(id: id(at: row), vector: UnsafeBufferPointer(start: vector(at: row), count: dimensions),
+                           encodedProperties: try encodedProperties(at: row))
     }
 
     func object(at row: Int) throws -> StoredObject {

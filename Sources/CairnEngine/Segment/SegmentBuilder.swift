@@ -30,6 +30,8 @@ final class SegmentBuilder {
     private var tombstones: [UUID] = []
     private var postings: [PostingsBuilder]
     private var encodedProperties = ByteWriter()
+    /// The content fingerprint of the rows added so far.
+    private(set) var fingerprint = ContentFingerprint()
 
     /// The spill file that holds property data until `finish` copies it into the segment.
     var spillPath: String { path + SegmentFormat.spillSuffix }
@@ -76,6 +78,7 @@ final class SegmentBuilder {
         encodedProperties.removeAll()
         PropertyCoding.encode(properties, into: &encodedProperties)
         try propertyData.append(encodedProperties.bytes)
+        fingerprint.add(encodedProperties.bytes.withUnsafeBytes { ContentFingerprint(id: id, vector: vector, encodedProperties: $0) })
         propertyOffsets.write(UInt64(propertyData.position))
         for (index, name) in indexedProperties.enumerated() {
             if let value = properties[name] { postings[index].add(value, row: row) }

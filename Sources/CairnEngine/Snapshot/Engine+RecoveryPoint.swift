@@ -14,8 +14,9 @@ package struct RecoveryPoint: Sendable {
     package let catalog: Catalog
     /// The WAL files after the checkpoint, in replay order (names under `wal/`).
     package let walFiles: [String]
-    /// Live objects of every loaded partition at the point (inactive tenants are not counted).
-    package let objectCounts: [PartitionKey: Int]
+    /// The digest (live objects, content fingerprint, golden queries) of every loaded partition
+    /// at the point (inactive tenants are not digested).
+    package let digests: [PartitionKey: PartitionDigest]
 }
 
 extension Engine {
@@ -23,14 +24,15 @@ extension Engine {
     /// The point's snapshot is deleted when `body` returns or throws, and at the next open if
     /// the process dies first.
     package func withRecoveryPoint<Result: Sendable>(_ body: (RecoveryPoint) async throws -> Result) async throws -> Result {
-        let (snapshot, catalog, counts) = try await runBlocking { [self] in
-            try takeSnapshot(label: "recovery point of a backup", trigger: .backup, counting: true)
+        let (snapshot, catalog, captured) = try await runBlocking { [self] in
+            try takeSnapshot(label: "recovery point of a backup", trigger: .backup, digesting: true)
         }
         defer { try? snapshots.delete(snapshot.id) }
+        let digests = try await runBlocking { try captured.mapValues { try $0.finish() } }
         let store = snapshots
         let manifest = try store.manifest(snapshot.id)
         let point = RecoveryPoint(snapshot: snapshot, directory: store.path(snapshot.id), manifest: manifest, catalog: catalog,
-                                  walFiles: try store.walFiles(snapshot.id, manifest: manifest), objectCounts: counts)
+                                  walFiles: try store.walFiles(snapshot.id, manifest: manifest), digests: digests)
         return try await body(point)
     }
 }

@@ -19,10 +19,10 @@ extension Engine {
         return snapshot
     }
 
-    /// Takes a snapshot; with `counting`, also the catalog and the number of live objects of
-    /// every loaded partition at that moment.
-    func takeSnapshot(label: String?, trigger: SnapshotTrigger, counting: Bool = false) throws
-        -> (info: SnapshotInfo, catalog: Catalog, objectCounts: [PartitionKey: Int]) {
+    /// Takes a snapshot; with `digesting`, also the catalog and the digest of every loaded
+    /// partition at that moment (begun under the state lock: finish them after).
+    func takeSnapshot(label: String?, trigger: SnapshotTrigger, digesting: Bool = false) throws
+        -> (info: SnapshotInfo, catalog: Catalog, digests: [PartitionKey: CapturedDigest]) {
         let started = ContinuousClock.now
         // Files the captured manifest names must outlive the linking, even if a flush or a
         // compaction replaces them meanwhile.
@@ -31,12 +31,12 @@ extension Engine {
         let point = try betweenCommitRounds { [self] wal in
             let pauseStarted = ContinuousClock.now
             let next = try wal.rotate()
-            let (manifest, lsn, catalog, counts) = state.withLock { state in
+            let (manifest, lsn, catalog, digests) = try state.withLock { state in
                 (state.version.manifest, state.appliedLSN, state.catalog,
-                 counting ? state.partitions.filter(\.value.isLoaded).mapValues { state.view(of: $0).liveCount } : [:])
+                 digesting ? try state.partitions.filter(\.value.isLoaded).mapValues { try state.view(of: $0).beginDigest(usingStored: true) } : [:])
             }
             return (manifest: manifest, lsn: lsn, lastSealed: next - 1, pause: (ContinuousClock.now - pauseStarted).milliseconds,
-                    catalog: catalog, counts: counts)
+                    catalog: catalog, digests: digests)
         }
         reachedStep("snapshot-sealed")
         let walNames = (point.manifest.restoredWAL ?? []) + (point.manifest.walStartSequence...point.lastSealed).map(WALFormat.fileName)
@@ -47,7 +47,7 @@ extension Engine {
                          fileCount: 0, bytes: 0, creationMilliseconds: 0, writerPauseMilliseconds: point.pause)
         })
         logger.debug("snapshot created", metadata: ["id": "\(info.id)", "lsn": "\(point.lsn)", "files": "\(info.fileCount)"])
-        return (info, point.catalog, point.counts)
+        return (info, point.catalog, point.digests)
     }
 
     /// Finished snapshots whose description reads, oldest first.

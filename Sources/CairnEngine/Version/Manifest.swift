@@ -35,6 +35,8 @@ package struct Manifest: Codable, Sendable, Equatable {
         package var bytes: Int
         /// CRC32C of the whole file.
         package var crc32c: UInt32
+        /// The content fingerprint of its rows (nil for segments written before it was kept).
+        package var fingerprint: ContentFingerprint? = nil
 
         /// The path of the file, relative to the data directory.
         package var relativePath: String { "segments/\(partition.collection)/\(partition.tenant)/\(id).seg" }

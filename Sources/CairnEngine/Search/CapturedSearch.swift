@@ -1,0 +1,46 @@
+import Foundation
+
+/// A search of one partition begun under the engine's state lock and finished after it.
+/// Memtables change with every write: they are searched under the lock, and the objects of
+/// their hits kept. Segments are immutable: they are captured with their dead rows and
+/// searched after the lock is released, so searches run concurrently with each other and with
+/// writes.
+struct CapturedSearch {
+    private var search: PartitionSearch
+    private let memtableObjects: [Int: StoredObject]
+    private let segments: [(source: Int, view: SegmentView)]
+
+    fileprivate init(search: PartitionSearch, memtableObjects: [Int: StoredObject], segments: [(source: Int, view: SegmentView)]) {
+        self.search = search
+        self.memtableObjects = memtableObjects
+        self.segments = segments
+    }
+
+    /// Searches the captured segments (no lock needed) and returns the hits, closest first.
+    consuming func finish() throws -> [SearchHit] {
+        for (source, view) in segments { search.search(view, source: source) }
+        let firstSegmentSource = segments.first?.source ?? Int.max
+        return try search.top.sorted().map { hit in
+            let object = hit.row >> 32 < firstSegmentSource ? memtableObjects[hit.row]!
+                : try segments[(hit.row >> 32) - firstSegmentSource].view.segment.object(at: hit.row & 0xFFFF_FFFF)
+            return SearchHit(object: object, distance: hit.distance)
+        }
+    }
+}
+
+extension PartitionView {
+    /// Begins a search for the `limit` objects closest to `vector` that satisfy `filter`; call
+    /// under the state lock, then `finish()` after it. `exact` scans every row instead of
+    /// walking graphs (the answer depends on the data only, not on how the graphs were built).
+    func beginSearch(_ vector: [Float], limit: Int, filter: Filter?, ef: Int?, exact: Bool = false) throws -> CapturedSearch {
+        var search = PartitionSearch(query: try schema.checkedVector(vector, isQuery: true), schema: schema,
+                                     filter: try filter.map { try BoundFilter($0, schema: schema) },
+                                     limit: limit, ef: max(ef ?? schema.hnsw.efSearch, limit), exact: exact)
+        let tables = memtablesNewestFirst
+        for (source, table) in tables.enumerated() { search.search(table, source: source) }
+        var objects: [Int: StoredObject] = [:]
+        for hit in search.top.sorted() { objects[hit.row] = tables[hit.row >> 32].object(at: hit.row & 0xFFFF_FFFF) }
+        let views = segments.compactMap(SegmentView.init).enumerated().map { (source: tables.count + $0.offset, view: $0.element) }
+        return CapturedSearch(search: search, memtableObjects: objects, segments: views)
+    }
+}

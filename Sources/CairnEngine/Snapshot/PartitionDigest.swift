@@ -1,0 +1,125 @@
+import Foundation
+
+/// What one partition held at a moment, in a form a restored copy can be checked against: the
+/// number of live objects, their content fingerprint, and a few golden queries with their exact
+/// answers.
+package struct PartitionDigest: Codable, Sendable, Hashable {
+    package var objects: Int
+    package var fingerprint: ContentFingerprint
+    package var goldenQueries: [GoldenQuery]
+}
+
+/// A nearest-neighbour query and its exact answer (every row scanned, so the answer depends on
+/// the data only, not on how graphs were built). The query is the vector of one of the
+/// partition's objects.
+public struct GoldenQuery: Codable, Sendable, Hashable {
+    /// One object of the answer and its distance to the query.
+    public struct Hit: Codable, Sendable, Hashable {
+        public var id: UUID
+        public var distance: Float
+    }
+
+    /// The object whose vector is the query.
+    public var queryObject: UUID
+    /// The closest objects, closest first.
+    public var hits: [Hit]
+
+    /// The number of hits a golden query asks for.
+    static let limit = 10
+    /// Golden queries per partition.
+    static let perPartition = 2
+
+    /// Whether `answer` is this query's answer: the same distances, and the same ids except
+    /// among the hits tied at the last distance (any of which may make the cut).
+    package func isAnswered(by answer: [Hit]) -> Bool {
+        guard answer.map(\.distance) == hits.map(\.distance) else { return false }
+        guard let last = hits.last?.distance else { return true }
+        return Set(answer.filter { $0.distance < last }.map(\.id)) == Set(hits.filter { $0.distance < last }.map(\.id))
+    }
+}
+
+/// A digest begun under the engine's state lock (memtables) and finished after it (segments).
+struct CapturedDigest {
+    fileprivate let objects: Int
+    fileprivate let memtableFingerprint: ContentFingerprint
+    fileprivate let segments: [(view: SegmentView, stored: ContentFingerprint?)]
+    fileprivate var searches: [(query: UUID, search: CapturedSearch)]
+
+    /// Adds the segments' fingerprints and answers the golden queries. A segment's stored
+    /// fingerprint is used when there is one, less its dead rows; otherwise its live rows are
+    /// read.
+    consuming func finish() throws -> PartitionDigest {
+        var fingerprint = memtableFingerprint
+        for (view, stored) in segments {
+            let segment = view.segment
+            if var sum = stored, view.deadCount < segment.rowCount / 2 {
+                try view.deadRows.forEachSet { sum.subtract(try segment.fingerprint(ofRow: $0)) }
+                fingerprint.add(sum)
+            } else {
+                for row in 0..<segment.rowCount where !view.deadRows[row] { fingerprint.add(try segment.fingerprint(ofRow: row)) }
+            }
+        }
+        let queries = try searches.map { query, search in
+            GoldenQuery(queryObject: query, hits: try search.finish().map { GoldenQuery.Hit(id: $0.object.id, distance: $0.distance) })
+        }
+        return PartitionDigest(objects: objects, fingerprint: fingerprint, goldenQueries: queries)
+    }
+}
+
+extension PartitionView {
+    /// Begins the digest of this partition; call under the state lock, then `finish()` after
+    /// it. `goldenQueries` names the query objects (nil: choose them). With `usingStored`,
+    /// segments' stored fingerprints are used; without, every live row is read (how a restore
+    /// checks what it wrote).
+    func beginDigest(goldenQueries: [UUID]? = nil, usingStored: Bool) throws -> CapturedDigest {
+        var fingerprint = ContentFingerprint()
+        for table in memtablesNewestFirst {
+            table.forEachLiveSlot { slot in
+                let entry = table.entries[slot]
+                table.vectors.withUnsafeBufferPointer { vectors in
+                    let vector = UnsafeBufferPointer(rebasing: vectors[slot * table.dimensions..<(slot + 1) * table.dimensions])
+                    fingerprint.add(ContentFingerprint(id: entry.id, vector: vector, properties: entry.properties))
+                }
+            }
+        }
+        let segmentViews = segments.compactMap { loaded in SegmentView(loaded).map { ($0, usingStored ? loaded.record.fingerprint : nil) } }
+        var searches: [(query: UUID, search: CapturedSearch)] = []
+        for id in goldenQueries ?? goldenQueryCandidates() {
+            guard let query = try object(id) else { continue }
+            searches.append((id, try beginSearch(query.vector, limit: GoldenQuery.limit, filter: nil, ef: nil, exact: true)))
+        }
+        return CapturedDigest(objects: liveCount, memtableFingerprint: fingerprint, segments: segmentViews, searches: searches)
+    }
+
+    /// Objects whose vectors make the golden queries, chosen from the data: live rows a third
+    /// and two thirds into the largest segment, else the memtables' first live objects.
+    private func goldenQueryCandidates() -> [UUID] {
+        var chosen: [UUID] = []
+        if let largest = segments.filter({ $0.segment != nil }).max(by: { $0.segment!.rowCount < $1.segment!.rowCount }),
+           let segment = largest.segment {
+            for part in 1...GoldenQuery.perPartition {
+                let start = segment.rowCount * part / (GoldenQuery.perPartition + 1)
+                if let row = (start..<segment.rowCount).first(where: { !largest.deadRows[$0] }) {
+                    let id = segment.id(at: row)
+                    if !chosen.contains(id) { chosen.append(id) }
+                }
+            }
+        }
+        for table in memtablesNewestFirst where chosen.count < GoldenQuery.perPartition {
+            table.forEachLiveSlot { slot in
+                if chosen.count < GoldenQuery.perPartition, !chosen.contains(table.entries[slot].id) { chosen.append(table.entries[slot].id) }
+            }
+        }
+        return chosen
+    }
+}
+
+extension Engine {
+    /// The digest of a partition computed row by row, with the golden queries `goldenQueries`:
+    /// what a restore compares with the digest a backup recorded.
+    package func digest(collection: String, tenant: String? = nil, goldenQueries: [UUID]) throws -> PartitionDigest {
+        try state.withLock { state in
+            try state.partition(collection, tenant: tenant).beginDigest(goldenQueries: goldenQueries, usingStored: false)
+        }.finish()
+    }
+}
