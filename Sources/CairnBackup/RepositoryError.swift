@@ -1,3 +1,4 @@
+import CairnEngine
 /// What can go wrong with a backup repository. Each case names the repository object or file
 /// it is about.
 public enum RepositoryError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -15,6 +16,8 @@ public enum RepositoryError: Error, Sendable, Equatable, CustomStringConvertible
     case backend(object: String, operation: String, reason: String)
     /// The repository's format is newer than this version of Cairn reads.
     case unsupportedVersion(repository: String, version: Int)
+    /// Another process holds a lock that conflicts (a prune while a backup runs, or the reverse).
+    case locked(repository: String, holder: RepositoryLockInfo)
     /// A request that cannot be carried out as asked (an empty password, removing the last key…).
     case invalidArgument(String)
 
@@ -34,6 +37,10 @@ public enum RepositoryError: Error, Sendable, Equatable, CustomStringConvertible
             "\(operation) of \(object) failed: \(reason)"
         case let .unsupportedVersion(repository, version):
             "the repository \(repository) has format \(version), which this version of Cairn does not read"
+        case let .locked(repository, holder):
+            "the repository \(repository) is locked (\(holder.exclusive ? "exclusively" : "shared")) by \(holder.operation) on host "
+                + "\(holder.host), process \(holder.pid), refreshed \((Clock.milliseconds() - holder.refreshed) / 1000) s ago; wait for it "
+                + "to finish. A lock not refreshed for 30 minutes, or whose process is gone, is ignored; `cairn repo unlock` removes such locks"
         case let .invalidArgument(message):
             message
         }

@@ -22,6 +22,9 @@ package final class CrashSimulatingFileSystem: FileSystem, @unchecked Sendable {
         var durable: [UInt8] = []
         var pending: [Change] = []
         var everSynced = false
+        /// When the data last changed, in ms since the epoch (what `modificationTime` reports;
+        /// like a real file system's, it is not rolled back by a crash).
+        var modified = Clock.milliseconds()
     }
 
     enum Change {
@@ -237,6 +240,7 @@ package final class CrashSimulatingFileSystem: FileSystem, @unchecked Sendable {
             let copy = [UInt8](bytes)
             Self.apply(copy[...], at: offset, to: &inode.data)
             inode.pending.append(.write(offset: offset, bytes: copy))
+            inode.modified = Clock.milliseconds()
         }
     }
 
@@ -245,6 +249,7 @@ package final class CrashSimulatingFileSystem: FileSystem, @unchecked Sendable {
             try change(.write, path)
             inode.data = Array(inode.data.prefix(size)) + [UInt8](repeating: 0, count: max(0, size - inode.data.count))
             inode.pending.append(.truncate(size: size))
+            inode.modified = Clock.milliseconds()
         }
     }
 
@@ -267,6 +272,10 @@ package final class CrashSimulatingFileSystem: FileSystem, @unchecked Sendable {
 
     package func fileSize(_ path: String) throws -> Int {
         try lock.withLock { try inode(path).data.count }
+    }
+
+    package func modificationTime(_ path: String) throws -> Int64 {
+        try lock.withLock { try inode(path).modified }
     }
 
     package func exists(_ path: String) -> Bool {

@@ -13,7 +13,7 @@ struct RepoCommand: AsyncParsableCommand {
         wrap with a password (scrypt) or a key file. There is no default key: without the \
         password or key file the backups cannot be read by anyone, you included.
         """,
-        subcommands: [Init.self, Check.self, Key.self]
+        subcommands: [Init.self, Check.self, Key.self, Unlock.self]
     )
 
     struct Init: AsyncParsableCommand {
@@ -25,6 +25,40 @@ struct RepoCommand: AsyncParsableCommand {
             let created = try await Repository.initialize(Repository.localBackend(at: repository.repo), credential: try repository.credential())
             global.report(encodable: ["id": created.id, "repository": repository.repo],
                           "repository \(created.id) created at \(repository.repo)\nkeep the password or key file safe: without it the backups cannot be read")
+        }
+    }
+}
+
+extension RepoCommand {
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove stale locks (or list locks).",
+            discussion: """
+            Backups, restores and checks hold shared locks, forget and prune an exclusive one; a \
+            holder refreshes its lock every 5 minutes. A lock not refreshed for 30 minutes, or \
+            whose process on this host is gone, is stale: it no longer blocks anything, and \
+            unlock removes it. --all removes live locks too: only when you know no other process \
+            uses the repository.
+            """
+        )
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var repository: RepositoryOptions
+        @Flag(help: "Only list the locks.") var list = false
+        @Flag(help: "Remove every lock, live ones included.") var all = false
+
+        func run() async throws {
+            let opened = try await repository.open()
+            if list {
+                let locks = try await opened.locks()
+                if global.json { return Output.json(encodable: locks.map(\.info)) }
+                if locks.isEmpty { return print("no locks") }
+                return Output.table(["OPERATION", "MODE", "HOST", "PID", "REFRESHED", "STATE"], locks.map { lock, stale in
+                    [lock.operation, lock.exclusive ? "exclusive" : "shared", lock.host, String(lock.pid),
+                     Output.date(milliseconds: lock.refreshed), stale ? "stale" : "live"]
+                })
+            }
+            let removed = try await opened.unlock(all: all)
+            global.report(encodable: removed, "removed \(removed.count) \(all ? "" : "stale ")lock\(removed.count == 1 ? "" : "s")")
         }
     }
 }

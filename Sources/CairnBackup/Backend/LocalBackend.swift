@@ -72,7 +72,8 @@ package struct LocalBackend: RepositoryBackend {
                     if fs.isDirectory(root + "/" + name) {
                         if name.hasPrefix(prefix) || prefix.hasPrefix(name + "/") { try walk(name) }
                     } else if name.hasPrefix(prefix) {
-                        found.append(StoredObjectInfo(name: name, size: try fs.fileSize(root + "/" + name)))
+                        found.append(StoredObjectInfo(name: name, size: try fs.fileSize(root + "/" + name),
+                                                      modified: try fs.modificationTime(root + "/" + name)))
                     }
                 }
             }

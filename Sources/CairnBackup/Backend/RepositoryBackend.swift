@@ -27,4 +27,6 @@ public struct StoredObjectInfo: Sendable, Hashable {
     public var name: String
     /// Its size in bytes.
     public var size: Int
+    /// When it was written, in ms since the epoch.
+    public var modified: Int64
 }

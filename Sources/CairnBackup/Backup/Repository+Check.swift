@@ -30,68 +30,70 @@ extension Repository {
     /// header, and each blob against its keyed id. Problems name the object and the backups
     /// they affect; nothing is changed.
     public func check(readData: Bool = false) async throws -> RepositoryCheckReport {
-        var report = RepositoryCheckReport()
-        let index = try await BlobIndex.load(self)
-        let packs = Dictionary(try await backend.list("data/").map { (FilePaths.name(of: $0.name), $0.size) }, uniquingKeysWith: { first, _ in first })
-        report.packs = packs.count
-        report.blobs = index.count
-        var usersOfPack: [String: Set<String>] = [:]
-        var problems: [String: (detail: String, backups: Set<String>)] = [:]
-        func problem(_ object: String, _ detail: String, backup: String? = nil) {
-            var entry = problems[object] ?? (detail, [])
-            if let backup { entry.backups.insert(backup) }
-            problems[object] = entry
-        }
-        for object in try await backend.list(BackupManifest.folder) {
-            let id = String(object.name.dropFirst(BackupManifest.folder.count))
-            report.backups += 1
-            let backup: BackupManifest
-            do { backup = try await loadBackup(id) } catch {
-                problem(object.name, "\(error)", backup: id)
-                continue
+        try await withLock(exclusive: false, operation: "check") {
+            var report = RepositoryCheckReport()
+            let index = try await BlobIndex.load(self)
+            let packs = Dictionary(try await backend.list("data/").map { (FilePaths.name(of: $0.name), $0.size) }, uniquingKeysWith: { first, _ in first })
+            report.packs = packs.count
+            report.blobs = index.count
+            var usersOfPack: [String: Set<String>] = [:]
+            var problems: [String: (detail: String, backups: Set<String>)] = [:]
+            func problem(_ object: String, _ detail: String, backup: String? = nil) {
+                var entry = problems[object] ?? (detail, [])
+                if let backup { entry.backups.insert(backup) }
+                problems[object] = entry
             }
-            for file in backup.files {
-                for blob in file.blobs {
-                    guard let location = index.location(of: blob) else {
-                        problem("blob \(blob)", "named by \(file.path) but in no index", backup: id)
-                        continue
-                    }
-                    usersOfPack[location.pack, default: []].insert(id)
-                    guard let size = packs[location.pack] else {
-                        problem(PackFormat.objectName(location.pack), "missing (holds blobs of \(file.path))", backup: id)
-                        continue
-                    }
-                    if location.offset + location.length > size {
-                        problem(PackFormat.objectName(location.pack), "shorter (\(size) bytes) than the index says", backup: id)
-                    }
-                }
-            }
-        }
-        if readData {
-            for (pack, _) in packs.sorted(by: { $0.key < $1.key }) {
-                let name = PackFormat.objectName(pack)
-                let bytes = try await backend.get(name)
-                report.packsRead += 1
-                report.bytesRead += bytes.count
-                guard PackFormat.id(of: bytes) == pack else {
-                    problems[name] = ("its bytes do not match its name (SHA-256): altered or truncated", usersOfPack[pack] ?? [])
+            for object in try await backend.list(BackupManifest.folder) {
+                let id = String(object.name.dropFirst(BackupManifest.folder.count))
+                report.backups += 1
+                let backup: BackupManifest
+                do { backup = try await loadBackup(id) } catch {
+                    problem(object.name, "\(error)", backup: id)
                     continue
                 }
-                do {
-                    for entry in try PackFormat.entries(ofPack: bytes, key: key, name: name) {
-                        let plaintext = try SealedObject.open(Array(bytes[entry.offset..<(entry.offset + entry.length)]), kind: "blob", key: key, name: name)
-                        if plaintext.withUnsafeBytes({ key.id(of: $0) }) != entry.id {
-                            problems[name] = ("blob \(entry.id.prefix(12)) does not match its id", usersOfPack[pack] ?? [])
+                for file in backup.files {
+                    for blob in file.blobs {
+                        guard let location = index.location(of: blob) else {
+                            problem("blob \(blob)", "named by \(file.path) but in no index", backup: id)
+                            continue
+                        }
+                        usersOfPack[location.pack, default: []].insert(id)
+                        guard let size = packs[location.pack] else {
+                            problem(PackFormat.objectName(location.pack), "missing (holds blobs of \(file.path))", backup: id)
+                            continue
+                        }
+                        if location.offset + location.length > size {
+                            problem(PackFormat.objectName(location.pack), "shorter (\(size) bytes) than the index says", backup: id)
                         }
                     }
-                } catch {
-                    problems[name] = ("\(error)", usersOfPack[pack] ?? [])
                 }
             }
+            if readData {
+                for (pack, _) in packs.sorted(by: { $0.key < $1.key }) {
+                    let name = PackFormat.objectName(pack)
+                    let bytes = try await backend.get(name)
+                    report.packsRead += 1
+                    report.bytesRead += bytes.count
+                    guard PackFormat.id(of: bytes) == pack else {
+                        problems[name] = ("its bytes do not match its name (SHA-256): altered or truncated", usersOfPack[pack] ?? [])
+                        continue
+                    }
+                    do {
+                        for entry in try PackFormat.entries(ofPack: bytes, key: key, name: name) {
+                            let plaintext = try SealedObject.open(Array(bytes[entry.offset..<(entry.offset + entry.length)]), kind: "blob", key: key, name: name)
+                            if plaintext.withUnsafeBytes({ key.id(of: $0) }) != entry.id {
+                                problems[name] = ("blob \(entry.id.prefix(12)) does not match its id", usersOfPack[pack] ?? [])
+                            }
+                        }
+                    } catch {
+                        problems[name] = ("\(error)", usersOfPack[pack] ?? [])
+                    }
+                }
+            }
+            report.problems = problems.sorted { $0.key < $1.key }.map {
+                RepositoryCheckReport.Problem(object: $0.key, detail: $0.value.detail, affectedBackups: $0.value.backups.sorted())
+            }
+            return report
         }
-        report.problems = problems.sorted { $0.key < $1.key }.map {
-            RepositoryCheckReport.Problem(object: $0.key, detail: $0.value.detail, affectedBackups: $0.value.backups.sorted())
-        }
-        return report
     }
 }

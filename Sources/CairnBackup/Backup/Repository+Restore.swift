@@ -29,31 +29,33 @@ extension Repository {
 
     /// `restore(_:to:)` through another file system (the crash simulator in tests).
     package func restore(_ id: String, to target: String, fileSystem fs: any FileSystem) async throws -> RestoreReport {
-        let started = ContinuousClock.now
-        let backup = try await loadBackup(id)
-        try Self.checkPaths(backup)
-        let index = try await BlobIndex.load(self)
-        let files = Dictionary(backup.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-        try await Engine.createDatabase(at: target, from: backup.manifest, walFiles: backup.walFiles, fs: fs) { relativePath, destination in
-            guard let file = files[relativePath] else {
-                throw RepositoryError.damaged(object: BackupManifest.objectName(id), reason: "it lists no blobs for \(relativePath)")
+        try await withLock(exclusive: false, operation: "restore") {
+            let started = ContinuousClock.now
+            let backup = try await loadBackup(id)
+            try Self.checkPaths(backup)
+            let index = try await BlobIndex.load(self)
+            let files = Dictionary(backup.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            try await Engine.createDatabase(at: target, from: backup.manifest, walFiles: backup.walFiles, fs: fs) { relativePath, destination in
+                guard let file = files[relativePath] else {
+                    throw RepositoryError.damaged(object: BackupManifest.objectName(id), reason: "it lists no blobs for \(relativePath)")
+                }
+                try await FileParts.restore(file, to: destination, fs: fs, repository: self, index: index)
             }
-            try await FileParts.restore(file, to: destination, fs: fs, repository: self, index: index)
+            var options = EngineOptions()
+            options.fileSystem = fs
+            options.createIfMissing = false
+            let verified: Verified
+            do {
+                verified = try await Self.verify(target, against: backup, options: options)
+            } catch {
+                try? fs.removeTree(target)
+                throw error
+            }
+            return RestoreReport(backup: id, target: target, files: backup.files.count, bytes: backup.files.reduce(0) { $0 + $1.size },
+                                 partitionsVerified: verified.partitions, objectsVerified: verified.objects,
+                                 fingerprintsVerified: verified.fingerprints, goldenQueriesVerified: verified.queries,
+                                 seconds: (ContinuousClock.now - started).milliseconds / 1000)
         }
-        var options = EngineOptions()
-        options.fileSystem = fs
-        options.createIfMissing = false
-        let verified: Verified
-        do {
-            verified = try await Self.verify(target, against: backup, options: options)
-        } catch {
-            try? fs.removeTree(target)
-            throw error
-        }
-        return RestoreReport(backup: id, target: target, files: backup.files.count, bytes: backup.files.reduce(0) { $0 + $1.size },
-                             partitionsVerified: verified.partitions, objectsVerified: verified.objects,
-                             fingerprintsVerified: verified.fingerprints, goldenQueriesVerified: verified.queries,
-                             seconds: (ContinuousClock.now - started).milliseconds / 1000)
     }
 
     /// Opens the restored database and compares every digested partition with the summary:

@@ -90,13 +90,23 @@ public struct RetentionPolicy: Sendable, Hashable, Codable {
 extension Repository {
     /// Deletes the manifests of the backups `policy` does not keep (all of them kept when it
     /// is empty) and returns the decisions; with `dryRun` nothing is deleted. The data the
-    /// forgotten backups alone referenced stays until `prune`. Deleting a backup never breaks
-    /// another: each lists every blob it needs.
-    public func forget(_ policy: RetentionPolicy, dryRun: Bool = false) async throws -> [RetentionPolicy.Decision] {
-        let decisions = policy.apply(to: try await backups())
-        if !dryRun {
-            for decision in decisions where !decision.keep { try await backend.delete(BackupManifest.objectName(decision.backup)) }
+    /// forgotten backups alone referenced stays until `prune` (run right after with
+    /// `prune`, under the same exclusive lock). Deleting a backup never breaks another: each
+    /// lists every blob it needs.
+    public func forget(_ policy: RetentionPolicy, dryRun: Bool = false, prune: Bool = false,
+                       grace: Duration = Repository.defaultPruneGrace) async throws -> ForgetReport {
+        try await withLock(exclusive: true, operation: "forget") {
+            let decisions = policy.apply(to: try await backups())
+            if !dryRun {
+                for decision in decisions where !decision.keep { try await backend.delete(BackupManifest.objectName(decision.backup)) }
+            }
+            return ForgetReport(decisions: decisions, prune: prune ? try await pruneLocked(grace: grace, dryRun: dryRun) : nil)
         }
-        return decisions
     }
+}
+
+/// What `forget` decided for each backup, and what the prune after it did.
+public struct ForgetReport: Codable, Sendable, Hashable {
+    public var decisions: [RetentionPolicy.Decision]
+    public var prune: PruneReport?
 }

@@ -16,6 +16,8 @@ final class PackWriter {
     /// Bytes and objects this writer added to the repository.
     private(set) var bytesWritten = 0
     private(set) var blobsWritten = 0
+    /// The names of the index files this writer wrote.
+    private(set) var indexFilesWritten: [String] = []
 
     /// Index entries per index file.
     static let entriesPerIndexFile = 20_000
@@ -63,10 +65,9 @@ final class PackWriter {
 
     private func writeIndex() async throws {
         guard !unindexed.isEmpty else { return }
-        let bytes = try JSONEncoder.sorted.encode(IndexFile(blobs: unindexed)).bytes
-        let sealed = SealedObject.seal(bytes, kind: "index", key: repository.key)
-        try await repository.backend.put(BlobIndex.folder + PackFormat.id(of: sealed), sealed)
-        bytesWritten += sealed.count
+        let file = try await repository.writeIndexFile(unindexed)
+        bytesWritten += file.bytes
+        indexFilesWritten.append(file.name)
         unindexed = [:]
     }
 }
@@ -88,15 +89,22 @@ struct BlobIndex: Sendable {
     /// Reads every index file of `repository`.
     static func load(_ repository: Repository) async throws -> BlobIndex {
         var index = BlobIndex()
+        for (_, file) in try await files(of: repository) {
+            for (id, location) in file.blobs { index.locations[id] = location }
+        }
+        return index
+    }
+
+    /// Every index file of `repository`, by object name.
+    static func files(of repository: Repository) async throws -> [(name: String, file: IndexFile)] {
+        var files: [(name: String, file: IndexFile)] = []
         for object in try await repository.backend.list(folder) {
             let plaintext = try SealedObject.open(try await repository.backend.get(object.name), kind: "index", key: repository.key, name: object.name)
-            do {
-                for (id, location) in try JSONDecoder().decode(IndexFile.self, from: Data(plaintext)).blobs { index.locations[id] = location }
-            } catch {
+            do { files.append((object.name, try JSONDecoder().decode(IndexFile.self, from: Data(plaintext)))) } catch {
                 throw RepositoryError.damaged(object: object.name, reason: "the index does not decode: \(error)")
             }
         }
-        return index
+        return files
     }
 
     var count: Int { locations.count }
@@ -118,6 +126,15 @@ struct BlobIndex: Sendable {
 }
 
 extension Repository {
+    /// Writes an index file naming `blobs`; returns its name and size.
+    @discardableResult
+    func writeIndexFile(_ blobs: [String: BlobLocation]) async throws -> (name: String, bytes: Int) {
+        let sealed = SealedObject.seal(try JSONEncoder.sorted.encode(IndexFile(blobs: blobs)).bytes, kind: "index", key: key)
+        let name = BlobIndex.folder + PackFormat.id(of: sealed)
+        try await backend.put(name, sealed)
+        return (name, sealed.count)
+    }
+
     /// The plaintext of blob `id`, checked against its id.
     func readBlob(_ id: String, at location: BlobLocation) async throws -> [UInt8] {
         let name = PackFormat.objectName(location.pack)

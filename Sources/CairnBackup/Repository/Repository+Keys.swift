@@ -25,24 +25,28 @@ extension Repository {
     }
 
     func addKey(_ credential: RepositoryCredential, scryptLogN: Int) async throws -> String {
-        try Self.checkUsable(credential)
-        let slot = try KeySlot.make(wrapping: key, for: credential, scryptLogN: scryptLogN)
-        try await backend.put(Self.keysFolder + slot.id, try JSONEncoder.sorted.encode(slot).bytes)
-        return slot.id
+        try await withLock(exclusive: false, operation: "key add") {
+            try Self.checkUsable(credential)
+            let slot = try KeySlot.make(wrapping: key, for: credential, scryptLogN: scryptLogN)
+            try await backend.put(Self.keysFolder + slot.id, try JSONEncoder.sorted.encode(slot).bytes)
+            return slot.id
+        }
     }
 
     /// Removes key slot `id`. The last slot is never removed (the repository would be
     /// unreadable), nor the one in use unless `allowCurrent` (a password change removes it
     /// after adding the new one).
     public func removeKey(_ id: String, allowCurrent: Bool = false) async throws {
-        let slots = try await Self.keySlots(in: backend)
-        guard slots.contains(where: { $0.id == id }) else { throw RepositoryError.invalidArgument("the repository has no key \(id) (repo key list)") }
-        guard slots.count > 1 else {
-            throw RepositoryError.invalidArgument("key \(id) is the repository's last key; add another first, or the backups could never be read again")
+        try await withLock(exclusive: true, operation: "key remove") {
+            let slots = try await Self.keySlots(in: backend)
+            guard slots.contains(where: { $0.id == id }) else { throw RepositoryError.invalidArgument("the repository has no key \(id) (repo key list)") }
+            guard slots.count > 1 else {
+                throw RepositoryError.invalidArgument("key \(id) is the repository's last key; add another first, or the backups could never be read again")
+            }
+            if id == openedWith && !allowCurrent {
+                throw RepositoryError.invalidArgument("key \(id) is the one in use; open the repository with another key to remove it (or use repo key passwd)")
+            }
+            try await backend.delete(Self.keysFolder + id)
         }
-        if id == openedWith && !allowCurrent {
-            throw RepositoryError.invalidArgument("key \(id) is the one in use; open the repository with another key to remove it (or use repo key passwd)")
-        }
-        try await backend.delete(Self.keysFolder + id)
     }
 }

@@ -11,6 +11,8 @@ package protocol FileSystem: Sendable {
     /// A read-only view of a whole immutable file (a memory mapping where there is one).
     func map(_ path: String) throws -> MappedFile
     func fileSize(_ path: String) throws -> Int
+    /// When the file's data last changed, in ms since the epoch.
+    func modificationTime(_ path: String) throws -> Int64
     func exists(_ path: String) -> Bool
     func isDirectory(_ path: String) -> Bool
     /// The names in a directory, sorted; none when it does not exist. Any other failure throws:

@@ -68,6 +68,12 @@ package struct LocalFileSystem: FileSystem {
         return Int(info.st_size)
     }
 
+    package func modificationTime(_ path: String) throws -> Int64 {
+        var info = stat()
+        if stat(path, &info) != 0 { throw Self.failure(path, "stat") }
+        return Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+    }
+
     package func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     package func isDirectory(_ path: String) -> Bool {
