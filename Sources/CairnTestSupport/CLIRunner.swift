@@ -46,10 +46,12 @@ public struct CLIRunner: Sendable {
 
     /// Runs `cairn <arguments> --data DIR` to the end (`--data` is left out when `passingData` is
     /// false), with `input` on its standard input (none when nil), in `workingDirectory` (this
-    /// process's when nil).
-    public func run(_ arguments: [String], passingData: Bool = true, input: Data? = nil, workingDirectory: String? = nil) throws -> Result {
+    /// process's when nil), with `environment` added to this process's.
+    public func run(_ arguments: [String], environment: [String: String] = [:], passingData: Bool = true, input: Data? = nil,
+                    workingDirectory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         process.arguments = arguments + (passingData ? ["--data", dataDirectory] : [])
         let out = Pipe(), err = Pipe()

@@ -114,29 +114,50 @@ struct BackupCommand: AsyncParsableCommand {
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
-        abstract: "Restore a backup into a new, empty directory and prove it.",
+        abstract: "Restore a backup into a new directory, or over a database, and prove it.",
         discussion: """
         Every byte is checked as it arrives, the database is opened and compared with what the \
         backup recorded before success is reported: per collection and tenant, the object count, \
         the content fingerprint (an order-independent hash of every object's id, vector and \
-        properties, recomputed row by row) and golden queries (exact nearest neighbours). \
-        The restored database gets a new database id. The target must not exist or be empty.
+        properties, recomputed row by row) and golden queries (exact nearest neighbours).
+
+        --target DIR: a new database (DIR must not exist or be empty) with a new database id.
+        --over DIR: replaces the database in DIR (not open elsewhere). The backup is restored and \
+        proven next to it first, then switched in by a rollback: a safety snapshot keeps the \
+        state before (`cairn snapshot rollback <id>` undoes the restore), and the switch is one \
+        atomic step. The database keeps its id.
         """
     )
     @OptionGroup var global: GlobalOptions
     @OptionGroup var repository: RepositoryOptions
     @Argument(help: "The backup id (cairn backup list), or latest.") var backup: String
-    @Option(help: ArgumentHelp("The new data directory.", valueName: "dir")) var target: String
+    @Option(help: ArgumentHelp("A new data directory to restore into.", valueName: "dir")) var target: String?
+    @Option(help: ArgumentHelp("A data directory whose database the backup replaces.", valueName: "dir")) var over: String?
+
+    func validate() throws {
+        guard (target == nil) != (over == nil) else { throw ValidationError("give exactly one of --target DIR (a new directory) and --over DIR (replace a database)") }
+    }
 
     func run() async throws {
         let source = try await repository.open()
-        let report = try await source.restore(try await source.backupID(backup), to: target)
-        global.report(encodable: report, """
-            restored backup \(report.backup) into \(report.target): \(report.files) files, \(Output.bytes(report.bytes)) in \
-            \(String(format: "%.1f", report.seconds)) s
-            verified: \(report.objectsVerified) objects in \(report.partitionsVerified) \
-            \(report.partitionsVerified == 1 ? "collection or tenant matches" : "collections and tenants match") the backup: \
-            counts, \(report.fingerprintsVerified) content fingerprints (read row by row), \(report.goldenQueriesVerified) golden queries
-            """)
+        let id = try await source.backupID(backup)
+        if let over {
+            let replaced = try await source.restore(id, over: over)
+            let undo = replaced.safetySnapshot.map { "\nthe state before is snapshot \($0): `cairn snapshot rollback \($0)` undoes this restore" } ?? ""
+            let warning = replaced.warning.map { "\nnote: \($0)" } ?? ""
+            return global.report(encodable: replaced, Self.describe(replaced.restore, into: "over \(replaced.directory)") + undo + warning)
+        }
+        let report = try await source.restore(id, to: target!)
+        global.report(encodable: report, Self.describe(report, into: "into \(report.target)"))
+    }
+
+    static func describe(_ report: RestoreReport, into place: String) -> String {
+        """
+        restored backup \(report.backup) \(place): \(report.files) files, \(Output.bytes(report.bytes)) in \
+        \(String(format: "%.1f", report.seconds)) s
+        verified: \(report.objectsVerified) objects in \(report.partitionsVerified) \
+        \(report.partitionsVerified == 1 ? "collection or tenant matches" : "collections and tenants match") the backup: \
+        counts, \(report.fingerprintsVerified) content fingerprints (read row by row), \(report.goldenQueriesVerified) golden queries
+        """
     }
 }

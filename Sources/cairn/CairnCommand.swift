@@ -26,7 +26,10 @@ struct CairnCommand: AsyncParsableCommand {
 
     /// Runs the command line, mapping failures to exit codes: 1 for operations, 2 for usage.
     static func main() async {
-        let arguments = GlobalOptions.movingLeadingOptions(Array(CommandLine.arguments.dropFirst()))
+        // `--read-data=10%` (an optional value, which the parser has no form for) becomes a hidden option.
+        let arguments = GlobalOptions.movingLeadingOptions(Array(CommandLine.arguments.dropFirst())).flatMap { argument in
+            argument.hasPrefix("--read-data=") ? ["--read-data-subset", String(argument.dropFirst("--read-data=".count))] : [argument]
+        }
         let wantsJSON = arguments.contains("--json")
         if let unknown = unknownHelpTopic(arguments) {
             Output.failure("no command '\(unknown)' (cairn --help lists them)", kind: "usage", json: wantsJSON)

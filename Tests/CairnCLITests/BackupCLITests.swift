@@ -67,6 +67,50 @@ struct BackupCLITests {
                                   passingData: false)
         #expect(listed2.status == 0 && listed2.stdout.contains("keyFile") && listed2.stdout.contains("in use"), "\(listed2.stdout)")
     }
+
+    @Test("restore --over replaces a database after a safety snapshot that undoes it; prune, forget --prune, check --read-data=10%, repo unlock")
+    func restoreOverAndPrune() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLIRunner(dataDirectory: directory.appending("data"))
+        let repo = ["--repo", directory.appending("repo")]
+        let environment = ["CAIRN_PASSWORD": "pw"]
+        #expect(try cli.run(["collection", "create", "articles", "--dimensions", "8", "--property", "title:text",
+                            "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        let file = directory.appending("data.jsonl")
+        try SampleData.jsonl(SampleData.objects(count: 100, dimensions: 8, seed: 4)).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["import", "articles", file]).status == 0)
+        #expect(try cli.run(["repo", "init"] + repo, environment: environment, passingData: false).status == 0)
+        #expect(try cli.run(["backup", "create"] + repo, environment: environment).status == 0)
+        let more = directory.appending("more.jsonl")
+        try SampleData.jsonl(SampleData.objects(count: 30, dimensions: 8, seed: 5)).write(toFile: more, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["import", "articles", more]).status == 0)
+        #expect(try cli.run(["flush"]).status == 0)
+
+        let both = try cli.run(["restore", "latest", "--target", directory.appending("x"), "--over", directory.appending("data")] + repo,
+                               environment: environment, passingData: false)
+        #expect(both.status == 2, "exactly one of --target and --over")
+        let over = try cli.run(["restore", "latest", "--over", directory.appending("data"), "--json"] + repo, environment: environment, passingData: false)
+        #expect(over.status == 0, "\(over.stdout)\(over.stderr)")
+        #expect(try cli.run(["count", "articles"]).stdout.contains("100"), "the database is back at the backup")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(over.stdout.utf8)) as? [String: Any])
+        let safety = try #require(report["safetySnapshot"] as? String)
+        #expect(try cli.run(["snapshot", "rollback", safety]).status == 0)
+        #expect(try cli.run(["count", "articles"]).stdout.contains("130"), "the safety snapshot undoes the restore")
+        #expect(!FileManager.default.fileExists(atPath: directory.appending(".data.restoring")), "the staging directory is gone")
+
+        #expect(try cli.run(["backup", "create"] + repo, environment: environment).status == 0)
+        let partial = try cli.run(["repo", "check", "--read-data=50%"] + repo, environment: environment, passingData: false)
+        #expect(partial.status == 0 && partial.stdout.contains("packs read"), "\(partial.stdout)\(partial.stderr)")
+        #expect(try cli.run(["repo", "check", "--read-data=0%"] + repo, environment: environment, passingData: false).status == 2)
+        let forgot = try cli.run(["forget", "--keep-last", "1", "--prune", "--grace", "0m"] + repo, environment: environment, passingData: false)
+        #expect(forgot.status == 0 && forgot.stdout.contains("freed"), "\(forgot.stdout)\(forgot.stderr)")
+        let pruned = try cli.run(["prune", "--grace", "0m"] + repo, environment: environment, passingData: false)
+        #expect(pruned.status == 0 && pruned.stdout.contains("deleted 0"), "\(pruned.stdout)\(pruned.stderr)")
+        let locks = try cli.run(["repo", "unlock", "--list"] + repo, environment: environment, passingData: false)
+        #expect(locks.status == 0 && locks.stdout.contains("no locks"), "every command released its lock: \(locks.stdout)")
+        #expect(try cli.run(["restore", "latest", "--target", directory.appending("final")] + repo, environment: environment, passingData: false).status == 0)
+    }
 }
 
 @Suite("Relative paths")

@@ -27,10 +27,12 @@ extension Repository {
     /// Checks the repository's structure: every backup decodes, every blob any backup names is
     /// in the index, and every pack the index names exists with a plausible size. With
     /// `readData`, every pack is also read whole: its bytes against its name (SHA-256), its
-    /// header, and each blob against its keyed id. Problems name the object and the backups
-    /// they affect; nothing is changed.
-    public func check(readData: Bool = false) async throws -> RepositoryCheckReport {
-        try await withLock(exclusive: false, operation: "check") {
+    /// header, and each blob against its keyed id; with `subset` below 1, only that share of
+    /// the packs, chosen at random (so repeated checks cover the repository over time).
+    /// Problems name the object and the backups they affect; nothing is changed.
+    public func check(readData: Bool = false, subset: Double = 1) async throws -> RepositoryCheckReport {
+        guard subset > 0, subset <= 1 else { throw RepositoryError.invalidArgument("the share of packs to read must be above 0% and at most 100%, got \(subset * 100)%") }
+        return try await withLock(exclusive: false, operation: "check") {
             var report = RepositoryCheckReport()
             let index = try await BlobIndex.load(self)
             let packs = Dictionary(try await backend.list("data/").map { (FilePaths.name(of: $0.name), $0.size) }, uniquingKeysWith: { first, _ in first })
@@ -69,7 +71,9 @@ extension Repository {
                 }
             }
             if readData {
-                for (pack, _) in packs.sorted(by: { $0.key < $1.key }) {
+                var chosen = packs.keys.sorted()
+            if subset < 1 { chosen = Array(chosen.shuffled().prefix(Int((Double(chosen.count) * subset).rounded(.up)))).sorted() }
+            for pack in chosen {
                     let name = PackFormat.objectName(pack)
                     let bytes = try await backend.get(name)
                     report.packsRead += 1
