@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cairn
+import CairnBackup
 import Foundation
 
 struct RepoCommand: AsyncParsableCommand {
@@ -13,7 +14,7 @@ struct RepoCommand: AsyncParsableCommand {
         wrap with a password (scrypt) or a key file. There is no default key: without the \
         password or key file the backups cannot be read by anyone, you included.
         """,
-        subcommands: [Init.self, Check.self, Key.self, Unlock.self]
+        subcommands: [Init.self, Check.self, Key.self, Unlock.self, Copy.self]
     )
 
     struct Init: AsyncParsableCommand {
@@ -159,5 +160,53 @@ struct RestoreCommand: AsyncParsableCommand {
         \(report.partitionsVerified == 1 ? "collection or tenant matches" : "collections and tenants match") the backup: \
         counts, \(report.fingerprintsVerified) content fingerprints (read row by row), \(report.goldenQueriesVerified) golden queries
         """
+    }
+}
+
+extension RepoCommand {
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy backups into another repository: a second copy elsewhere (3-2-1).",
+            discussion: """
+            Copies the backups the destination does not hold yet (all, or the ids given). The \
+            destination has its own keys: every blob is read, checked, and sealed again; blobs it \
+            already holds are not stored twice. Each backup appears in the destination only when \
+            whole. The source opens with CAIRN_PASSWORD, --password-file or --key-file; the \
+            destination with CAIRN_TO_PASSWORD, --to-password-file or --to-key-file, or else the \
+            source's.
+            """
+        )
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("The repository to copy from.", valueName: "path")) var from: String
+        @Option(help: ArgumentHelp("The repository to copy into (created with `repo init`).", valueName: "path")) var to: String
+        @Option(help: ArgumentHelp("The source's password file.", valueName: "file")) var passwordFile: String?
+        @Option(help: ArgumentHelp("The source's key file.", valueName: "file")) var keyFile: String?
+        @Option(help: ArgumentHelp("The destination's password file.", valueName: "file")) var toPasswordFile: String?
+        @Option(help: ArgumentHelp("The destination's key file.", valueName: "file")) var toKeyFile: String?
+        @Argument(help: "Backup ids (or latest); none copies every backup.") var backups: [String] = []
+
+        func run() async throws {
+            func options(_ repo: String, _ passwordFile: String?, _ keyFile: String?) throws -> RepositoryOptions {
+                try RepositoryOptions.parse(["--repo", repo] + (passwordFile.map { ["--password-file", $0] } ?? [])
+                                            + (keyFile.map { ["--key-file", $0] } ?? []))
+            }
+            let source = try await options(from, passwordFile, keyFile).open()
+            let destinationOptions = try options(to, toPasswordFile, toKeyFile)
+            let destinationCredential: RepositoryCredential
+            if toPasswordFile != nil || toKeyFile != nil { destinationCredential = try destinationOptions.credential() }
+            else if let password = ProcessInfo.processInfo.environment["CAIRN_TO_PASSWORD"] { destinationCredential = .password(password) }
+            else { destinationCredential = try options(from, passwordFile, keyFile).credential() }
+            let destination = try await Repository.open(Repository.localBackend(at: to), credential: destinationCredential)
+            var ids: [String]?
+            if !backups.isEmpty {
+                ids = []
+                for backup in backups { ids!.append(try await source.backupID(backup)) }
+            }
+            let report = try await source.copy(ids, to: destination)
+            global.report(encodable: report, """
+                copied \(report.copied.count) backups (\(report.alreadyThere.count) already there): \(report.blobsCopied) blobs, \
+                \(Output.bytes(report.bytesAdded)) added to \(to) in \(String(format: "%.1f", report.seconds)) s
+                """)
+        }
     }
 }

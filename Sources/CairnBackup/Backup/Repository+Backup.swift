@@ -46,10 +46,7 @@ extension Repository {
             var finished = manifest
             finished.statistics.bytesAdded = writer.bytesWritten
             finished.statistics.seconds = (ContinuousClock.now - started).milliseconds / 1000
-            let sealed = SealedObject.seal(try JSONEncoder.sorted.encode(finished).bytes, kind: "backup", key: key)
-            guard try await backend.create(BackupManifest.objectName(finished.id), sealed) else {
-                throw RepositoryError.invalidArgument("a backup named \(finished.id) exists already; run the backup again")
-            }
+            try await writeBackup(finished)
             engine.reachedStep("backup-manifest-written")
             return BackupInfo(finished)
         }

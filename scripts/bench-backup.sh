@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Cairn's backups against restic and borg on the same data directory, in one run:
+#   full backup, incremental after a 1% change, restore (+ open + verified against the summary
+#   for Cairn), peak memory and repository bytes, and the disk's sequential write speed.
+# Usage: scripts/bench-backup.sh [OBJECTS] [WORK_DIR]     (defaults: 1000000, /tmp/cairn-bench-backup)
+# Needs: restic and borg (installed by ../shared/bench/backup_peers.sh), GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-1000000}
+work=${2:-/tmp/cairn-bench-backup}
+peers=${PEERS_SCRIPT:-../shared/bench/backup_peers.sh}
+rm -rf "$work" && mkdir -p "$work"
+swift build -c release -j 2 -Xswiftc -target-cpu -Xswiftc native --product cairn-bench >/dev/null
+swift build -c release -j 2 -Xswiftc -target-cpu -Xswiftc native --product cairn >/dev/null
+bin=.build/release
+export CAIRN_PASSWORD=bench
+command -v /usr/bin/time >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
+
+cairn_timed() { # step cmd... → "cairn STEP seconds peak_rss_kib repo_bytes"
+  local step=$1; shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/cairn-$step.out" 2>&1 || { echo "cairn $step FAILED"; cat "$work/cairn-$step.out"; exit 1; }
+  echo "cairn $step $(tail -1 "$work/time") $(du -sb "$work/repos/cairn" | cut -f1)"
+}
+
+echo "# data: $count objects × 128-d with properties, flushed and compacted"
+$bin/cairn-bench backup-data --data "$work/db" --count "$count"
+du -sh "$work/db"
+sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+
+echo "# tool step seconds peak_rss_kib repo_bytes"
+bash "$peers" full "$work/db" "$work/repos"
+$bin/cairn repo init --repo "$work/repos/cairn" >/dev/null
+cairn_timed full $bin/cairn backup create --data "$work/db" --repo "$work/repos/cairn"
+
+$bin/cairn-bench backup-data --data "$work/db" --change 0.01
+bash "$peers" incr "$work/db" "$work/repos"
+cairn_timed incr $bin/cairn backup create --data "$work/db" --repo "$work/repos/cairn"
+
+bash "$peers" restore "$work/repos" "$work/out"
+cairn_timed restore $bin/cairn restore latest --repo "$work/repos/cairn" --target "$work/out/cairn"
+grep -h "verified" "$work/cairn-restore.out"
+
+echo "# disk: sequential write of 2 GiB with fsync"
+dd if=/dev/zero of="$work/dd" bs=8M count=256 conv=fsync 2>&1 | tail -1
+rm -f "$work/dd"
