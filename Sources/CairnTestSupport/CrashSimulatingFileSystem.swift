@@ -266,6 +266,13 @@ package final class CrashSimulatingFileSystem: FileSystem, @unchecked Sendable {
         try lock.withLock { try inode(path).data }
     }
 
+    package func readFile(_ path: String, range: Range<Int>) throws -> [UInt8] {
+        try lock.withLock {
+            let data = try inode(path).data
+            return Array(data[min(range.lowerBound, data.count)..<min(range.upperBound, data.count)])
+        }
+    }
+
     package func map(_ path: String) throws -> MappedFile {
         MappedFile(path: path, copying: try readFile(path))
     }

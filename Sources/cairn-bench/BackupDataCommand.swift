@@ -31,13 +31,14 @@ struct BackupDataCommand: AsyncParsableCommand {
             let total = try db.count("articles")
             let half = Int(Double(total) * change / 2)
             var generator = SeededGenerator(seed: seed &+ UInt64(total))
+            // The objects to overwrite, spread over the data: regenerated from the seeds that
+            // made them (in chunks of 100,000, as written), not read back.
             var chosen: [UUID] = []
-            var cursor: UUID?
-            while chosen.count < half {
-                let page = try db.scroll("articles", after: cursor, limit: 1000)
-                guard let last = page.last else { break }
-                cursor = last.id
-                chosen += page.filter { _ in generator.next() % UInt64(max(1, total / half)) == 0 }.map(\.id)
+            let chunks = max(1, total / 100_000)
+            for chunk in 0..<chunks where chosen.count < half {
+                let ids = SampleData.objects(count: 100_000, dimensions: dimensions, seed: seed &+ UInt64(chunk * 100_000)).map(\.id)
+                let wanted = min(half - chosen.count, (half + chunks - 1) / chunks)
+                chosen += stride(from: 0, to: ids.count, by: max(1, ids.count / wanted)).prefix(wanted).map { ids[$0] }
             }
             let updates = chosen.prefix(half).map { NewObject(id: $0, properties: ["title": .string("updated")], vector: generator.vector(dimensions)) }
             try await put(Array(updates), into: db)

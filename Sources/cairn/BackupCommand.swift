@@ -84,7 +84,9 @@ struct BackupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let target = try await repository.open()
-            let backup = try await global.withDatabase { db in try await db.backup(to: target, tags: tag) }
+            let bar = ProgressBar("backup", json: global.json)
+            let backup = try await global.withDatabase { db in try await db.backup(to: target, tags: tag, progress: bar.handler) }
+            bar.finish()
             let stats = backup.statistics
             global.report(encodable: backup, """
                 backup \(backup.id) at LSN \(backup.lsn): \(stats.files) files, \(Output.bytes(stats.bytes)); \
@@ -142,13 +144,17 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         let source = try await repository.open()
         let id = try await source.backupID(backup)
+        let bar = ProgressBar("restore", json: global.json)
+        defer { bar.finish() }
         if let over {
-            let replaced = try await source.restore(id, over: over)
+            let replaced = try await source.restore(id, over: over, progress: bar.handler)
+            bar.finish()
             let undo = replaced.safetySnapshot.map { "\nthe state before is snapshot \($0): `cairn snapshot rollback \($0)` undoes this restore" } ?? ""
             let warning = replaced.warning.map { "\nnote: \($0)" } ?? ""
             return global.report(encodable: replaced, Self.describe(replaced.restore, into: "over \(replaced.directory)") + undo + warning)
         }
-        let report = try await source.restore(id, to: target!)
+        let report = try await source.restore(id, to: target!, progress: bar.handler)
+        bar.finish()
         global.report(encodable: report, Self.describe(report, into: "into \(report.target)"))
     }
 

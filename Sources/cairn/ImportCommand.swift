@@ -33,7 +33,7 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let progress = ProgressBar(enabled: !global.json && Output.stderrIsTerminal, label: dryRun ? "validating" : "importing")
+        let progress = ProgressBar(dryRun ? "validating" : "importing", json: global.json)
         let ack = try ackFile.map { path -> FileHandle in
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             guard let handle = FileHandle(forWritingAtPath: path) else { throw CommandFailure(message: "cannot write \(path)") }
@@ -65,33 +65,5 @@ struct ImportCommand: AsyncParsableCommand {
         }
         if report.interrupted { throw ExitCode(130) }
         if report.invalidLines > 0 { throw ExitCode(1) }
-    }
-}
-
-/// A one-line progress bar on standard error, redrawn at most ten times a second.
-final class ProgressBar: @unchecked Sendable {
-    private let enabled: Bool
-    private let label: String
-    private var lastDraw = Date.distantPast
-    private var drawn = false
-
-    init(enabled: Bool, label: String) {
-        self.enabled = enabled
-        self.label = label
-    }
-
-    func update(done: Int, total: Int, detail: String) {
-        guard enabled, Date().timeIntervalSince(lastDraw) > 0.1 || done >= total else { return }
-        lastDraw = Date()
-        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
-        let width = 30
-        let filled = Int(fraction * Double(width))
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        Output.note("\r\(label) [\(bar)] \(Int(fraction * 100))% \(detail)   ")
-        drawn = true
-    }
-
-    func finish() {
-        if drawn { Output.note("\n") }
     }
 }

@@ -33,7 +33,10 @@ extension RepoCommand {
 
         func run() async throws {
             let readData = readData || readDataSubset != nil
-            let report = try await repository.open().check(readData: readData, subset: readDataSubset.flatMap(Self.share) ?? 1)
+            let bar = ProgressBar("check", unit: "packs", json: global.json)
+            let report = try await repository.open().check(readData: readData, subset: readDataSubset.flatMap(Self.share) ?? 1,
+                                                           progress: bar.handler)
+            bar.finish()
             let read = readData ? "; \(report.packsRead) packs read (\(Output.bytes(report.bytesRead)))" : ""
             let findings = report.problems.isEmpty ? "no problems found" : report.problems.map { "DAMAGED \($0)" }.joined(separator: "\n")
             global.report(encodable: report, "\(report.backups) backups, \(report.packs) packs, \(report.blobs) blobs checked\(read)\n\(findings)")

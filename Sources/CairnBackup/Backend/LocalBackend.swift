@@ -47,19 +47,16 @@ package struct LocalBackend: RepositoryBackend {
 
     package func get(_ name: String) async throws -> [UInt8] {
         guard fs.exists(path(name)) else { throw RepositoryError.missing(object: name) }
-        return try wrap(name, "get") { try fs.map(path(name)).withBytes { Array($0) } }
+        return try wrap(name, "get") { try fs.readFile(path(name)) }
     }
 
     package func get(_ name: String, range: Range<Int>) async throws -> [UInt8] {
         guard fs.exists(path(name)) else { throw RepositoryError.missing(object: name) }
-        return try wrap(name, "get") {
-            try fs.map(path(name)).withBytes { bytes in
-                guard range.lowerBound >= 0, range.upperBound <= bytes.count else {
-                    throw RepositoryError.damaged(object: name, reason: "bytes \(range) asked of an object of \(bytes.count)")
-                }
-                return Array(bytes[range])
-            }
+        let bytes = try wrap(name, "get") { try fs.readFile(path(name), range: range) }
+        guard range.lowerBound >= 0, bytes.count == range.count else {
+            throw RepositoryError.damaged(object: name, reason: "bytes \(range) asked of an object of \(try fs.fileSize(path(name)))")
         }
+        return bytes
     }
 
     package func list(_ prefix: String) async throws -> [StoredObjectInfo] {

@@ -6,42 +6,52 @@ extension Repository {
     /// taken, every file of it not already in the repository is stored, and the backup's
     /// manifest is written last. A segment file the newest backup of the same database already
     /// holds (same id, size and CRC32C) is reused without being read.
-    package func backup(_ engine: Engine, tags: [String] = [], engineVersion: String, fs: any FileSystem = LocalFileSystem()) async throws -> BackupInfo {
+    package func backup(_ engine: Engine, tags: [String] = [], engineVersion: String, fs: any FileSystem = LocalFileSystem(),
+                        progress handler: ProgressHandler? = nil) async throws -> BackupInfo {
         try await withLock(exclusive: false, operation: "backup") {
             let started = ContinuousClock.now
             let known = try await filesOfNewestBackup(of: engine.databaseID)
             let writer = PackWriter(repository: self, index: try await BlobIndex.load(self))
-            let manifest = try await engine.withRecoveryPoint { point in
-                engine.reachedStep("backup-point-taken")
-                var files: [BackedUpFile] = []
-                var statistics = BackupStatistics()
-                for record in point.manifest.segments {
-                    let identity = BackedUpFile.Identity(path: record.relativePath, size: record.bytes, crc32c: record.crc32c)
-                    if let stored = known[identity], stored.blobs.allSatisfy(writer.index.contains) {
-                        files.append(stored)
-                        statistics.filesReused += 1
-                    } else {
-                        files.append(try await FileParts.store(point.directory + "/" + record.relativePath, as: record.relativePath, fs: fs,
-                                                               writer: writer, partBytes: config.partBytes))
+            let manifest: BackupManifest
+            do {
+                manifest = try await engine.withRecoveryPoint { point in
+                    engine.reachedStep("backup-point-taken")
+                    let sizes = try point.manifest.segments.map(\.bytes) + point.walFiles.map { try fs.fileSize(point.directory + "/wal/" + $0) }
+                    let progress = ProgressCounter(totalFiles: sizes.count, totalBytes: sizes.reduce(0, +), handler: handler)
+                    var files: [BackedUpFile] = []
+                    var statistics = BackupStatistics()
+                    for record in point.manifest.segments {
+                        let identity = BackedUpFile.Identity(path: record.relativePath, size: record.bytes, crc32c: record.crc32c)
+                        if let stored = known[identity], stored.blobs.allSatisfy(writer.index.contains) {
+                            files.append(stored)
+                            statistics.filesReused += 1
+                            progress.advance(bytes: stored.size, fileDone: true)
+                        } else {
+                            files.append(try await FileParts.store(point.directory + "/" + record.relativePath, as: record.relativePath, fs: fs,
+                                                                   writer: writer, partBytes: config.partBytes, progress: progress))
+                        }
                     }
+                    for name in point.walFiles {
+                        files.append(try await FileParts.store(point.directory + "/wal/" + name, as: "wal/" + name, fs: fs,
+                                                               writer: writer, partBytes: config.partBytes, progress: progress))
+                    }
+                    try await writer.finish()
+                    engine.reachedStep("backup-data-written")
+                    statistics.files = files.count
+                    statistics.bytes = files.reduce(0) { $0 + $1.size }
+                    let summary = point.catalog.partitionsByLoadedState.keys.sorted { $0.description < $1.description }.map { key in
+                        PartitionSummary(collection: key.collection, tenant: key.tenant, objects: point.digests[key]?.objects,
+                                         dimensions: point.catalog.collections[key.collection]?.dimensions ?? 0,
+                                         fingerprint: point.digests[key]?.fingerprint, goldenQueries: point.digests[key]?.goldenQueries)
+                    }
+                    return BackupManifest(id: SnapshotStore.newID(at: Clock.milliseconds()), createdAt: Clock.milliseconds(), tags: tags,
+                                          engineVersion: engineVersion, manifest: point.manifest, catalog: point.catalog, lsn: point.snapshot.lsn,
+                                          walFiles: point.walFiles,
+                                          files: files, summary: summary, statistics: statistics)
                 }
-                for name in point.walFiles {
-                    files.append(try await FileParts.store(point.directory + "/wal/" + name, as: "wal/" + name, fs: fs,
-                                                           writer: writer, partBytes: config.partBytes))
-                }
-                try await writer.finish()
-                engine.reachedStep("backup-data-written")
-                statistics.files = files.count
-                statistics.bytes = files.reduce(0) { $0 + $1.size }
-                let summary = point.catalog.partitionsByLoadedState.keys.sorted { $0.description < $1.description }.map { key in
-                    PartitionSummary(collection: key.collection, tenant: key.tenant, objects: point.digests[key]?.objects,
-                                     dimensions: point.catalog.collections[key.collection]?.dimensions ?? 0,
-                                     fingerprint: point.digests[key]?.fingerprint, goldenQueries: point.digests[key]?.goldenQueries)
-                }
-                return BackupManifest(id: SnapshotStore.newID(at: Clock.milliseconds()), createdAt: Clock.milliseconds(), tags: tags,
-                                      engineVersion: engineVersion, manifest: point.manifest, catalog: point.catalog, lsn: point.snapshot.lsn,
-                                      walFiles: point.walFiles,
-                                      files: files, summary: summary, statistics: statistics)
+            } catch {
+                await writer.drain()
+                throw error
             }
             var finished = manifest
             finished.statistics.bytesAdded = writer.bytesWritten

@@ -30,7 +30,7 @@ extension Repository {
     /// header, and each blob against its keyed id; with `subset` below 1, only that share of
     /// the packs, chosen at random (so repeated checks cover the repository over time).
     /// Problems name the object and the backups they affect; nothing is changed.
-    public func check(readData: Bool = false, subset: Double = 1) async throws -> RepositoryCheckReport {
+    public func check(readData: Bool = false, subset: Double = 1, progress handler: ProgressHandler? = nil) async throws -> RepositoryCheckReport {
         guard subset > 0, subset <= 1 else { throw RepositoryError.invalidArgument("the share of packs to read must be above 0% and at most 100%, got \(subset * 100)%") }
         return try await withLock(exclusive: false, operation: "check") {
             var report = RepositoryCheckReport()
@@ -73,7 +73,9 @@ extension Repository {
             if readData {
                 var chosen = packs.keys.sorted()
             if subset < 1 { chosen = Array(chosen.shuffled().prefix(Int((Double(chosen.count) * subset).rounded(.up)))).sorted() }
+            let progress = ProgressCounter(totalFiles: chosen.count, totalBytes: chosen.reduce(0) { $0 + packs[$1]! }, handler: handler)
             for pack in chosen {
+                defer { progress.advance(bytes: packs[pack]!, fileDone: true) }
                     let name = PackFormat.objectName(pack)
                     let bytes = try await backend.get(name)
                     report.packsRead += 1

@@ -30,31 +30,36 @@ extension Repository {
                 // Blob ids are keyed: the destination names the same bytes differently.
                 var renamed: [String: String] = [:]
                 let all = try await backups().map(\.id)
-                for id in ids ?? all {
-                    if present.contains(id) {
-                        report.alreadyThere.append(id)
-                        continue
-                    }
-                    var backup = try await loadBackup(id)
-                    for fileIndex in backup.files.indices {
-                        var blobs: [String] = []
-                        for blob in backup.files[fileIndex].blobs {
-                            if let name = renamed[blob] {
-                                blobs.append(name)
-                                continue
-                            }
-                            guard let location = index.location(of: blob) else { throw RepositoryError.missing(object: "blob \(blob) of backup \(id)") }
-                            let stored = writer.blobsWritten
-                            let name = try await writer.add(try await readBlob(blob, at: location))
-                            report.blobsCopied += writer.blobsWritten - stored
-                            renamed[blob] = name
-                            blobs.append(name)
+                do {
+                    for id in ids ?? all {
+                        if present.contains(id) {
+                            report.alreadyThere.append(id)
+                            continue
                         }
-                        backup.files[fileIndex].blobs = blobs
+                        var backup = try await loadBackup(id)
+                        for fileIndex in backup.files.indices {
+                            var blobs: [String] = []
+                            for blob in backup.files[fileIndex].blobs {
+                                if let name = renamed[blob] {
+                                    blobs.append(name)
+                                    continue
+                                }
+                                guard let location = index.location(of: blob) else { throw RepositoryError.missing(object: "blob \(blob) of backup \(id)") }
+                                let stored = writer.blobsWritten
+                                let name = try await writer.add(try await readBlob(blob, at: location))
+                                report.blobsCopied += writer.blobsWritten - stored
+                                renamed[blob] = name
+                                blobs.append(name)
+                            }
+                            backup.files[fileIndex].blobs = blobs
+                        }
+                        try await writer.finish()
+                        try await destination.writeBackup(backup)
+                        report.copied.append(id)
                     }
-                    try await writer.finish()
-                    try await destination.writeBackup(backup)
-                    report.copied.append(id)
+                } catch {
+                    await writer.drain()
+                    throw error
                 }
                 report.bytesAdded = writer.bytesWritten
                 report.seconds = (ContinuousClock.now - started).milliseconds / 1000

@@ -92,10 +92,15 @@ extension Repository {
         // old index files; delete the old packs.
         let leaving = Set((deleted + repacked).map { FilePaths.name(of: $0.name) })
         let writer = PackWriter(repository: self, index: BlobIndex())
-        for id in used.sorted() where leaving.contains(primary[id]!.pack) {
-            try await writer.add(try await readBlob(id, at: primary[id]!))
+        do {
+            for id in used.sorted() where leaving.contains(primary[id]!.pack) {
+                try await writer.add(try await readBlob(id, at: primary[id]!))
+            }
+            try await writer.finish()
+        } catch {
+            await writer.drain()
+            throw error
         }
-        try await writer.finish()
         report.bytesWritten = writer.bytesWritten
         // One location per needed blob (a copy elsewhere is left unindexed, to be repacked
         // away), and every entry of the packs in their grace period.

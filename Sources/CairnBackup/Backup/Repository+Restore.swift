@@ -23,23 +23,25 @@ extension Repository {
     /// into place, then opened and compared with the backup's summary before success is
     /// reported. The restored database gets a new database id. If the comparison fails, the
     /// restored directory is removed (nothing was there before) and the error says what differed.
-    public func restore(_ id: String, to target: String) async throws -> RestoreReport {
-        try await restore(id, to: target, fileSystem: LocalFileSystem())
+    public func restore(_ id: String, to target: String, progress: ProgressHandler? = nil) async throws -> RestoreReport {
+        try await restore(id, to: target, fileSystem: LocalFileSystem(), progress: progress)
     }
 
     /// `restore(_:to:)` through another file system (the crash simulator in tests).
-    package func restore(_ id: String, to target: String, fileSystem fs: any FileSystem) async throws -> RestoreReport {
+    package func restore(_ id: String, to target: String, fileSystem fs: any FileSystem,
+                         progress handler: ProgressHandler? = nil) async throws -> RestoreReport {
         try await withLock(exclusive: false, operation: "restore") {
             let started = ContinuousClock.now
             let backup = try await loadBackup(id)
             try Self.checkPaths(backup)
             let index = try await BlobIndex.load(self)
             let files = Dictionary(backup.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            let progress = ProgressCounter(totalFiles: backup.files.count, totalBytes: backup.files.reduce(0) { $0 + $1.size }, handler: handler)
             try await Engine.createDatabase(at: target, from: backup.manifest, walFiles: backup.walFiles, fs: fs) { relativePath, destination in
                 guard let file = files[relativePath] else {
                     throw RepositoryError.damaged(object: BackupManifest.objectName(id), reason: "it lists no blobs for \(relativePath)")
                 }
-                try await FileParts.restore(file, to: destination, fs: fs, repository: self, index: index)
+                try await FileParts.restore(file, to: destination, fs: fs, repository: self, index: index, progress: progress)
             }
             var options = EngineOptions()
             options.fileSystem = fs

@@ -19,7 +19,8 @@ extension Repository {
     /// the rollback keeps a safety snapshot of the state before, and switches in one atomic
     /// manifest change, so a crash leaves the old database or the restored one. The database
     /// keeps its own id.
-    public func restore(_ id: String, over directory: String, options: EngineOptions = EngineOptions()) async throws -> RestoreOverReport {
+    public func restore(_ id: String, over directory: String, options: EngineOptions = EngineOptions(),
+                        progress: ProgressHandler? = nil) async throws -> RestoreOverReport {
         let directory = FilePaths.normalized(directory)
         let fs = options.fileSystem
         guard fs.exists(directory + "/CURRENT") else {
@@ -28,7 +29,7 @@ extension Repository {
         let staging = FilePaths.parent(of: directory) + "/." + FilePaths.name(of: directory) + ".restoring"
         if fs.exists(staging) { try fs.removeTree(staging) } // left by an interrupted restore --over: ours alone
         defer { try? fs.removeTree(staging) }
-        let report = try await restore(id, to: staging, fileSystem: fs)
+        let report = try await restore(id, to: staging, fileSystem: fs, progress: progress)
         var stagingOptions = options
         stagingOptions.createIfMissing = false
         let restored = try await Engine.open(at: staging, options: stagingOptions)

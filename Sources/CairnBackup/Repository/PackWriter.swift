@@ -1,11 +1,13 @@
 import Foundation
 
-/// Stores blobs in a repository: each new blob is sealed and appended to a pack held in
-/// memory (at most `RepositoryConfig.packBytes` plus one blob); a full pack is written as one
-/// object, and its entries go to an index file once enough have gathered. A blob the
-/// repository already holds (by keyed id) is skipped. `finish()` writes the last pack and
-/// index; until it returns, what was written is unreferenced data that a later backup reuses
-/// and prune may remove.
+/// Stores blobs in a repository: new blobs are sealed (several at once, on every core) and
+/// appended to a pack held in memory (at most `RepositoryConfig.packBytes` plus a few blobs); a
+/// full pack is written as one object while the next ones fill (two writes in flight), and its
+/// entries are indexed once that write has finished, in an index file once enough have
+/// gathered. A blob the repository already holds (by keyed id) is skipped. `finish()` writes
+/// the last pack and index; until it returns, what was written is unreferenced data that a
+/// later backup reuses and prune may remove. After a failure, `drain()` waits for the writes in
+/// flight.
 final class PackWriter {
     private let repository: Repository
     /// Blobs already stored, before this writer and by it.
@@ -13,6 +15,10 @@ final class PackWriter {
     private var pack: [UInt8] = []
     private var entries: [PackFormat.Entry] = []
     private var unindexed: [String: BlobLocation] = [:]
+    /// Packs being written, oldest first, with their entries, indexed once written.
+    private var inFlight: [(task: Task<String, Error>, bytes: Int, entries: [PackFormat.Entry])] = []
+    /// Pack writes at once: a disk is kept busy (one write fsyncs while the next one copies).
+    static let writesInFlight = 2
     /// Bytes and objects this writer added to the repository.
     private(set) var bytesWritten = 0
     private(set) var blobsWritten = 0
@@ -30,36 +36,73 @@ final class PackWriter {
     /// Stores `plaintext` as a blob unless the repository holds it; returns its id.
     @discardableResult
     func add(_ plaintext: [UInt8]) async throws -> String {
-        let id = plaintext.withUnsafeBytes { repository.key.id(of: $0) }
-        guard !index.contains(id) else { return id }
-        let sealed = SealedObject.seal(plaintext, kind: "blob", key: repository.key)
-        entries.append(PackFormat.Entry(id: id, offset: pack.count, length: sealed.count, plaintextLength: plaintext.count))
-        pack += sealed
-        index.reserve(id)
-        blobsWritten += 1
-        if pack.count >= repository.config.packBytes { try await writePack() }
-        return id
+        try await add([plaintext])[0]
+    }
+
+    /// Stores each of `plaintexts` as a blob unless the repository holds it; returns their ids.
+    /// The ids are computed, and new blobs sealed, in parallel.
+    func add(_ plaintexts: [[UInt8]]) async throws -> [String] {
+        let key = repository.key, known = index
+        var prepared = [(id: String, sealed: [UInt8]?)](repeating: ("", nil), count: plaintexts.count)
+        prepared.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let output = buffer
+            DispatchQueue.concurrentPerform(iterations: plaintexts.count) { item in
+                let id = plaintexts[item].withUnsafeBytes { key.id(of: $0) }
+                output[item] = (id, known.contains(id) ? nil : SealedObject.seal(plaintexts[item], kind: "blob", key: key))
+            }
+        }
+        for (item, (id, sealed)) in prepared.enumerated() {
+            guard let sealed, !index.contains(id) else { continue }
+            entries.append(PackFormat.Entry(id: id, offset: pack.count, length: sealed.count, plaintextLength: plaintexts[item].count))
+            pack += sealed
+            index.reserve(id)
+            blobsWritten += 1
+            if pack.count >= repository.config.packBytes { try await writePack() }
+        }
+        return prepared.map(\.id)
     }
 
     /// Writes the pack and the index entries still held.
     func finish() async throws {
         try await writePack()
+        while !inFlight.isEmpty { try await settle() }
         try await writeIndex()
     }
 
+    /// Waits for the pack writes in flight, ignoring their outcome (after a failure).
+    func drain() async {
+        for write in inFlight { _ = await write.task.result }
+        inFlight = []
+    }
+
+    /// Starts writing the pack, once fewer than `writesInFlight` writes are going on.
     private func writePack() async throws {
         guard !entries.isEmpty else { return }
         pack += PackFormat.trailer(entries, key: repository.key)
-        let id = PackFormat.id(of: pack)
-        try await repository.backend.put(PackFormat.objectName(id), pack)
-        bytesWritten += pack.count
-        for entry in entries {
+        if inFlight.count >= Self.writesInFlight { try await settle() }
+        let (backend, bytes) = (repository.backend, pack)
+        // Named (SHA-256) and written while the next pack fills.
+        inFlight.append((Task {
+            let id = PackFormat.id(of: bytes)
+            try await backend.put(PackFormat.objectName(id), bytes)
+            return id
+        }, bytes.count, entries))
+        pack = []
+        pack.reserveCapacity(repository.config.packBytes + FileParts.partsAtOnce * repository.config.partBytes)
+        entries = []
+    }
+
+    /// Waits for the oldest pack write in flight and indexes its blobs.
+    private func settle() async throws {
+        guard !inFlight.isEmpty else { return }
+        let (task, bytes, written) = inFlight.removeFirst()
+        let id = try await task.value
+        bytesWritten += bytes
+        for entry in written {
             let location = BlobLocation(pack: id, offset: entry.offset, length: entry.length, plaintextLength: entry.plaintextLength)
             unindexed[entry.id] = location
             index.record(entry.id, at: location)
         }
-        pack = []
-        entries = []
         if unindexed.count >= Self.entriesPerIndexFile { try await writeIndex() }
     }
 

@@ -11,7 +11,7 @@ struct PartitionSearch {
     let filter: BoundFilter?
     let limit: Int
     let ef: Int
-    /// Scan every allowed row instead of walking graphs.
+    /// Scan every allowed row instead of walking graphs (letting the pages read go as it passes).
     let exact: Bool
     /// Hits so far; a row is `source << 32 | slot or row`.
     private(set) var top: TopK
@@ -85,6 +85,9 @@ struct PartitionSearch {
                 allowed.forEachSet { row in
                     offer(metric.distance(query, segment.vector(at: row), count: dimensions, scale: segment.scale(at: row)),
                           source: source, row: row)
+                    // An exact query over everything (a golden query) reads each page once:
+                    // let them go as it passes, so a large segment is never held whole.
+                    if exact, row & 0xFFFF == 0xFFFF { segment.evictResidentPages() }
                 }
             }
         }

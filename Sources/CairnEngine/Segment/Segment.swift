@@ -71,7 +71,7 @@ final class Segment: @unchecked Sendable {
                 throw corrupt(footerStart + at, "bad block table entry")
             }
             let region = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
-            guard CRC32C.checksum(region) == crc else {
+            guard file.checksumEvictingPages(region) == crc else {
                 throw corrupt(offset, "\(block) block fails its checksum")
             }
             blocks[block] = region
@@ -111,7 +111,12 @@ final class Segment: @unchecked Sendable {
         } catch {
             throw corrupt(graphBlock.baseAddress.map { $0 - bytes.baseAddress! } ?? 0, "malformed HNSW graph")
         }
+        // Checking read every page; searches bring back the ones they use.
+        file.evictResidentPages()
     }
+
+    /// Lets the pages of the file read so far leave memory (see `MappedFile.evictResidentPages`).
+    func evictResidentPages() { file.evictResidentPages() }
 
     /// The id of row `row`.
     func id(at row: Int) -> UUID {

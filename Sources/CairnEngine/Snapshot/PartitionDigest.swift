@@ -56,12 +56,17 @@ struct CapturedDigest {
                 try view.deadRows.forEachSet { sum.subtract(try segment.fingerprint(ofRow: $0)) }
                 fingerprint.add(sum)
             } else {
-                for row in 0..<segment.rowCount where !view.deadRows[row] { fingerprint.add(try segment.fingerprint(ofRow: row)) }
+                for row in 0..<segment.rowCount where !view.deadRows[row] {
+                    fingerprint.add(try segment.fingerprint(ofRow: row))
+                    if row & 0xFFFF == 0xFFFF { segment.evictResidentPages() }
+                }
             }
         }
         let queries = try searches.map { query, search in
             GoldenQuery(queryObject: query, hits: try search.finish().map { GoldenQuery.Hit(id: $0.object.id, distance: $0.distance) })
         }
+        // The scans read whole segments; searches bring back the pages they use.
+        for (view, _) in segments { view.segment.evictResidentPages() }
         return PartitionDigest(objects: objects, fingerprint: fingerprint, goldenQueries: queries)
     }
 }

@@ -8,6 +8,8 @@ package protocol FileSystem: Sendable {
     func openForWriting(_ path: String, _ mode: WriteMode) throws -> any WritableFile
     /// A whole file's bytes.
     func readFile(_ path: String) throws -> [UInt8]
+    /// Bytes `range` of a file (fewer when the file ends first), read without mapping it.
+    func readFile(_ path: String, range: Range<Int>) throws -> [UInt8]
     /// A read-only view of a whole immutable file (a memory mapping where there is one).
     func map(_ path: String) throws -> MappedFile
     func fileSize(_ path: String) throws -> Int

@@ -28,15 +28,27 @@ package struct LocalFileSystem: FileSystem {
     }
 
     package func readFile(_ path: String) throws -> [UInt8] {
+        try read(path) { descriptor in
+            var info = stat()
+            guard fstat(descriptor, &info) == 0 else { throw Self.failure(path, "stat") }
+            return 0..<Int(info.st_size)
+        }
+    }
+
+    package func readFile(_ path: String, range: Range<Int>) throws -> [UInt8] {
+        try read(path) { _ in range }
+    }
+
+    /// Reads the bytes `range` names (fewer at the end of the file) with pread.
+    private func read(_ path: String, range: (Int32) throws -> Range<Int>) throws -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Self.failure(path, "open") }
         defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw Self.failure(path, "stat") }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        let wanted = try range(descriptor)
+        var bytes = [UInt8](repeating: 0, count: wanted.count)
         var done = 0
         while done < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, $0.count - done, off_t(done)) }
+            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, $0.count - done, off_t(wanted.lowerBound + done)) }
             if count < 0 && errno == EINTR { continue }
             guard count >= 0 else { throw Self.failure(path, "read") }
             if count == 0 { break }
@@ -57,9 +69,16 @@ package struct LocalFileSystem: FileSystem {
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
             throw Self.failure(path, "mmap")
         }
-        return MappedFile(path: path, bytes: UnsafeRawBufferPointer(start: address, count: size)) { bytes in
+        return MappedFile(path: path, bytes: UnsafeRawBufferPointer(start: address, count: size), release: { bytes in
             munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count)
-        }
+        }, evict: { range in
+            // A read-only file mapping: the pages come back from the page cache when read again.
+            // Only whole pages inside `range` are let go.
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = (Int(bitPattern: range.baseAddress!) + page - 1) / page * page
+            let end = (Int(bitPattern: range.baseAddress!) + range.count) / page * page
+            if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+        })
     }
 
     package func fileSize(_ path: String) throws -> Int {

@@ -4,12 +4,39 @@ package final class MappedFile: @unchecked Sendable {
     package let path: String
     package let bytes: UnsafeRawBufferPointer
     private let release: (UnsafeRawBufferPointer) -> Void
+    private let evict: ((UnsafeRawBufferPointer) -> Void)?
 
-    /// Wraps `bytes`, which `release` frees.
-    package init(path: String, bytes: UnsafeRawBufferPointer, release: @escaping (UnsafeRawBufferPointer) -> Void) {
+    /// Wraps `bytes`, which `release` frees; `evict` drops pages from memory that the next read
+    /// brings back (nil when there is nothing to drop).
+    package init(path: String, bytes: UnsafeRawBufferPointer, release: @escaping (UnsafeRawBufferPointer) -> Void,
+                 evict: ((UnsafeRawBufferPointer) -> Void)? = nil) {
         self.path = path
         self.bytes = bytes
         self.release = release
+        self.evict = evict
+    }
+
+    /// Lets the pages read so far leave this process's memory: they stay in the kernel's page
+    /// cache, and a later read maps them back (a minor fault). Called after a pass over a whole
+    /// file (checking checksums at open, a scan), so reading a file once does not leave the
+    /// process holding all of it.
+    package func evictResidentPages() {
+        withExtendedLifetime(self) { evict?(bytes) }
+    }
+
+    /// The CRC32C of `region` (part of this mapping), read 32 MiB at a time, each chunk's pages
+    /// let go once read: checking a file larger than memory never holds it.
+    package func checksumEvictingPages(_ region: UnsafeRawBufferPointer) -> UInt32 {
+        let chunk = 32 << 20
+        var crc: UInt32 = 0
+        var start = 0
+        while start < region.count {
+            let piece = UnsafeRawBufferPointer(rebasing: region[start..<min(region.count, start + chunk)])
+            crc = CRC32C.checksum(piece, extending: crc)
+            if let evict, piece.count == chunk { evict(piece) }
+            start += chunk
+        }
+        return crc
     }
 
     /// A copy of `contents` (for file systems without mappings).
