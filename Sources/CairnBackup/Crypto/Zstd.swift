@@ -9,22 +9,22 @@ enum Zstd {
     /// `bytes` compressed into one zstd frame.
     static func compress(_ bytes: UnsafeRawBufferPointer, level: Int32 = level) -> [UInt8] {
         let bound = ZSTD_compressBound(bytes.count)
-        var output = [UInt8](repeating: 0, count: bound)
-        let written = output.withUnsafeMutableBytes { out in
-            ZSTD_compress(out.baseAddress, bound, bytes.baseAddress, bytes.count, level)
+        return [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            let written = ZSTD_compress(buffer.baseAddress, bound, bytes.baseAddress, bytes.count, level)
+            precondition(ZSTD_isError(written) == 0, "zstd cannot fail to compress into its own bound")
+            count = written
         }
-        precondition(ZSTD_isError(written) == 0, "zstd cannot fail to compress into its own bound")
-        output.removeSubrange(written...)
-        return output
     }
 
     /// The content of one zstd frame, which must decompress to exactly `expectedSize` bytes.
     static func decompress(_ frame: UnsafeRawBufferPointer, expectedSize: Int) throws(ZstdError) -> [UInt8] {
         let declared = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
         guard declared == UInt64(expectedSize) else { throw ZstdError(reason: "the frame declares \(declared) bytes, \(expectedSize) were expected") }
-        var output = [UInt8](repeating: 0, count: expectedSize)
-        let written = output.withUnsafeMutableBytes { out in
-            ZSTD_decompress(out.baseAddress, expectedSize, frame.baseAddress, frame.count)
+        var written = 0
+        // Not zero-filled first: zstd writes every byte it reports, and only those are kept.
+        let output = [UInt8](unsafeUninitializedCapacity: expectedSize) { buffer, count in
+            written = ZSTD_decompress(buffer.baseAddress, expectedSize, frame.baseAddress, frame.count)
+            count = ZSTD_isError(written) != 0 ? 0 : min(written, expectedSize)
         }
         if ZSTD_isError(written) != 0 { throw ZstdError(reason: String(cString: ZSTD_getErrorName(written))) }
         guard written == expectedSize else { throw ZstdError(reason: "\(written) bytes decompressed, \(expectedSize) expected") }

@@ -48,17 +48,32 @@ enum FileParts {
     /// as it arrives, then the whole file against its size and CRC32C, then fsyncs it.
     static func restore(_ file: BackedUpFile, to destination: String, fs: any FileSystem, repository: Repository,
                         index: BlobIndex, progress: ProgressCounter = .silent) async throws {
-        let output = try fs.openForWriting(destination, .createNew)
+        nonisolated(unsafe) let output = try fs.openForWriting(destination, .createNew)
         defer { output.close() }
         var offset = 0
         var crc: UInt32 = 0
-        for id in file.blobs {
-            guard let location = index.location(of: id) else { throw RepositoryError.missing(object: "blob \(id) of \(file.path)") }
-            let part = try await repository.readBlob(id, at: location)
-            crc = part.withUnsafeBytes { CRC32C.checksum($0, extending: crc) }
-            try part.withUnsafeBytes { try output.write($0, at: offset) }
-            offset += part.count
-            progress.advance(bytes: part.count)
+        // Parts are fetched (read, checked, decrypted) while the previous ones are written.
+        var writing: Task<Void, Error>?
+        do {
+            for start in stride(from: 0, to: file.blobs.count, by: partsAtOnce) {
+                let parts = try await fetch(Array(file.blobs[start..<min(start + partsAtOnce, file.blobs.count)]), of: file, from: repository, index: index)
+                for part in parts { crc = part.withUnsafeBytes { CRC32C.checksum($0, extending: crc) } }
+                try await writing?.value
+                let at = offset
+                offset += parts.reduce(0) { $0 + $1.count }
+                writing = Task {
+                    var position = at
+                    for part in parts {
+                        try part.withUnsafeBytes { try output.write($0, at: position) }
+                        position += part.count
+                        progress.advance(bytes: part.count)
+                    }
+                }
+            }
+            try await writing?.value
+        } catch {
+            _ = await writing?.result
+            throw error
         }
         guard offset == file.size, crc == file.crc32c else {
             throw RepositoryError.damaged(object: file.path, reason: "restored \(offset) bytes with CRC32C \(String(crc, radix: 16)); "
@@ -66,5 +81,18 @@ enum FileParts {
         }
         try output.fullSync()
         progress.advance(bytes: 0, fileDone: true)
+    }
+
+    /// The plaintexts of blobs `ids` of `file`, read and checked in parallel, in order.
+    private static func fetch(_ ids: [String], of file: BackedUpFile, from repository: Repository, index: BlobIndex) async throws -> [[UInt8]] {
+        try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            for (position, id) in ids.enumerated() {
+                guard let location = index.location(of: id) else { throw RepositoryError.missing(object: "blob \(id) of \(file.path)") }
+                group.addTask { (position, try await repository.readBlob(id, at: location)) }
+            }
+            var parts = [[UInt8]](repeating: [], count: ids.count)
+            for try await (position, part) in group { parts[position] = part }
+            return parts
+        }
     }
 }

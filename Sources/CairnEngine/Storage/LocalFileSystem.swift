@@ -45,16 +45,19 @@ package struct LocalFileSystem: FileSystem {
         guard descriptor >= 0 else { throw Self.failure(path, "open") }
         defer { close(descriptor) }
         let wanted = try range(descriptor)
-        var bytes = [UInt8](repeating: 0, count: wanted.count)
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, $0.count - done, off_t(wanted.lowerBound + done)) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw Self.failure(path, "read") }
-            if count == 0 { break }
-            done += count
+        var failed = false
+        // Not zero-filled first: only the bytes read are kept.
+        let bytes = [UInt8](unsafeUninitializedCapacity: wanted.count) { buffer, done in
+            done = 0
+            while done < wanted.count {
+                let count = pread(descriptor, buffer.baseAddress! + done, wanted.count - done, off_t(wanted.lowerBound + done))
+                if count < 0 && errno == EINTR { continue }
+                if count < 0 { failed = true }
+                if count <= 0 { break }
+                done += count
+            }
         }
-        if done < bytes.count { bytes.removeLast(bytes.count - done) }
+        if failed { throw Self.failure(path, "read") }
         return bytes
     }
 
