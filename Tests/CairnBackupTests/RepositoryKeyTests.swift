@@ -177,4 +177,32 @@ struct RepositoryKeyManagementTests {
         await #expect(throws: RepositoryError.self) { try await viaFile.removeKey(added, allowCurrent: true) }
         #expect(try await viaFile.keys().map(\.id) == [added], "the last key stays")
     }
+
+    @Test("a power cut at any step of a password change leaves a repository that opens with the old or the new password, same master key")
+    func passwordChangeSurvivesPowerCuts() async throws {
+        var cut = 0
+        while true {
+            let fs = CrashSimulatingFileSystem(seed: UInt64(cut))
+            let backend = LocalBackend(root: "/repo", fileSystem: fs)
+            let repository = try await Repository.initialize(backend, credential: .password("old"), scryptLogN: RepositoryKeyTests.testCost)
+            fs.cutPower(afterOperations: cut)
+            var finished = false
+            do {
+                _ = try await repository.addKey(.password("new"), scryptLogN: RepositoryKeyTests.testCost)
+                try await repository.removeKey(repository.openedWith, allowCurrent: true)
+                finished = true
+            } catch {}
+            fs.crash()
+            let viaOld = try? await Repository.open(backend, credential: .password("old"))
+            let viaNew = try? await Repository.open(backend, credential: .password("new"))
+            #expect(viaOld != nil || viaNew != nil, "cut \(cut): neither password opens the repository")
+            for opened in [viaOld, viaNew].compactMap({ $0 }) { #expect(opened.key.bytes == repository.key.bytes, "cut \(cut)") }
+            if finished {
+                #expect(viaOld == nil && viaNew != nil, "after the change, only the new password opens")
+                break
+            }
+            cut += 1
+        }
+        #expect(cut >= 4, "a password change makes several durable steps (\(cut))")
+    }
 }
