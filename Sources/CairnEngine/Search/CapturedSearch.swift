@@ -30,9 +30,8 @@ struct CapturedSearch {
 
 extension PartitionView {
     /// Begins a search for the `limit` objects closest to `vector` that satisfy `filter`; call
-    /// under the state lock, then `finish()` after it. `exact` scans memtables instead of
-    /// walking their live graphs, so the answer depends only on the data and the segment files
-    /// (whose graphs are part of them), not on how far a background thread has linked.
+    /// under the state lock, then `finish()` after it. `exact` scans every row instead of
+    /// walking graphs (the answer depends on the data only, not on how the graphs were built).
     func beginSearch(_ vector: [Float], limit: Int, filter: Filter?, ef: Int?, exact: Bool = false) throws -> CapturedSearch {
         var search = PartitionSearch(query: try schema.checkedVector(vector, isQuery: true), schema: schema,
                                      filter: try filter.map { try BoundFilter($0, schema: schema) },

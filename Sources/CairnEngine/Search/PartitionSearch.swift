@@ -11,8 +11,7 @@ struct PartitionSearch {
     let filter: BoundFilter?
     let limit: Int
     let ef: Int
-    /// Scan memtables exactly instead of walking their live graphs (whose progress depends on a
-    /// background thread). Segments are searched as always: their graphs are part of their files.
+    /// Scan every allowed row instead of walking graphs (letting the pages read go as it passes).
     let exact: Bool
     /// Hits so far; a row is `source << 32 | slot or row`.
     private(set) var top: TopK
@@ -67,7 +66,7 @@ struct PartitionSearch {
         let segment = view.segment, dimensions = schema.dimensions, metric = schema.metric
         query.withUnsafeBufferPointer { queryBuffer in
             let query = queryBuffer.baseAddress!
-            if filter == nil, let graph = segment.graph,
+            if !exact, filter == nil, let graph = segment.graph,
                SearchPlan.usesGraph(allowed: segment.rowCount - view.deadCount, rows: segment.rowCount) {
                 // No filter: skip building an allow-list; only dead rows are stepped over.
                 let dead = view.deadRows
@@ -77,7 +76,7 @@ struct PartitionSearch {
             }
             var allowed = filter.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
             allowed.subtract(view.deadRows)
-            if let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
+            if !exact, let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
                 let mask = allowed
                 for hit in graph.search(query, k: limit, ef: ef, isAllowed: { mask[Int($0)] }) {
                     offer(hit.distance, source: source, row: hit.row)
@@ -86,6 +85,9 @@ struct PartitionSearch {
                 allowed.forEachSet { row in
                     offer(metric.distance(query, segment.vector(at: row), count: dimensions, scale: segment.scale(at: row)),
                           source: source, row: row)
+                    // An exact query over everything (a golden query) reads each page once:
+                    // let them go as it passes, so a large segment is never held whole.
+                    if exact, row & 0xFFFF == 0xFFFF { segment.evictResidentPages() }
                 }
             }
         }

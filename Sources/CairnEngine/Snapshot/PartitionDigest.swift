@@ -10,12 +10,9 @@ package struct PartitionDigest: Codable, Sendable, Hashable {
     package var goldenQueries: [GoldenQuery]
 }
 
-/// A nearest-neighbour query and its answer at a moment: memtables scanned exactly, segments
-/// searched through their graphs with a wide beam (`ef`). The walk is deterministic, so the
-/// same segment files and the same memtable contents give the same answer: a restore that
-/// brings back the same data, graphs included, answers the same. It costs a few graph walks,
-/// not a read of every vector, so a backup's cost still follows the change. The query is the
-/// vector of one of the partition's objects.
+/// A nearest-neighbour query and its exact answer (every row scanned, so the answer depends on
+/// the data only, not on how graphs were built). The query is the vector of one of the
+/// partition's objects.
 public struct GoldenQuery: Codable, Sendable, Hashable {
     /// One object of the answer and its distance to the query.
     public struct Hit: Codable, Sendable, Hashable {
@@ -28,9 +25,8 @@ public struct GoldenQuery: Codable, Sendable, Hashable {
     /// The closest objects, closest first.
     public var hits: [Hit]
 
-    /// The number of hits a golden query asks for, and the beam of its graph walks.
+    /// The number of hits a golden query asks for.
     static let limit = 10
-    static let ef = 128
     /// Golden queries per partition.
     static let perPartition = 2
 
@@ -74,6 +70,8 @@ struct CapturedDigest {
         let queries = try searches.map { query, search in
             GoldenQuery(queryObject: query, hits: try search.finish().map { GoldenQuery.Hit(id: $0.object.id, distance: $0.distance) })
         }
+        // The scans read whole segments; searches bring back the pages they use.
+        for (view, _) in segments { view.segment.evictResidentPages() }
         return PartitionDigest(objects: objects, fingerprint: fingerprint, goldenQueries: queries)
     }
 }
@@ -125,7 +123,7 @@ extension PartitionView {
         var searches: [(query: UUID, search: CapturedSearch)] = []
         for id in goldenQueries ?? goldenQueryCandidates() {
             guard let query = try object(id) else { continue }
-            searches.append((id, try beginSearch(query.vector, limit: GoldenQuery.limit, filter: nil, ef: GoldenQuery.ef, exact: true)))
+            searches.append((id, try beginSearch(query.vector, limit: GoldenQuery.limit, filter: nil, ef: nil, exact: true)))
         }
         return CapturedDigest(objects: liveCount, memtableFingerprint: fingerprint, segments: segmentViews, searches: searches)
     }
