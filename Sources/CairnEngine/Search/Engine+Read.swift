@@ -48,22 +48,37 @@ extension Engine {
         }
     }
 
-    /// Up to `limit` live objects in id order, starting after `cursor` (for paging through a partition).
+    /// Up to `limit` live objects in id order, starting after `cursor` (for paging through a
+    /// partition). Each segment contributes its first `limit` live rows after the cursor, found
+    /// by binary search in its sorted id order, so a page costs O(limit) per segment (plus the
+    /// memtables), not a sort of the whole partition.
     package func scroll(collection: String, tenant: String? = nil, after cursor: UUID? = nil, limit: Int) throws -> [StoredObject] {
         guard limit >= 1 else { throw CairnError.invalidArgument("limit must be at least 1, got \(limit)") }
         return try state.withLock { state in
             let partition = try state.partition(collection, tenant: tenant)
-            var ids: [UUID] = []
-            for table in partition.memtablesNewestFirst { table.forEachLiveSlot { ids.append(table.entries[$0].id) } }
+            let start = cursor.map(UUIDOrder.init)
+            var candidates: [(key: UUIDOrder, id: UUID)] = []
+            for table in partition.memtablesNewestFirst {
+                table.forEachLiveSlot { slot in
+                    let id = table.entries[slot].id, key = UUIDOrder(id)
+                    if start.map({ $0 < key }) ?? true { candidates.append((key, id)) }
+                }
+            }
             for loaded in partition.segments {
                 guard let segment = loaded.segment else { continue }
-                for row in 0..<segment.rowCount where !loaded.deadRows[row] { ids.append(segment.id(at: row)) }
+                var position = segment.idOrderPosition(after: start), taken = 0
+                while position < segment.rowCount, taken < limit {
+                    let row = segment.row(atIDOrderPosition: position)
+                    if !loaded.deadRows[row] {
+                        let id = segment.id(at: row)
+                        candidates.append((UUIDOrder(id), id))
+                        taken += 1
+                    }
+                    position += 1
+                }
             }
-            let start = cursor.map(UUIDOrder.init)
-            let page = ids.map { (UUIDOrder($0), $0) }.filter { start == nil || start! < $0.0 }
-                .sorted { $0.0 < $1.0 }.prefix(limit)
-            return try page.compactMap { _, id in try partition.object(id) }
+            // A live version exists in one source only, so no id appears twice.
+            return try candidates.sorted { $0.key < $1.key }.prefix(limit).compactMap { try partition.object($0.id) }
         }
     }
-
 }

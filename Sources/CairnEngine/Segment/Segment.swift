@@ -174,7 +174,7 @@ final class Segment: @unchecked Sendable {
         var low = 0, high = rowCount
         while low < high {
             let middle = (low + high) / 2
-            let row = Int(UInt32(littleEndian: idOrder!.loadUnaligned(fromByteOffset: middle * 4, as: UInt32.self)))
+            let row = row(atIDOrderPosition: middle)
             let key = UUIDOrder(raw: idBase! + row * 16)
             if key == target { return row }
             if key < target { low = middle + 1 } else { high = middle }
@@ -182,11 +182,25 @@ final class Segment: @unchecked Sendable {
         return nil
     }
 
+    /// The row at `position` in id order.
+    func row(atIDOrderPosition position: Int) -> Int {
+        Int(UInt32(littleEndian: idOrder!.loadUnaligned(fromByteOffset: position * 4, as: UInt32.self)))
+    }
+
+    /// The position in id order of the first id after `key` (0 when nil).
+    func idOrderPosition(after key: UUIDOrder?) -> Int {
+        guard let key else { return 0 }
+        var low = 0, high = rowCount
+        while low < high {
+            let middle = (low + high) / 2
+            if key < UUIDOrder(raw: idBase! + row(atIDOrderPosition: middle) * 16) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
     /// The ids of all rows, sorted.
     func sortedIDs() -> [UUIDOrder] {
-        (0..<rowCount).map { position in
-            UUIDOrder(raw: idBase! + Int(UInt32(littleEndian: idOrder!.loadUnaligned(fromByteOffset: position * 4, as: UInt32.self))) * 16)
-        }
+        (0..<rowCount).map { UUIDOrder(raw: idBase! + row(atIDOrderPosition: $0) * 16) }
     }
 
     /// The ids this segment deletes, sorted (as stored).
