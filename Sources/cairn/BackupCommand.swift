@@ -164,7 +164,8 @@ struct RestoreCommand: AsyncParsableCommand {
         \(String(format: "%.1f", report.seconds)) s
         verified: \(report.objectsVerified) objects in \(report.partitionsVerified) \
         \(report.partitionsVerified == 1 ? "collection or tenant matches" : "collections and tenants match") the backup: \
-        counts, \(report.fingerprintsVerified) content fingerprints (read row by row), \(report.goldenQueriesVerified) golden queries
+        counts, \(report.fingerprintsVerified) content fingerprint\(report.fingerprintsVerified == 1 ? "" : "s") (read row by row), \
+        \(report.goldenQueriesVerified) golden quer\(report.goldenQueriesVerified == 1 ? "y" : "ies")
         """
     }
 }
