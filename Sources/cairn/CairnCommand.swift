@@ -18,7 +18,7 @@ struct CairnCommand: AsyncParsableCommand {
         version: Database.version,
         subcommands: [
             CollectionCommand.self, TenantCommand.self, ImportCommand.self, PutCommand.self, GetCommand.self,
-            DeleteCommand.self, SearchCommand.self, CountCommand.self, AliasCommand.self, AccessCommand.self,
+            DeleteCommand.self, ExportCommand.self, SearchCommand.self, CountCommand.self, AliasCommand.self, AccessCommand.self,
             SnapshotCommand.self, StorageSnapshotCommand.self, RepoCommand.self, BackupCommand.self, RestoreCommand.self, ForgetCommand.self, PruneCommand.self,
             VerifyCommand.self, RepairCommand.self, StatsCommand.self, FlushCommand.self,
         ]
