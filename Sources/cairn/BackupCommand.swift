@@ -209,7 +209,9 @@ extension RepoCommand {
                 ids = []
                 for backup in backups { ids!.append(try await source.backupID(backup)) }
             }
-            let report = try await source.copy(ids, to: destination)
+            let bar = ProgressBar("copy", unit: "backups", json: global.json)
+            let report = try await source.copy(ids, to: destination, progress: bar.handler)
+            bar.finish()
             global.report(encodable: report, """
                 copied \(report.copied.count) backups (\(report.alreadyThere.count) already there): \(report.blobsCopied) blobs, \
                 \(Output.bytes(report.bytesAdded)) added to \(to) in \(String(format: "%.1f", report.seconds)) s

@@ -48,7 +48,10 @@ struct ForgetCommand: AsyncParsableCommand {
         let policy = RetentionPolicy(keepLast: keepLast, keepHourly: keepHourly, keepDaily: keepDaily, keepWeekly: keepWeekly,
                                      keepMonthly: keepMonthly, keepYearly: keepYearly,
                                      keepWithin: keepWithin.flatMap(Self.seconds) ?? 0, keepTags: keepTag)
-        let report = try await repository.open().forget(policy, dryRun: dryRun, prune: prune, grace: .seconds(Self.seconds(grace)!))
+        let bar = ProgressBar("repack", unit: "blobs", json: global.json)
+        let report = try await repository.open().forget(policy, dryRun: dryRun, prune: prune, grace: .seconds(Self.seconds(grace)!),
+                                                        progress: bar.handler)
+        bar.finish()
         if global.json { return Output.json(encodable: report) }
         let decisions = report.decisions
         Output.table(["ID", "DECISION", "KEPT BY"], decisions.map { [$0.backup, $0.keep ? "keep" : (dryRun ? "would remove" : "removed"), $0.reasons.joined(separator: ", ")] })
@@ -93,7 +96,9 @@ struct PruneCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let report = try await repository.open().prune(grace: .seconds(ForgetCommand.seconds(grace)!), dryRun: dryRun)
+        let bar = ProgressBar("repack", unit: "blobs", json: global.json)
+        let report = try await repository.open().prune(grace: .seconds(ForgetCommand.seconds(grace)!), dryRun: dryRun, progress: bar.handler)
+        bar.finish()
         global.report(encodable: report, Self.describe(report))
     }
 

@@ -19,7 +19,7 @@ extension Repository {
     /// are not stored again; each
     /// backup's manifest is written last, so an interrupted copy leaves no partial backup, and
     /// the next copy reuses what was stored. Shared locks on both repositories.
-    public func copy(_ ids: [String]? = nil, to destination: Repository) async throws -> CopyReport {
+    public func copy(_ ids: [String]? = nil, to destination: Repository, progress handler: ProgressHandler? = nil) async throws -> CopyReport {
         let started = ContinuousClock.now
         return try await withLock(exclusive: false, operation: "copy (source)") {
             try await destination.withLock(exclusive: false, operation: "copy (destination)") {
@@ -30,16 +30,19 @@ extension Repository {
                 // Blob ids are keyed: the destination names the same bytes differently.
                 var renamed: [String: String] = [:]
                 let all = try await backups().map(\.id)
+                var wanted: [BackupManifest] = []
+                for id in ids ?? all {
+                    if present.contains(id) { report.alreadyThere.append(id) } else { wanted.append(try await loadBackup(id)) }
+                }
+                let progress = ProgressCounter(totalFiles: wanted.count, totalBytes: wanted.reduce(0) { $0 + $1.files.reduce(0) { $0 + $1.size } },
+                                               handler: handler)
                 do {
-                    for id in ids ?? all {
-                        if present.contains(id) {
-                            report.alreadyThere.append(id)
-                            continue
-                        }
-                        var backup = try await loadBackup(id)
+                    for var backup in wanted {
+                        let id = backup.id
                         for fileIndex in backup.files.indices {
                             var blobs: [String] = []
                             for blob in backup.files[fileIndex].blobs {
+                                defer { progress.advance(bytes: index.location(of: blob)?.plaintextLength ?? 0) }
                                 if let name = renamed[blob] {
                                     blobs.append(name)
                                     continue
@@ -56,6 +59,7 @@ extension Repository {
                         try await writer.finish()
                         try await destination.writeBackup(backup)
                         report.copied.append(id)
+                        progress.advance(bytes: 0, fileDone: true)
                     }
                 } catch {
                     await writer.drain()

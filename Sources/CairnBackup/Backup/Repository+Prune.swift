@@ -37,11 +37,12 @@ extension Repository {
     /// alone. The new index is written before the old index files and then the old packs are
     /// deleted, so a crash at any step leaves every kept backup whole; what it leaves over, the
     /// next prune removes.
-    public func prune(grace: Duration = Repository.defaultPruneGrace, dryRun: Bool = false) async throws -> PruneReport {
-        try await withLock(exclusive: true, operation: "prune") { try await pruneLocked(grace: grace, dryRun: dryRun) }
+    public func prune(grace: Duration = Repository.defaultPruneGrace, dryRun: Bool = false,
+                      progress: ProgressHandler? = nil) async throws -> PruneReport {
+        try await withLock(exclusive: true, operation: "prune") { try await pruneLocked(grace: grace, dryRun: dryRun, progress: progress) }
     }
 
-    func pruneLocked(grace: Duration, dryRun: Bool) async throws -> PruneReport {
+    func pruneLocked(grace: Duration, dryRun: Bool, progress handler: ProgressHandler? = nil) async throws -> PruneReport {
         let started = ContinuousClock.now
         var report = PruneReport(dryRun: dryRun)
         // Mark.
@@ -92,9 +93,12 @@ extension Repository {
         // old index files; delete the old packs.
         let leaving = Set((deleted + repacked).map { FilePaths.name(of: $0.name) })
         let writer = PackWriter(repository: self, index: BlobIndex())
+        let moving = used.sorted().filter { leaving.contains(primary[$0]!.pack) }
+        let progress = ProgressCounter(totalFiles: moving.count, totalBytes: moving.reduce(0) { $0 + primary[$1]!.length }, handler: handler)
         do {
-            for id in used.sorted() where leaving.contains(primary[id]!.pack) {
+            for id in moving {
                 try await writer.add(try await readBlob(id, at: primary[id]!))
+                progress.advance(bytes: primary[id]!.length, fileDone: true)
             }
             try await writer.finish()
         } catch {

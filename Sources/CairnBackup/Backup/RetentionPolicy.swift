@@ -94,13 +94,13 @@ extension Repository {
     /// `prune`, under the same exclusive lock). Deleting a backup never breaks another: each
     /// lists every blob it needs.
     public func forget(_ policy: RetentionPolicy, dryRun: Bool = false, prune: Bool = false,
-                       grace: Duration = Repository.defaultPruneGrace) async throws -> ForgetReport {
+                       grace: Duration = Repository.defaultPruneGrace, progress: ProgressHandler? = nil) async throws -> ForgetReport {
         try await withLock(exclusive: true, operation: "forget") {
             let decisions = policy.apply(to: try await backups())
             if !dryRun {
                 for decision in decisions where !decision.keep { try await backend.delete(BackupManifest.objectName(decision.backup)) }
             }
-            return ForgetReport(decisions: decisions, prune: prune ? try await pruneLocked(grace: grace, dryRun: dryRun) : nil)
+            return ForgetReport(decisions: decisions, prune: prune ? try await pruneLocked(grace: grace, dryRun: dryRun, progress: progress) : nil)
         }
     }
 }
