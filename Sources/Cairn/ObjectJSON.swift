@@ -63,12 +63,19 @@ public enum ObjectJSON {
 
     /// The JSON form of a stored object (with its timestamps).
     public static func json(of object: StoredObject) -> JSONValue {
+        guard case var .object(fields) = importable(object) else { preconditionFailure("importable(_:) returns an object") }
+        fields["createdAt"] = .string(DateCoding.format(milliseconds: object.createdAtMilliseconds))
+        fields["updatedAt"] = .string(DateCoding.format(milliseconds: object.updatedAtMilliseconds))
+        return .object(fields)
+    }
+
+    /// The JSON form of a stored object that `object(from:schema:)` (and `cairn import`) reads
+    /// back: id, properties and vector, without timestamps.
+    public static func importable(_ object: StoredObject) -> JSONValue {
         .object([
             "id": .string(object.id.uuidString.lowercased()),
             "properties": .object(object.properties.mapValues(\.json)),
             "vector": .array(object.vector.map(JSONValue.float)),
-            "createdAt": .string(DateCoding.format(milliseconds: object.createdAtMilliseconds)),
-            "updatedAt": .string(DateCoding.format(milliseconds: object.updatedAtMilliseconds)),
         ])
     }
 }

@@ -29,11 +29,7 @@ struct ExportCommand: AsyncParsableCommand {
                 let page = try db.scroll(collection, tenant: tenant, after: cursor, limit: 1000)
                 guard let last = page.last else { break }
                 for object in page {
-                    buffer.append(try encoder.encode(JSONValue.object([
-                        "id": .string(Output.uuid(object.id)),
-                        "properties": .object(object.properties.mapValues(\.json)),
-                        "vector": .array(object.vector.map(JSONValue.float)),
-                    ])))
+                    buffer.append(try encoder.encode(ObjectJSON.importable(object)))
                     buffer.append(0x0A)
                 }
                 if buffer.count >= 1 << 20 {

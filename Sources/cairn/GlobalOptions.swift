@@ -57,12 +57,16 @@ struct GlobalOptions: ParsableArguments {
         if let compactionSegments { options.compactionSegmentCount = compactionSegments }
         if noSafetySnapshot { options.safetySnapshots.enabled = false }
         if let bulkImportThreshold { options.safetySnapshots.bulkImportObjects = bulkImportThreshold }
-        // Crash tests stop the CLI at a named step of a multi-step file operation.
-        if let step = ProcessInfo.processInfo.environment["CAIRN_CRASH_AT"] {
-            options.reachedStep = { name in if name == step { kill(getpid(), SIGKILL) } }
-        }
+        options.reachedStep = Self.crashPoint
         return options
     }
+
+    /// Crash tests stop the CLI with SIGKILL at a named step of a multi-step file operation
+    /// (`CAIRN_CRASH_AT=step`); otherwise steps pass unnoticed.
+    static let crashPoint: @Sendable (String) -> Void = {
+        guard let step = ProcessInfo.processInfo.environment["CAIRN_CRASH_AT"] else { return { _ in } }
+        return { name in if name == step { kill(getpid(), SIGKILL) } }
+    }()
 
     /// Prints a command's result: `json` with --json, `text` otherwise.
     func report(_ json: JSONValue, _ text: CustomStringConvertible) {

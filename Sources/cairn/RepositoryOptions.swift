@@ -30,7 +30,9 @@ struct RepositoryOptions: ParsableArguments {
 
     /// Opens the repository.
     func open() async throws -> Repository {
-        try await Repository.open(Repository.localBackend(at: repo), credential: try credential())
+        var repository = try await Repository.open(Repository.localBackend(at: repo), credential: try credential())
+        repository.reachedStep = GlobalOptions.crashPoint
+        return repository
     }
 
     /// The password in the first line of `file`.

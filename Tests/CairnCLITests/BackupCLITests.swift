@@ -111,6 +111,55 @@ struct BackupCLITests {
         #expect(locks.status == 0 && locks.stdout.contains("no locks"), "every command released its lock: \(locks.stdout)")
         #expect(try cli.run(["restore", "latest", "--target", directory.appending("final")] + repo, environment: environment, passingData: false).status == 0)
     }
+
+    @Test("SIGKILL at each step of a prune: every kept backup restores, the repository checks clean, the next prune finishes",
+          arguments: ["prune-repacked", "prune-index-written", "prune-old-index-deleted"])
+    func killedPrune(point: String) throws {
+        let directory = TemporaryDirectory("cairn-prunecrash")
+        defer { directory.remove() }
+        let cli = CLIRunner(dataDirectory: directory.appending("data"))
+        let repo = ["--repo", directory.appending("repo")]
+        let environment = ["CAIRN_PASSWORD": "pw"]
+        let properties = ["--dimensions", "8", "--property", "title:text", "--property", "year:int", "--property", "lang:keyword"]
+        // A collection every backup needs, flushed with the first round's: the older packs are
+        // then partly needed, so the prune repacks (and deletes the old packs).
+        #expect(try cli.run(["collection", "create", "kept"] + properties).status == 0)
+        let file = directory.appending("data.jsonl")
+        try SampleData.jsonl(SampleData.objects(count: 200, dimensions: 8, seed: 8)).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["import", "kept", file]).status == 0)
+        #expect(try cli.run(["repo", "init"] + repo, environment: environment, passingData: false).status == 0)
+        for round in 0..<3 {
+            let rows = directory.appending("round\(round).jsonl")
+            try SampleData.jsonl(SampleData.objects(count: 2000, dimensions: 8, seed: UInt64(20 + round)))
+                .write(toFile: rows, atomically: true, encoding: .utf8)
+            #expect(try cli.run(["collection", "create", "r\(round)"] + properties).status == 0)
+            #expect(try cli.run(["import", "r\(round)", rows]).status == 0)
+            #expect(try cli.run(["flush"]).status == 0)
+            if round > 0 { #expect(try cli.run(["collection", "drop", "r\(round - 1)", "--no-safety-snapshot"]).status == 0) }
+            #expect(try cli.run(["backup", "create"] + repo, environment: environment).status == 0)
+        }
+        #expect(try cli.run(["forget", "--keep-last", "1"] + repo, environment: environment, passingData: false).status == 0)
+        let dry = try cli.run(["prune", "--grace", "0m", "--dry-run", "--json"] + repo, environment: environment, passingData: false)
+        let planned = try #require(try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])
+        #expect((planned["packsRepacked"] as? Int ?? 0) > 0, "\(dry.stdout)")
+
+        var killedEnvironment = environment
+        killedEnvironment["CAIRN_CRASH_AT"] = point
+        let process = try cli.start(["prune", "--grace", "0m"] + repo, environment: killedEnvironment)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the prune was killed at \(point)")
+
+        let restored = try cli.run(["restore", "latest", "--target", directory.appending("restored")] + repo, environment: environment, passingData: false)
+        #expect(restored.status == 0 && restored.stdout.contains("2200 objects"), "\(restored.stdout)\(restored.stderr)")
+        #expect(try cli.run(["prune", "--grace", "0m"] + repo, environment: environment, passingData: false).status == 0,
+                "the killed prune's lock belongs to a process that is gone: it blocks nothing")
+        let checked = try cli.run(["repo", "check", "--read-data"] + repo, environment: environment, passingData: false)
+        #expect(checked.status == 0 && checked.stdout.contains("no problems found"), "\(checked.stdout)\(checked.stderr)")
+        let again = try cli.run(["prune", "--grace", "0m", "--json"] + repo, environment: environment, passingData: false)
+        #expect(again.stdout.contains("\"packsDeleted\" : 0") && again.stdout.contains("\"packsRepacked\" : 0"), "nothing left to do: \(again.stdout)")
+        #expect(try cli.run(["restore", "latest", "--target", directory.appending("restored-again")] + repo,
+                            environment: environment, passingData: false).status == 0)
+    }
 }
 
 @Suite("Relative paths")

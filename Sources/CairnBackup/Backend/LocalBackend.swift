@@ -52,7 +52,7 @@ package struct LocalBackend: RepositoryBackend {
 
     package func get(_ name: String, range: Range<Int>) async throws -> [UInt8] {
         guard fs.exists(path(name)) else { throw RepositoryError.missing(object: name) }
-        let bytes = try wrap(name, "get") { try fs.readFile(path(name), range: range) }
+        let bytes = range.lowerBound >= 0 ? try wrap(name, "get") { try fs.readFile(path(name), range: range) } : []
         guard range.lowerBound >= 0, bytes.count == range.count else {
             throw RepositoryError.damaged(object: name, reason: "bytes \(range) asked of an object of \(try fs.fileSize(path(name)))")
         }

@@ -64,9 +64,14 @@ extension Repository {
 
     /// Every backup, oldest first.
     public func backups() async throws -> [BackupInfo] {
-        var found: [BackupInfo] = []
+        try await manifests().map(BackupInfo.init)
+    }
+
+    /// Every backup's manifest, oldest first. One that does not read is an error, never skipped.
+    func manifests() async throws -> [BackupManifest] {
+        var found: [BackupManifest] = []
         for object in try await backend.list(BackupManifest.folder) {
-            found.append(BackupInfo(try await loadBackup(String(object.name.dropFirst(BackupManifest.folder.count)))))
+            found.append(try await loadBackup(String(object.name.dropFirst(BackupManifest.folder.count))))
         }
         return found.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
@@ -96,9 +101,9 @@ extension Repository {
 
     /// The files of the newest backup of database `databaseID`, by identity.
     private func filesOfNewestBackup(of databaseID: String) async throws -> [BackedUpFile.Identity: BackedUpFile] {
-        guard let newest = try await backups().last(where: { $0.databaseID == databaseID }) else { return [:] }
+        guard let newest = try await manifests().last(where: { $0.manifest.databaseID == databaseID }) else { return [:] }
         var files: [BackedUpFile.Identity: BackedUpFile] = [:]
-        for file in try await loadBackup(newest.id).files { files[file.identity] = file }
+        for file in newest.files { files[file.identity] = file }
         return files
     }
 }

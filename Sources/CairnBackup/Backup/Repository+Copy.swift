@@ -29,10 +29,17 @@ extension Repository {
                 let writer = PackWriter(repository: destination, index: try await BlobIndex.load(destination))
                 // Blob ids are keyed: the destination names the same bytes differently.
                 var renamed: [String: String] = [:]
-                let all = try await backups().map(\.id)
+                let all = try await manifests()
+                let byID = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
                 var wanted: [BackupManifest] = []
-                for id in ids ?? all {
-                    if present.contains(id) { report.alreadyThere.append(id) } else { wanted.append(try await loadBackup(id)) }
+                for id in ids ?? all.map(\.id) {
+                    if present.contains(id) {
+                        report.alreadyThere.append(id)
+                    } else if let manifest = byID[id] {
+                        wanted.append(manifest)
+                    } else {
+                        wanted.append(try await loadBackup(id)) // fails, naming the missing backup
+                    }
                 }
                 let progress = ProgressCounter(totalFiles: wanted.count, totalBytes: wanted.reduce(0) { $0 + $1.files.reduce(0) { $0 + $1.size } },
                                                handler: handler)

@@ -47,8 +47,7 @@ extension Repository {
         var report = PruneReport(dryRun: dryRun)
         // Mark.
         var used = Set<String>()
-        for object in try await backend.list(BackupManifest.folder) {
-            let backup = try await loadBackup(String(object.name.dropFirst(BackupManifest.folder.count)))
+        for backup in try await manifests() {
             for file in backup.files { used.formUnion(file.blobs) }
             report.backups += 1
         }
@@ -105,6 +104,7 @@ extension Repository {
             await writer.drain()
             throw error
         }
+        reachedStep("prune-repacked")
         report.bytesWritten = writer.bytesWritten
         // One location per needed blob (a copy elsewhere is left unindexed, to be repacked
         // away), and every entry of the packs in their grace period.
@@ -117,7 +117,9 @@ extension Repository {
             let slice = entries[start..<min(start + PackWriter.entriesPerIndexFile, entries.count)]
             written.insert(try await writeIndexFile(Dictionary(uniqueKeysWithValues: slice.map { ($0.key, $0.value) })).name)
         }
+        reachedStep("prune-index-written")
         for (name, _) in indexFiles where !written.contains(name) { try await backend.delete(name) }
+        reachedStep("prune-old-index-deleted")
         for pack in deleted + repacked { try await backend.delete(pack.name) }
         report.seconds = (ContinuousClock.now - started).milliseconds / 1000
         return report

@@ -16,6 +16,9 @@ public struct Repository: Sendable {
     let key: MasterKey
     /// The id of the key slot that opened the repository.
     let openedWith: String
+    /// Called at the named steps of multi-step operations (prune), so crash tests can stop a
+    /// process exactly there (`CAIRN_CRASH_AT` in the CLI).
+    package var reachedStep: @Sendable (String) -> Void = { _ in }
 
     /// The repository's id.
     public var id: String { config.id }
