@@ -72,6 +72,11 @@ struct BackupCommand: AsyncParsableCommand {
         A backup is taken from a recovery point while writers keep writing. Files the \
         repository already holds are not read again, so a backup after a small change is small \
         and fast. Restore with `cairn restore`.
+
+        --collection (repeatable) backs up only those collections; --tenant (repeatable, with \
+        one --collection) only those tenants. A partial backup is self-contained: it carries \
+        the schemas, tenants and their states, the aliases of its collections, and all of \
+        access control.
         """,
         subcommands: [Create.self, List.self, Show.self]
     )
@@ -81,15 +86,21 @@ struct BackupCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var repository: RepositoryOptions
         @Option(help: "A tag to find the backup by (repeatable).") var tag: [String] = []
+        @OptionGroup var scope: ScopeOptions
+
+        func validate() throws { try scope.scope().validate() }
 
         func run() async throws {
             let target = try await repository.open()
             let bar = ProgressBar("backup", json: global.json)
-            let backup = try await global.withDatabase { db in try await db.backup(to: target, tags: tag, progress: bar.handler) }
+            let backup = try await global.withDatabase { db in
+                try await db.backup(to: target, scope: try scope.scope(), tags: tag, progress: bar.handler)
+            }
             bar.finish()
             let stats = backup.statistics
+            let covering = backup.scope.map { " of \(ScopeOptions.describe($0))" } ?? ""
             global.report(encodable: backup, """
-                backup \(backup.id) at LSN \(backup.lsn): \(stats.files) files, \(Output.bytes(stats.bytes)); \
+                backup \(backup.id)\(covering) at LSN \(backup.lsn): \(stats.files) files, \(Output.bytes(stats.bytes)); \
                 \(stats.filesReused) reused without reading, \(Output.bytes(stats.bytesAdded)) added to the repository \
                 in \(String(format: "%.1f", stats.seconds)) s
                 """)
@@ -105,8 +116,8 @@ struct BackupCommand: AsyncParsableCommand {
             let backups = try await repository.open().backups()
             if global.json { return Output.json(encodable: backups) }
             if backups.isEmpty { return print("no backups (cairn backup create --repo \(repository.repo) takes one)") }
-            Output.table(["ID", "CREATED", "LSN", "OBJECTS", "SIZE", "ADDED", "TAGS"], backups.map { backup in
-                [backup.id, Output.date(milliseconds: backup.createdAt), String(backup.lsn),
+            Output.table(["ID", "CREATED", "LSN", "SCOPE", "OBJECTS", "SIZE", "ADDED", "TAGS"], backups.map { backup in
+                [backup.id, Output.date(milliseconds: backup.createdAt), String(backup.lsn), backup.scope.map(ScopeOptions.describe) ?? "all",
                  String(backup.summary.compactMap(\.objects).reduce(0, +)), Output.bytes(backup.statistics.bytes),
                  Output.bytes(backup.statistics.bytesAdded), backup.tags.joined(separator: ",")]
             })
@@ -129,6 +140,12 @@ struct RestoreCommand: AsyncParsableCommand {
         proven next to it first, then switched in by a rollback: a safety snapshot keeps the \
         state before (`cairn snapshot rollback <id>` undoes the restore), and the switch is one \
         atomic step. The database keeps its id.
+
+        Part of a backup: --collection (repeatable) restores only those collections, --tenant \
+        (repeatable, with one --collection) only those tenants; --rename old=new gives a \
+        collection a new name, --rename-tenant old=new a tenant. Aliases and role permissions \
+        follow a renamed collection; the output says what changed. Only the files of what is \
+        restored are fetched, and it is proven under its new names.
         """
     )
     @OptionGroup var global: GlobalOptions
@@ -136,9 +153,24 @@ struct RestoreCommand: AsyncParsableCommand {
     @Argument(help: "The backup id (cairn backup list), or latest.") var backup: String
     @Option(help: ArgumentHelp("A new data directory to restore into.", valueName: "dir")) var target: String?
     @Option(help: ArgumentHelp("A data directory whose database the backup replaces.", valueName: "dir")) var over: String?
+    @OptionGroup var scope: ScopeOptions
+    @Option(help: ArgumentHelp("Restore collection OLD as NEW (repeatable).", valueName: "old=new")) var rename: [String] = []
+    @Option(help: ArgumentHelp("Restore tenant OLD as NEW (repeatable; with one --collection).", valueName: "old=new")) var renameTenant: [String] = []
 
     func validate() throws {
         guard (target == nil) != (over == nil) else { throw ValidationError("give exactly one of --target DIR (a new directory) and --over DIR (replace a database)") }
+        let scope = try restoredScope()
+        try scope.validate()
+        if over != nil && !scope.isEverything {
+            throw ValidationError("--over replaces a whole database: restore part of a backup, or rename, with --target DIR")
+        }
+    }
+
+    private func restoredScope() throws -> PartitionScope {
+        var restored = try scope.scope()
+        restored.collectionRenames = try PartitionScope.renames(rename, kind: "collection")
+        restored.tenantRenames = try PartitionScope.renames(renameTenant, kind: "tenant")
+        return restored
     }
 
     func run() async throws {
@@ -153,14 +185,15 @@ struct RestoreCommand: AsyncParsableCommand {
             let warning = replaced.warning.map { "\nnote: \($0)" } ?? ""
             return global.report(encodable: replaced, Self.describe(replaced.restore, into: "over \(replaced.directory)") + undo + warning)
         }
-        let report = try await source.restore(id, to: target!, progress: bar.handler)
+        let report = try await source.restore(id, to: target!, scope: try restoredScope(), progress: bar.handler)
         bar.finish()
-        global.report(encodable: report, Self.describe(report, into: "into \(report.target)"))
+        let notes = report.notes.map { "\nnote: \($0)" }.joined()
+        global.report(encodable: report, Self.describe(report, into: "into \(report.target)") + notes)
     }
 
     static func describe(_ report: RestoreReport, into place: String) -> String {
         """
-        restored backup \(report.backup) \(place): \(report.files) files, \(Output.bytes(report.bytes)) in \
+        restored \(report.scope.map { ScopeOptions.describe($0) + " of " } ?? "")backup \(report.backup) \(place): \(report.files) files, \(Output.bytes(report.bytes)) in \
         \(String(format: "%.1f", report.seconds)) s
         verified: \(report.objectsVerified) objects in \(report.partitionsVerified) \
         \(report.partitionsVerified == 1 ? "collection or tenant matches" : "collections and tenants match") the backup: \

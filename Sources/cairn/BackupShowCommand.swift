@@ -16,7 +16,7 @@ extension BackupCommand {
             let info = details.info, catalog = details.catalog
             Output.table(["FIELD", "VALUE"], [
                 ["id", info.id], ["created", Output.date(milliseconds: info.createdAt)], ["LSN", String(info.lsn)],
-                ["database", info.databaseID], ["tags", info.tags.isEmpty ? "-" : info.tags.joined(separator: ", ")],
+                ["database", info.databaseID], ["scope", info.scope.map(ScopeOptions.describe) ?? "the whole database"], ["tags", info.tags.isEmpty ? "-" : info.tags.joined(separator: ", ")],
                 ["files", "\(info.statistics.files) (\(Output.bytes(info.statistics.bytes))), \(info.statistics.filesReused) reused"],
                 ["added", Output.bytes(info.statistics.bytesAdded)],
                 ["collections", catalog.collections.keys.sorted().map { name in

@@ -9,7 +9,7 @@ struct BackupRestoreTests {
     /// A database with every layer: two collections (one multi-tenant with an active and an
     /// inactive tenant), ingestion configuration, an alias, a role and a user; flushed segments
     /// and writes still only in the WAL.
-    private static func populate(_ engine: Engine, generator: inout SeededGenerator) async throws {
+    static func populate(_ engine: Engine, generator: inout SeededGenerator) async throws {
         try await engine.createCollection(CollectionSchema(
             name: "articles", dimensions: 8, metric: .cosine,
             properties: [PropertyDefinition(name: "title", type: PropertyType(.text))],
@@ -35,7 +35,7 @@ struct BackupRestoreTests {
     }
 
     /// A populated database in `directory/db` and an empty repository in `directory/repo`.
-    private static func fixture(in directory: TemporaryDirectory, generator: inout SeededGenerator) async throws -> (Engine, Repository) {
+    static func fixture(in directory: TemporaryDirectory, generator: inout SeededGenerator) async throws -> (Engine, Repository) {
         let engine = try await Engine.open(at: directory.appending("db"))
         try await populate(engine, generator: &generator)
         let repository = try await Repository.initialize(LocalBackend(root: directory.appending("repo")), credential: .password("pw"),
@@ -44,7 +44,7 @@ struct BackupRestoreTests {
     }
 
     /// Every object of every active partition, by partition and id.
-    private static func contents(_ engine: Engine) throws -> [String: [UUID: StoredObject]] {
+    static func contents(_ engine: Engine) throws -> [String: [UUID: StoredObject]] {
         var result: [String: [UUID: StoredObject]] = [:]
         for (key, active) in engine.catalog.partitionsByLoadedState where active {
             let tenant = key.tenant == PartitionKey.defaultTenant ? nil : key.tenant

@@ -68,6 +68,44 @@ struct BackupCLITests {
         #expect(listed2.status == 0 && listed2.stdout.contains("keyFile") && listed2.stdout.contains("in use"), "\(listed2.stdout)")
     }
 
+    @Test("backup create --collection --tenant and restore --collection --tenant --rename-tenant: one tenant, under a new name")
+    func partialBackupAndRenamedRestore() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let cli = CLIRunner(dataDirectory: directory.appending("data"))
+        let password = directory.appending("password")
+        try "pw\n".write(toFile: password, atomically: true, encoding: .utf8)
+        let repo = ["--repo", directory.appending("repo"), "--password-file", password]
+        #expect(try cli.run(["collection", "create", "docs", "--dimensions", "8", "--multi-tenant", "--property", "title:text",
+                            "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        for (index, tenant) in ["acme", "globex"].enumerated() {
+            #expect(try cli.run(["tenant", "add", "docs", tenant]).status == 0)
+            let file = directory.appending("\(tenant).jsonl")
+            try SampleData.jsonl(SampleData.objects(count: 40 + index * 10, dimensions: 8, seed: UInt64(index + 5)))
+                .write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(try cli.run(["import", "docs", file, "--tenant", tenant]).status == 0)
+        }
+        #expect(try cli.run(["repo", "init"] + repo, passingData: false).status == 0)
+        let backup = try cli.run(["backup", "create", "--collection", "docs", "--tenant", "acme"] + repo)
+        #expect(backup.status == 0 && backup.stdout.contains("of docs/acme"), "\(backup.stdout)\(backup.stderr)")
+        let listed = try cli.run(["backup", "list"] + repo, passingData: false)
+        #expect(listed.stdout.contains("docs/acme"), "\(listed.stdout)")
+        let bad = try cli.run(["backup", "create", "--tenant", "acme"] + repo)
+        #expect(bad.status != 0 && bad.stderr.contains("exactly one collection"), "\(bad.stderr)")
+
+        let target = directory.appending("restored")
+        let restored = try cli.run(["restore", "latest", "--target", target, "--collection", "docs", "--tenant", "acme",
+                                    "--rename-tenant", "acme=acme_before"] + repo, passingData: false)
+        #expect(restored.status == 0 && restored.stdout.contains("40 objects"), "\(restored.stdout)\(restored.stderr)")
+        let count = try CLIRunner(dataDirectory: target).run(["count", "docs", "--tenant", "acme_before"])
+        #expect(count.status == 0 && count.stdout.contains("40"), "\(count.stdout)\(count.stderr)")
+        let missing = try cli.run(["restore", "latest", "--target", directory.appending("other"), "--collection", "docs",
+                                   "--tenant", "globex"] + repo, passingData: false)
+        #expect(missing.status == 1 && missing.stderr.contains("globex"), "the partial backup holds no globex: \(missing.stderr)")
+        let over = try cli.run(["restore", "latest", "--over", directory.appending("data"), "--collection", "docs"] + repo, passingData: false)
+        #expect(over.status != 0 && over.stderr.contains("--over replaces a whole database"), "\(over.stderr)")
+    }
+
     @Test("restore --over replaces a database after a safety snapshot that undoes it; prune, forget --prune, check --read-data=10%, repo unlock")
     func restoreOverAndPrune() throws {
         let directory = TemporaryDirectory()

@@ -24,6 +24,8 @@ struct BackupManifest: Codable, Sendable {
     var lsn: UInt64
     /// WAL files after the checkpoint, in replay order.
     var walFiles: [String]
+    /// What a partial backup covers (nil: the whole database).
+    var scope: PartitionScope? = nil
     /// Every file, segments and WAL, with the blobs that hold it.
     var files: [BackedUpFile]
     /// What a restore must find when it opens the database.
@@ -46,6 +48,9 @@ public struct PartitionSummary: Codable, Sendable, Hashable {
     public var fingerprint: ContentFingerprint?
     /// Queries with their exact answers at the recovery point, asked again after a restore.
     public var goldenQueries: [GoldenQuery]?
+
+    /// The partition's key.
+    package var key: PartitionKey { PartitionKey(collection: collection, tenant: tenant) }
 }
 
 /// How much a backup read and added.
@@ -83,6 +88,8 @@ public struct BackupInfo: Codable, Sendable, Hashable {
     public var tags: [String]
     public var databaseID: String
     public var lsn: UInt64
+    /// What a partial backup covers (nil: the whole database).
+    public var scope: PartitionScope?
     public var summary: [PartitionSummary]
     public var statistics: BackupStatistics
 
@@ -92,6 +99,7 @@ public struct BackupInfo: Codable, Sendable, Hashable {
         tags = manifest.tags
         databaseID = manifest.manifest.databaseID
         lsn = manifest.lsn
+        scope = manifest.scope
         summary = manifest.summary
         statistics = manifest.statistics
     }

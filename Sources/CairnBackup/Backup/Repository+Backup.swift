@@ -4,23 +4,30 @@ import Foundation
 extension Repository {
     /// Backs up the database `engine` holds open, while writers continue: a recovery point is
     /// taken, every file of it not already in the repository is stored, and the backup's
-    /// manifest is written last. A segment file the newest backup of the same database already
-    /// holds (same id, size and CRC32C) is reused without being read.
-    package func backup(_ engine: Engine, tags: [String] = [], engineVersion: String, fs: any FileSystem = LocalFileSystem(),
-                        progress handler: ProgressHandler? = nil) async throws -> BackupInfo {
-        try await withLock(exclusive: false, operation: "backup") {
+    /// manifest is written last. A segment file an earlier backup of the same database already
+    /// holds (same id, size and CRC32C) is reused without being read. A partial `scope` (some
+    /// collections, or some tenants of one) backs up the recovery point cut to it
+    /// (`ScopedState`): a self-contained state holding only what the scope covers.
+    package func backup(_ engine: Engine, scope: PartitionScope = PartitionScope(), tags: [String] = [], engineVersion: String,
+                        fs: any FileSystem = LocalFileSystem(), progress handler: ProgressHandler? = nil) async throws -> BackupInfo {
+        guard scope.collectionRenames.isEmpty, scope.tenantRenames.isEmpty else {
+            throw RepositoryError.invalidArgument("a backup keeps the database's names: rename when you restore (--rename, --rename-tenant)")
+        }
+        let covered = scope.isPartial ? try scope.resolve(in: engine.catalog) : nil
+        return try await withLock(exclusive: false, operation: "backup") {
             let started = ContinuousClock.now
-            let known = try await filesOfNewestBackup(of: engine.databaseID)
+            let known = try await filesOfEarlierBackups(of: engine.databaseID)
             let writer = PackWriter(repository: self, index: try await BlobIndex.load(self))
             let manifest: BackupManifest
             do {
-                manifest = try await engine.withRecoveryPoint { point in
+                manifest = try await engine.withRecoveryPoint(digesting: { covered?.covers($0) ?? true }) { point in
                     engine.reachedStep("backup-point-taken")
-                    let sizes = try point.manifest.segments.map(\.bytes) + point.walFiles.map { try fs.fileSize(point.directory + "/wal/" + $0) }
+                    let state = try BackedUpState(point, scope: scope, fs: fs)
+                    let sizes = try state.segments.map(\.bytes) + state.walFiles.map { try fs.fileSize($0.path) }
                     let progress = ProgressCounter(totalFiles: sizes.count, totalBytes: sizes.reduce(0, +), handler: handler)
                     var files: [BackedUpFile] = []
                     var statistics = BackupStatistics()
-                    for record in point.manifest.segments {
+                    for record in state.segments {
                         let identity = BackedUpFile.Identity(path: record.relativePath, size: record.bytes, crc32c: record.crc32c)
                         if let stored = known[identity], stored.blobs.allSatisfy(writer.index.contains) {
                             files.append(stored)
@@ -31,22 +38,22 @@ extension Repository {
                                                                    writer: writer, partBytes: config.partBytes, progress: progress))
                         }
                     }
-                    for name in point.walFiles {
-                        files.append(try await FileParts.store(point.directory + "/wal/" + name, as: "wal/" + name, fs: fs,
+                    for file in state.walFiles {
+                        files.append(try await FileParts.store(file.path, as: "wal/" + file.name, fs: fs,
                                                                writer: writer, partBytes: config.partBytes, progress: progress))
                     }
                     try await writer.finish()
                     engine.reachedStep("backup-data-written")
                     statistics.files = files.count
                     statistics.bytes = files.reduce(0) { $0 + $1.size }
-                    let summary = point.catalog.partitionsByLoadedState.keys.sorted { $0.description < $1.description }.map { key in
+                    let summary = state.catalog.partitionsByLoadedState.keys.sorted { $0.description < $1.description }.map { key in
                         PartitionSummary(collection: key.collection, tenant: key.tenant, objects: point.digests[key]?.objects,
-                                         dimensions: point.catalog.collections[key.collection]?.dimensions ?? 0,
+                                         dimensions: state.catalog.collections[key.collection]?.dimensions ?? 0,
                                          fingerprint: point.digests[key]?.fingerprint, goldenQueries: point.digests[key]?.goldenQueries)
                     }
                     return BackupManifest(id: SnapshotStore.newID(at: Clock.milliseconds()), createdAt: Clock.milliseconds(), tags: tags,
-                                          engineVersion: engineVersion, manifest: point.manifest, catalog: point.catalog, lsn: point.snapshot.lsn,
-                                          walFiles: point.walFiles,
+                                          engineVersion: engineVersion, manifest: state.manifest, catalog: state.catalog, lsn: point.snapshot.lsn,
+                                          walFiles: state.walFiles.map(\.name), scope: scope.isPartial ? scope : nil,
                                           files: files, summary: summary, statistics: statistics)
                 }
             } catch {
@@ -99,12 +106,37 @@ extension Repository {
         }
     }
 
-    /// The files of the newest backup of database `databaseID`, by identity.
-    private func filesOfNewestBackup(of databaseID: String) async throws -> [BackedUpFile.Identity: BackedUpFile] {
-        guard let newest = try await manifests().last(where: { $0.manifest.databaseID == databaseID }) else { return [:] }
+    /// The files of every backup of database `databaseID`, by identity (the newest copy of each).
+    private func filesOfEarlierBackups(of databaseID: String) async throws -> [BackedUpFile.Identity: BackedUpFile] {
         var files: [BackedUpFile.Identity: BackedUpFile] = [:]
-        for file in newest.files { files[file.identity] = file }
+        for manifest in try await manifests() where manifest.manifest.databaseID == databaseID {
+            for file in manifest.files { files[file.identity] = file }
+        }
         return files
+    }
+}
+
+/// What a backup stores of a recovery point: all of it, or the state cut to a partial scope
+/// (whose log is written next to the point's files, and deleted with them).
+private struct BackedUpState {
+    var manifest: Manifest
+    var catalog: Catalog
+    /// Segments, at the same relative path in the point's directory and in the backup.
+    var segments: [Manifest.SegmentRecord]
+    /// WAL files: where each is, and its name in the backup.
+    var walFiles: [(path: String, name: String)]
+
+    init(_ point: RecoveryPoint, scope: PartitionScope, fs: any FileSystem) throws {
+        guard scope.isPartial else {
+            (manifest, catalog, segments) = (point.manifest, point.catalog, point.manifest.segments)
+            walFiles = point.walFiles.map { (point.directory + "/wal/" + $0, $0) }
+            return
+        }
+        let output = point.directory + "/scoped-wal"
+        try fs.createDirectory(output)
+        let cut = try ScopedState.cut(manifest: point.manifest, walDirectory: point.directory + "/wal", scope: scope, into: output, fs: fs)
+        (manifest, catalog, segments) = (cut.manifest, cut.manifest.catalog, cut.segments.map(\.source))
+        walFiles = cut.walFiles.map { (output + "/" + $0, $0) }
     }
 }
 

@@ -13,6 +13,11 @@ public struct RestoreReport: Codable, Sendable, Hashable {
     /// Content fingerprints recomputed row by row and golden queries asked again (all matched).
     public var fingerprintsVerified: Int
     public var goldenQueriesVerified: Int
+    /// What a partial or renaming restore covered (nil: the whole backup under its names).
+    public var scope: PartitionScope?
+    /// What the person should know about layers a scope or rename changed (aliases that
+    /// followed a renamed collection or were dropped, roles whose permissions followed).
+    public var notes: [String]
     public var seconds: Double
 }
 
@@ -23,21 +28,33 @@ extension Repository {
     /// into place, then opened and compared with the backup's summary before success is
     /// reported. The restored database gets a new database id. If the comparison fails, the
     /// restored directory is removed (nothing was there before) and the error says what differed.
-    public func restore(_ id: String, to target: String, progress: ProgressHandler? = nil) async throws -> RestoreReport {
-        try await restore(id, to: target, fileSystem: LocalFileSystem(), progress: progress)
+    ///
+    /// A `scope` restores part of the backup (some collections, or some tenants of one) and
+    /// can rename collections and tenants: only the files it covers are fetched, the log is
+    /// cut to it, and the restored partitions are proven under their new names.
+    public func restore(_ id: String, to target: String, scope: PartitionScope = PartitionScope(),
+                        progress: ProgressHandler? = nil) async throws -> RestoreReport {
+        try await restore(id, to: target, scope: scope, fileSystem: LocalFileSystem(), progress: progress)
     }
 
     /// `restore(_:to:)` through another file system (the crash simulator in tests).
-    package func restore(_ id: String, to target: String, fileSystem fs: any FileSystem,
+    package func restore(_ id: String, to target: String, scope: PartitionScope = PartitionScope(), fileSystem fs: any FileSystem,
                          progress handler: ProgressHandler? = nil) async throws -> RestoreReport {
-        try await withLock(exclusive: false, operation: "restore") {
+        try scope.validate()
+        return try await withLock(exclusive: false, operation: "restore") {
             let started = ContinuousClock.now
             let backup = try await loadBackup(id)
             try Self.checkPaths(backup)
             let index = try await BlobIndex.load(self)
             let files = Dictionary(backup.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-            let progress = ProgressCounter(totalFiles: backup.files.count, totalBytes: backup.files.reduce(0) { $0 + $1.size }, handler: handler)
-            try await Engine.createDatabase(at: target, from: backup.manifest, walFiles: backup.walFiles, fs: fs) { relativePath, destination in
+            // What will be fetched: the WAL files and the segments the scope covers (resolved
+            // here for the progress total; the cut resolves it again on the catalog the log ends in).
+            let covering = scope.isEverything ? nil : try scope.resolve(in: backup.catalog ?? backup.manifest.catalog)
+            let fetched = backup.walFiles.map { "wal/" + $0 } + backup.manifest.segments.filter { covering?.covers($0.partition) ?? true }.map(\.relativePath)
+            let fetchedBytes = fetched.reduce(0) { $0 + (files[$1]?.size ?? 0) }
+            let progress = ProgressCounter(totalFiles: fetched.count, totalBytes: fetchedBytes, handler: handler)
+            let resolved = try await Engine.createDatabase(at: target, from: backup.manifest, walFiles: backup.walFiles,
+                                                           scope: scope.isEverything ? nil : scope, fs: fs) { relativePath, destination in
                 guard let file = files[relativePath] else {
                     throw RepositoryError.damaged(object: BackupManifest.objectName(id), reason: "it lists no blobs for \(relativePath)")
                 }
@@ -48,31 +65,41 @@ extension Repository {
             options.createIfMissing = false
             let verified: Verified
             do {
-                verified = try await Self.verify(target, against: backup, options: options)
+                let expected = resolved.map { scope in
+                    backup.summary.filter { scope.covers($0.key) }.map { partition in
+                        var renamed = partition
+                        (renamed.collection, renamed.tenant) = (scope.renamed(partition.key).collection, scope.renamed(partition.key).tenant)
+                        return renamed
+                    }
+                } ?? backup.summary
+                verified = try await Self.verify(target, against: expected, of: backup.id, options: options)
             } catch {
                 try? fs.removeTree(target)
                 throw error
             }
-            return RestoreReport(backup: id, target: target, files: backup.files.count, bytes: backup.files.reduce(0) { $0 + $1.size },
+            return RestoreReport(backup: id, target: target, files: fetched.count, bytes: fetchedBytes,
                                  partitionsVerified: verified.partitions, objectsVerified: verified.objects,
                                  fingerprintsVerified: verified.fingerprints, goldenQueriesVerified: verified.queries,
+                                 scope: scope.isEverything ? nil : scope, notes: resolved?.notes ?? [],
                                  seconds: (ContinuousClock.now - started).milliseconds / 1000)
         }
     }
 
-    /// Opens the restored database and compares every digested partition with the summary:
-    /// object count, content fingerprint (recomputed row by row) and golden queries.
-    private static func verify(_ target: String, against backup: BackupManifest, options: EngineOptions) async throws -> Verified {
+    /// Opens the restored database and compares every digested partition of `summary` (of
+    /// backup `backupID`) with it: object count, content fingerprint (recomputed row by row)
+    /// and golden queries.
+    private static func verify(_ target: String, against summary: [PartitionSummary], of backupID: String,
+                               options: EngineOptions) async throws -> Verified {
         let engine = try await Engine.open(at: target, options: options)
         var verified = Verified()
         do {
-            for partition in backup.summary {
+            for partition in summary {
                 guard let expected = partition.objects else { continue }
                 let tenant = partition.tenant == PartitionKey.defaultTenant ? nil : partition.tenant
                 let queries = partition.goldenQueries ?? []
                 let found = try engine.digest(collection: partition.collection, tenant: tenant, goldenQueries: queries.map(\.queryObject))
                 func mismatch(_ what: String) -> RepositoryError {
-                    .damaged(object: BackupManifest.objectName(backup.id), reason: "the restored \(partition.collection)/\(partition.tenant) \(what)")
+                    .damaged(object: BackupManifest.objectName(backupID), reason: "the restored \(partition.collection)/\(partition.tenant) \(what)")
                 }
                 guard found.objects == expected else { throw mismatch("holds \(found.objects) objects, the backup recorded \(expected)") }
                 if let fingerprint = partition.fingerprint {

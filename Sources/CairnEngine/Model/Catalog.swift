@@ -90,6 +90,12 @@ public struct PartitionKey: Sendable, Hashable, Codable, CustomStringConvertible
     /// The tenant's name, or `defaultTenant`.
     public var tenant: String
 
+    /// The partition of `tenant` (or `defaultTenant`) in `collection`.
+    public init(collection: String, tenant: String) {
+        self.collection = collection
+        self.tenant = tenant
+    }
+
     public var description: String { tenant == Self.defaultTenant ? collection : "\(collection)/\(tenant)" }
 }
 

@@ -21,11 +21,13 @@ package struct RecoveryPoint: Sendable {
 
 extension Engine {
     /// Runs `body` with a recovery point of the database as of now; writers continue meanwhile.
+    /// The partitions `digesting` accepts (all by default) are digested at the point.
     /// The point's snapshot is deleted when `body` returns or throws, and at the next open if
     /// the process dies first.
-    package func withRecoveryPoint<Result: Sendable>(_ body: (RecoveryPoint) async throws -> Result) async throws -> Result {
+    package func withRecoveryPoint<Result: Sendable>(digesting: @escaping @Sendable (PartitionKey) -> Bool = { _ in true },
+                                                          _ body: (RecoveryPoint) async throws -> Result) async throws -> Result {
         let (snapshot, catalog, captured) = try await runBlocking { [self] in
-            try takeSnapshot(label: "recovery point of a backup", trigger: .backup, digesting: true)
+            try takeSnapshot(label: "recovery point of a backup", trigger: .backup, digesting: digesting)
         }
         defer { try? snapshots.delete(snapshot.id) }
         let digests = try await runBlocking { try captured.mapValues { try $0.finish() } }

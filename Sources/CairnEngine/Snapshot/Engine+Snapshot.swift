@@ -20,8 +20,8 @@ extension Engine {
     }
 
     /// Takes a snapshot; with `digesting`, also the catalog and the digest of every loaded
-    /// partition at that moment (begun under the state lock: finish them after).
-    func takeSnapshot(label: String?, trigger: SnapshotTrigger, digesting: Bool = false) throws
+    /// partition it accepts at that moment (begun under the state lock: finish them after).
+    func takeSnapshot(label: String?, trigger: SnapshotTrigger, digesting: (@Sendable (PartitionKey) -> Bool)? = nil) throws
         -> (info: SnapshotInfo, catalog: Catalog, digests: [PartitionKey: CapturedDigest]) {
         let started = ContinuousClock.now
         // Files the captured manifest names must outlive the linking, even if a flush or a
@@ -33,7 +33,7 @@ extension Engine {
             let next = try wal.rotate()
             let (manifest, lsn, catalog, digests) = try state.withLock { state in
                 (state.version.manifest, state.appliedLSN, state.catalog,
-                 digesting ? try state.partitions.filter(\.value.isLoaded).mapValues { try state.view(of: $0).beginDigest(usingStored: true) } : [:])
+                 try state.partitions.filter { $0.value.isLoaded && digesting?($0.key) == true }.mapValues { try state.view(of: $0).beginDigest(usingStored: true) })
             }
             return (manifest: manifest, lsn: lsn, lastSealed: next - 1, pause: (ContinuousClock.now - pauseStarted).milliseconds,
                     catalog: catalog, digests: digests)

@@ -146,12 +146,16 @@ extension Engine {
     }
 
     /// Creates a new database at `target` (absent or empty) holding the state `manifest`
-    /// describes: `place` puts each of its files (segments, then the WAL files in `walFiles`,
-    /// by path relative to a data directory) at the destination path it is given. The database
-    /// gets a new id and a new WAL file of its own. It is built under a temporary name and
-    /// renamed into place when whole, so `target` never holds half a database.
-    package static func createDatabase(at requestedTarget: String, from manifest: Manifest, walFiles: [String], fs: any FileSystem,
-                                       place: (_ relativePath: String, _ destination: String) async throws -> Void) async throws {
+    /// describes: `place` puts each of its files (the WAL files in `walFiles`, then segments,
+    /// by path relative to a data directory) at the destination path it is given. With a
+    /// `scope`, the state is cut to it first (`ScopedState`): only covered segments are placed,
+    /// under their new names, and the log is rewritten; the resolved scope is returned. The
+    /// database gets a new id and a new WAL file of its own. It is built under a temporary name
+    /// and renamed into place when whole, so `target` never holds half a database.
+    @discardableResult
+    package static func createDatabase(at requestedTarget: String, from manifest: Manifest, walFiles: [String], scope: PartitionScope? = nil,
+                                       fs: any FileSystem,
+                                       place: (_ relativePath: String, _ destination: String) async throws -> Void) async throws -> ResolvedScope? {
         let target = FilePaths.normalized(requestedTarget)
         if fs.exists(target) {
             guard try fs.listDirectory(target).isEmpty else { throw CairnError.targetNotEmpty(path: target) }
@@ -159,23 +163,35 @@ extension Engine {
         }
         let partial = target + SnapshotLayout.partialPrefix + "create"
         try fs.removeTree(partial)
+        var resolved: ResolvedScope?
         do {
             for folder in ["wal", "manifests", "segments"] { try fs.createDirectory(partial + "/" + folder) }
+            var created = manifest
+            var createdWAL = walFiles
+            var segments = manifest.segments.map { (source: $0, cut: $0) }
+            if let scope {
+                let source = partial + "/wal-source"
+                try fs.createDirectory(source)
+                for name in walFiles { try await place("wal/" + name, source + "/" + name) }
+                let cut = try ScopedState.cut(manifest: manifest, walDirectory: source, scope: scope, into: partial + "/wal", fs: fs)
+                try fs.removeTree(source)
+                (created, createdWAL, segments, resolved) = (cut.manifest, cut.walFiles, cut.segments, cut.scope)
+            } else {
+                for name in walFiles { try await place("wal/" + name, partial + "/wal/" + name) }
+            }
             var folders = Set<String>()
-            for record in manifest.segments {
-                let path = partial + "/" + record.relativePath
+            for (source, cut) in segments {
+                let path = partial + "/" + cut.relativePath
                 let folder = FilePaths.parent(of: path)
                 if folders.insert(folder).inserted { try fs.createDirectory(folder) }
-                try await place(record.relativePath, path)
+                try await place(source.relativePath, path)
             }
             try fs.syncDirectories(folders, upTo: partial + "/segments")
-            for name in walFiles { try await place("wal/" + name, partial + "/wal/" + name) }
             // New writes must never land in a file that came from elsewhere: the new database
             // continues in a WAL file of its own.
-            let newest = walFiles.compactMap(WALFormat.sequence(of:)).max() ?? (manifest.walStartSequence - 1)
+            let newest = createdWAL.compactMap(WALFormat.sequence(of:)).max() ?? (created.walStartSequence - 1)
             (try WALWriter(fs: fs, directory: partial + "/wal", sequence: newest + 1, validLength: nil)).close()
             try fs.syncDirectory(partial + "/wal")
-            var created = manifest
             created.databaseID = UUID().uuidString.lowercased()
             created.writtenAt = Clock.milliseconds()
             try ManifestStore(fs: fs, directory: partial).publish(created)
@@ -186,6 +202,7 @@ extension Engine {
             throw error
         }
         try fs.syncDirectory(FilePaths.parent(of: target))
+        return resolved
     }
 
     /// Links the segment files of a snapshot at `source` into the data directory `destination`.
