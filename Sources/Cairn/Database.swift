@@ -46,6 +46,18 @@ public final class Database: Sendable {
         try await engine.createCollection(schema)
     }
 
+    /// Replaces how a collection's vectors are made (`ingestion`, opaque JSON) and the files
+    /// and directories they are made from (`sources`, absolute paths, backed up with it).
+    public func configureCollection(_ name: String, ingestion: JSONValue?, sources: [String]) async throws {
+        try await engine.configureCollection(name, ingestion: ingestion, sources: sources)
+    }
+
+    /// A consistent export of a collection's (or tenant's) live objects that `filter` allows,
+    /// as of this moment: read them in id order with `forEach` while writers continue.
+    public func export(_ collection: String, tenant: String? = nil, filter: Filter? = nil) throws -> PartitionExport {
+        try engine.export(collection: collection, tenant: tenant, filter: filter)
+    }
+
     /// Every collection, sorted by name.
     public func collections() -> [CollectionSchema] {
         engine.catalog.collections.values.sorted { $0.name < $1.name }

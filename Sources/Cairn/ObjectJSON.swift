@@ -3,12 +3,14 @@ import Foundation
 /// The JSON form of objects, as in JSONL imports and the HTTP API:
 /// `{"id": "<uuid>", "properties": {...}, "vector": [0.1, ...]}` (`id` optional).
 public enum ObjectJSON {
-    /// Builds an object from its JSON form, typing the properties by the schema.
+    /// Builds an object from its JSON form, typing the properties by the schema. `createdAt`
+    /// and `updatedAt` (as `cairn export --with-metadata` writes them) are accepted and
+    /// ignored: a write gets the time it is made.
     public static func object(from json: JSONValue, schema: CollectionSchema) throws -> NewObject {
         guard case let .object(fields) = json else {
             throw CairnError.invalidArgument("expected a JSON object with id, properties and vector, got \(json.typeName)")
         }
-        if let unknown = fields.keys.sorted().first(where: { !["id", "properties", "vector"].contains($0) }) {
+        if let unknown = fields.keys.sorted().first(where: { !["id", "properties", "vector", "createdAt", "updatedAt"].contains($0) }) {
             throw CairnError.invalidArgument("unknown field '\(unknown)' (expected id, properties, vector)")
         }
         var id = UUID()

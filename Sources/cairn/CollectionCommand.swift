@@ -5,8 +5,8 @@ import Foundation
 struct CollectionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collection",
-        abstract: "Create, list, show and drop collections.",
-        subcommands: [Create.self, List.self, Show.self, Drop.self]
+        abstract: "Create, list, show, configure and drop collections.",
+        subcommands: [Create.self, List.self, Show.self, Configure.self, Drop.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -19,14 +19,20 @@ struct CollectionCommand: AsyncParsableCommand {
 
             Property types: text, keyword, int, float, bool, date, uuid, and arrays of them (text[]). \
             Every property gets an inverted index for filters; add ':noindex' to skip it (notes:text:noindex).
+
+            --source names a file or directory the objects are made from (repeatable): backups \
+            store its content with the collection. --ingestion says how vectors are made.
+
+            From a schema another database exported (`cairn export NAME --schema > s.json`):
+              cairn collection create --from-schema s.json [NEW_NAME]
             """
         )
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The collection name (letters, digits, '_' and '-', starting with a letter).")
-        var name: String
+        var name: String?
         @Option(help: "The number of dimensions of every vector.")
-        var dimensions: Int
+        var dimensions: Int?
         @Option(help: "Distance metric: cosine, l2 or dot.")
         var metric: String = "cosine"
         @Option(name: .customLong("property"), help: ArgumentHelp("A property as name:type[:noindex]; repeat for more.", valueName: "name:type"))
@@ -41,8 +47,20 @@ struct CollectionCommand: AsyncParsableCommand {
         var efConstruction = HNSWParameters().efConstruction
         @Option(help: "HNSW: default beam width while searching (more: better recall, slower queries).")
         var efSearch = HNSWParameters().efSearch
+        @Option(help: ArgumentHelp("A file or directory the objects are made from (repeatable).", valueName: "path"))
+        var source: [String] = []
+        @Option(help: ArgumentHelp("Create the collection a schema file (cairn export --schema) defines.", valueName: "file"))
+        var fromSchema: String?
 
         func validate() throws {
+            if fromSchema != nil {
+                guard dimensions == nil, properties.isEmpty, ingestion == nil, source.isEmpty, !multiTenant else {
+                    throw ValidationError("--from-schema takes the whole definition from the file: give no other settings (only a new name)")
+                }
+                return
+            }
+            guard name != nil else { throw ValidationError("name the collection (or give --from-schema FILE)") }
+            guard let dimensions else { throw ValidationError("--dimensions is required (or give --from-schema FILE)") }
             guard (1...65_536).contains(dimensions) else { throw ValidationError("--dimensions must be between 1 and 65536") }
             guard DistanceMetric(rawValue: metric) != nil else {
                 throw ValidationError("unknown metric '\(metric)'; use cosine, l2 or dot")
@@ -64,19 +82,29 @@ struct CollectionCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let schema = CollectionSchema(
-                name: name, dimensions: dimensions, metric: DistanceMetric(rawValue: metric)!,
-                properties: try properties.map(Create.parseProperty), multiTenant: multiTenant,
-                ingestion: try ingestion.map { try JSONParser.parse($0) },
-                hnsw: HNSWParameters(M: m, efConstruction: efConstruction, efSearch: efSearch))
+            let schema: CollectionSchema
+            if let fromSchema {
+                let data: Data
+                do { data = try Data(contentsOf: URL(fileURLWithPath: fromSchema)) } catch {
+                    throw ValidationError("cannot read \(fromSchema): \(error.localizedDescription)")
+                }
+                schema = try SchemaDocument.decode(data, source: fromSchema).schema(named: name)
+            } else {
+                schema = CollectionSchema(
+                    name: name!, dimensions: dimensions!, metric: DistanceMetric(rawValue: metric)!,
+                    properties: try properties.map(Create.parseProperty), multiTenant: multiTenant,
+                    ingestion: try ingestion.map { try JSONParser.parse($0) },
+                    hnsw: HNSWParameters(M: m, efConstruction: efConstruction, efSearch: efSearch), sources: SourcePaths.absolute(source))
+            }
             let isNewDatabase = !global.databaseExists
             let created = try await global.withDatabase(creating: true) { db in
                 try await db.createCollection(schema)
-                return try db.collection(named: name)
+                return try db.collection(named: schema.name)
             }
             if global.json { Output.json(encodable: created) } else {
                 if isNewDatabase { print("created a new database in \(global.dataDirectory)") }
-                print("created collection \(name) (\(dimensions) dimensions, \(metric)\(multiTenant ? ", multi-tenant" : ""))")
+                print("created collection \(created.name) (\(created.dimensions) dimensions, \(created.metric.rawValue)\(created.multiTenant ? ", multi-tenant" : ""))")
+                SourcePaths.warnAboutMissing(created.sources ?? [])
             }
         }
     }
@@ -130,6 +158,52 @@ struct CollectionCommand: AsyncParsableCommand {
                 let data = (try? JSONEncoder().encode(ingestion)) ?? Data()
                 print("  ingestion    \(String(decoding: data, as: UTF8.self))")
             }
+            for (index, source) in (schema.sources ?? []).enumerated() {
+                print("  \(index == 0 ? "sources     " : "            ") \(source)")
+            }
+        }
+    }
+
+    struct Configure: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Change a collection's ingestion configuration or source paths.",
+            discussion: """
+            --source (repeatable) replaces the list of files and directories the objects are \
+            made from; backups store their content with the collection. --ingestion replaces \
+            the JSON that says how vectors are made. The change is logged like any write.
+              cairn collection set articles --source ./corpus/articles/ --source ./corpus/extra.jsonl
+            """
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection name or an alias.") var name: String
+        @Option(help: ArgumentHelp("A file or directory the objects are made from (repeatable; replaces the list).", valueName: "path"))
+        var source: [String] = []
+        @Flag(help: "Declare no sources.") var noSources = false
+        @Option(help: ArgumentHelp("How vectors are made, as JSON (replaces the configuration).", valueName: "json")) var ingestion: String?
+        @Flag(help: "Remove the ingestion configuration.") var noIngestion = false
+
+        func validate() throws {
+            guard !source.isEmpty || noSources || ingestion != nil || noIngestion else {
+                throw ValidationError("nothing to change: give --source, --no-sources, --ingestion or --no-ingestion")
+            }
+            guard source.isEmpty || !noSources, ingestion == nil || !noIngestion else {
+                throw ValidationError("--source and --no-sources (or --ingestion and --no-ingestion) contradict each other")
+            }
+            if let ingestion, (try? JSONParser.parse(ingestion)) == nil { throw ValidationError("--ingestion must be valid JSON") }
+        }
+
+        func run() async throws {
+            let updated = try await global.withDatabase { db in
+                let current = try db.collection(named: name)
+                let sources = noSources ? [] : source.isEmpty ? current.sources ?? [] : SourcePaths.absolute(source)
+                let configuration = noIngestion ? nil : try ingestion.map { try JSONParser.parse($0) } ?? current.ingestion
+                try await db.configureCollection(name, ingestion: configuration, sources: sources)
+                return try db.collection(named: name)
+            }
+            global.report(encodable: updated, "collection \(updated.name): \(updated.sources?.count ?? 0) source path(s), "
+                          + (updated.ingestion == nil ? "no ingestion configuration" : "ingestion configuration set"))
+            if !global.json { SourcePaths.warnAboutMissing(updated.sources ?? []) }
         }
     }
 

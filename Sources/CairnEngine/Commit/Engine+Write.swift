@@ -77,6 +77,12 @@ extension Engine {
         return try await change(.dropCollection(resolved))
     }
 
+    /// Replaces the ingestion configuration and source paths of `collection` (name or alias).
+    @discardableResult
+    package func configureCollection(_ collection: String, ingestion: JSONValue?, sources: [String]) async throws -> UInt64 {
+        try await change(.configureCollection(collection: try catalog.resolve(collection).name, ingestion: ingestion, sources: sources))
+    }
+
     @discardableResult
     package func addTenant(_ tenant: String, to collection: String) async throws -> UInt64 {
         try await change(.addTenant(collection: collection, tenant: tenant))

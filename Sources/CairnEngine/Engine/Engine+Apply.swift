@@ -58,7 +58,7 @@ struct StateApplier: Sendable {
                 throw error
             }
             if partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
-        case .setAlias, .removeAlias, .putRole, .deleteRole, .putUser, .deleteUser:
+        case .configureCollection, .setAlias, .removeAlias, .putRole, .deleteRole, .putUser, .deleteUser:
             break
         }
     }

@@ -14,6 +14,11 @@ extension Catalog {
             guard collections.removeValue(forKey: name) != nil else { throw CairnError.collectionNotFound(name) }
             tenants[name] = nil
             aliases = aliases.filter { $0.value != name }
+        case let .configureCollection(collection, ingestion, sources):
+            let name = try resolve(collection).name
+            try CollectionSchema.validate(sources: sources ?? [])
+            collections[name]!.ingestion = ingestion
+            collections[name]!.sources = sources?.isEmpty == true ? nil : sources
         case let .addTenant(collection, tenant):
             try Naming.check(tenant, kind: "tenant")
             let schema = try requireMultiTenant(collection)

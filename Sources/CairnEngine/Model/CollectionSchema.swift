@@ -34,12 +34,15 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
     public var ingestion: JSONValue?
     /// The HNSW settings of the collection's vector index.
     public var hnsw: HNSWParameters
+    /// Files and directories (absolute paths) the objects were made from: a backup stores
+    /// their content with the collection. Nil or empty: none declared.
+    public var sources: [String]?
     /// The LSN that created this collection: tells a dropped-and-recreated collection from the old one.
     public internal(set) var createdLSN: UInt64
 
     /// A collection's schema: its name, vector dimensions and metric, properties, tenancy, ingestion configuration and graph settings.
     public init(name: String, dimensions: Int, metric: DistanceMetric = .cosine, properties: [PropertyDefinition] = [],
-                multiTenant: Bool = false, ingestion: JSONValue? = nil, hnsw: HNSWParameters = HNSWParameters()) {
+                multiTenant: Bool = false, ingestion: JSONValue? = nil, hnsw: HNSWParameters = HNSWParameters(), sources: [String] = []) {
         self.name = name
         self.dimensions = dimensions
         self.metric = metric
@@ -47,6 +50,7 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
         self.multiTenant = multiTenant
         self.ingestion = ingestion
         self.hnsw = hnsw
+        self.sources = sources.isEmpty ? nil : sources
         self.createdLSN = 0
     }
 
@@ -65,6 +69,7 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
         guard (1...4096).contains(hnsw.efConstruction), (1...4096).contains(hnsw.efSearch) else {
             throw CairnError.invalidSchema("efConstruction and efSearch must be between 1 and 4096")
         }
+        try Self.validate(sources: sources ?? [])
         var seen = Set<String>()
         for property in properties {
             try Naming.check(property.name, kind: "property")
@@ -76,6 +81,19 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
 }
 
 extension CollectionSchema {
+    /// Checks source paths: absolute, at most 4096 bytes, no NUL, `.` or `..` component, none twice.
+    static func validate(sources: [String]) throws {
+        for path in sources {
+            let components = path.split(separator: "/", omittingEmptySubsequences: true)
+            guard path.hasPrefix("/"), path.utf8.count <= 4096, !path.contains("\0"), !components.contains(where: { $0 == "." || $0 == ".." }) else {
+                throw CairnError.invalidSchema("source '\(path)' must be an absolute path without '.' or '..' components")
+            }
+        }
+        if let twice = Dictionary(grouping: sources, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw CairnError.invalidSchema("source '\(twice)' is declared twice")
+        }
+    }
+
     /// Words of the filter language, which a property cannot be named (it could not be filtered on).
     public static let filterKeywords: Set<String> = ["and", "or", "not", "in", "true", "false"]
 }

@@ -5,6 +5,8 @@ import Foundation
 enum CatalogChange: Sendable, Codable {
     case createCollection(CollectionSchema)
     case dropCollection(String)
+    /// Replaces a collection's ingestion configuration and source paths.
+    case configureCollection(collection: String, ingestion: JSONValue?, sources: [String]?)
     case addTenant(collection: String, tenant: String)
     case removeTenant(collection: String, tenant: String)
     case setTenantState(collection: String, tenant: String, state: TenantState)
