@@ -103,7 +103,11 @@ struct BackupCommand: AsyncParsableCommand {
                 backup \(backup.id)\(covering) at LSN \(backup.lsn): \(stats.files) files, \(Output.bytes(stats.bytes)); \
                 \(stats.filesReused) reused without reading, \(Output.bytes(stats.bytesAdded)) added to the repository \
                 in \(String(format: "%.1f", stats.seconds)) s
-                """)
+                """ + (stats.sourceFiles == 0 ? "" : """
+
+                sources: \(stats.sourceFiles) files, \(Output.bytes(stats.sourceBytes)); \(stats.sourceFilesReused) unchanged (not read again)
+                """))
+            for problem in backup.sourceProblems { Output.note("warning: \(problem) (recorded in the backup)\n") }
         }
     }
 
@@ -187,7 +191,8 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         let report = try await source.restore(id, to: target!, scope: try restoredScope(), progress: bar.handler)
         bar.finish()
-        let notes = report.notes.map { "\nnote: \($0)" }.joined()
+        let notes = (report.sourceFiles == 0 ? "" : "\nsources: \(report.sourceFiles) files under \(report.target)/sources/")
+            + report.notes.map { "\nnote: \($0)" }.joined()
         global.report(encodable: report, Self.describe(report, into: "into \(report.target)") + notes)
     }
 

@@ -28,6 +28,10 @@ struct BackupManifest: Codable, Sendable {
     var scope: PartitionScope? = nil
     /// Every file, segments and WAL, with the blobs that hold it.
     var files: [BackedUpFile]
+    /// The files under the collections' declared sources (nil in backups written before sources were kept).
+    var sources: [BackedUpSource]? = nil
+    /// Declared sources that could not be stored, and why.
+    var sourceProblems: [SourceProblem]? = nil
     /// What a restore must find when it opens the database.
     var summary: [PartitionSummary]
     var statistics: BackupStatistics
@@ -62,7 +66,28 @@ public struct BackupStatistics: Codable, Sendable, Hashable {
     public var filesReused = 0
     /// Bytes this backup added to the repository (packs and indexes, after compression).
     public var bytesAdded = 0
+    /// Files under the collections' declared sources, their bytes, and how many were
+    /// recognised as unchanged (same size and modification time) and not read.
+    public var sourceFiles = 0
+    public var sourceBytes = 0
+    public var sourceFilesReused = 0
     public var seconds = 0.0
+
+    init() {}
+
+    /// Reads statistics written by any version: a count an older one did not keep is 0.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        files = try count(.files)
+        bytes = try count(.bytes)
+        filesReused = try count(.filesReused)
+        bytesAdded = try count(.bytesAdded)
+        sourceFiles = try count(.sourceFiles)
+        sourceBytes = try count(.sourceBytes)
+        sourceFilesReused = try count(.sourceFilesReused)
+        seconds = try container.decodeIfPresent(Double.self, forKey: .seconds) ?? 0
+    }
 }
 
 /// One backup in full, as `backup show` prints it: what `BackupInfo` says, every layer of the
@@ -90,6 +115,8 @@ public struct BackupInfo: Codable, Sendable, Hashable {
     public var lsn: UInt64
     /// What a partial backup covers (nil: the whole database).
     public var scope: PartitionScope?
+    /// Declared sources the backup could not store (missing paths, unreadable files).
+    public var sourceProblems: [SourceProblem]
     public var summary: [PartitionSummary]
     public var statistics: BackupStatistics
 
@@ -100,6 +127,7 @@ public struct BackupInfo: Codable, Sendable, Hashable {
         databaseID = manifest.manifest.databaseID
         lsn = manifest.lsn
         scope = manifest.scope
+        sourceProblems = manifest.sourceProblems ?? []
         summary = manifest.summary
         statistics = manifest.statistics
     }

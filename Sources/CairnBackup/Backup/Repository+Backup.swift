@@ -17,19 +17,20 @@ extension Repository {
         return try await withLock(exclusive: false, operation: "backup") {
             let started = ContinuousClock.now
             let known = try await filesOfEarlierBackups(of: engine.databaseID)
+            let chunker = ContentDefinedChunker(seed: key.chunkerSeed)
             let writer = PackWriter(repository: self, index: try await BlobIndex.load(self))
             let manifest: BackupManifest
             do {
                 manifest = try await engine.withRecoveryPoint(digesting: { covered?.covers($0) ?? true }) { point in
                     engine.reachedStep("backup-point-taken")
                     let state = try BackedUpState(point, scope: scope, fs: fs)
-                    let sizes = try state.segments.map(\.bytes) + state.walFiles.map { try fs.fileSize($0.path) }
+                    let sizes = try state.segments.map(\.bytes) + state.walFiles.map { try fs.fileSize($0.path) } + state.sources.entries.map(\.size)
                     let progress = ProgressCounter(totalFiles: sizes.count, totalBytes: sizes.reduce(0, +), handler: handler)
                     var files: [BackedUpFile] = []
                     var statistics = BackupStatistics()
                     for record in state.segments {
                         let identity = BackedUpFile.Identity(path: record.relativePath, size: record.bytes, crc32c: record.crc32c)
-                        if let stored = known[identity], stored.blobs.allSatisfy(writer.index.contains) {
+                        if let stored = known.files[identity], stored.blobs.allSatisfy(writer.index.contains) {
                             files.append(stored)
                             statistics.filesReused += 1
                             progress.advance(bytes: stored.size, fileDone: true)
@@ -42,6 +43,21 @@ extension Repository {
                         files.append(try await FileParts.store(file.path, as: "wal/" + file.name, fs: fs,
                                                                writer: writer, partBytes: config.partBytes, progress: progress))
                     }
+                    var sources: [BackedUpSource] = []
+                    for entry in state.sources.entries {
+                        if var stored = known.sources[SourceKey(entry)], stored.file.size == entry.size,
+                           stored.modifiedNanoseconds == entry.modifiedNanoseconds, stored.file.blobs.allSatisfy(writer.index.contains) {
+                            stored.file.path = entry.relativePath
+                            stored.source = entry.source
+                            sources.append(stored)
+                            statistics.sourceFilesReused += 1
+                            progress.advance(bytes: entry.size, fileDone: true)
+                        } else {
+                            sources.append(try await SourceFiles.store(entry, chunker: chunker, writer: writer, progress: progress))
+                        }
+                    }
+                    statistics.sourceFiles = sources.count
+                    statistics.sourceBytes = sources.reduce(0) { $0 + $1.file.size }
                     try await writer.finish()
                     engine.reachedStep("backup-data-written")
                     statistics.files = files.count
@@ -54,7 +70,8 @@ extension Repository {
                     return BackupManifest(id: SnapshotStore.newID(at: Clock.milliseconds()), createdAt: Clock.milliseconds(), tags: tags,
                                           engineVersion: engineVersion, manifest: state.manifest, catalog: state.catalog, lsn: point.snapshot.lsn,
                                           walFiles: state.walFiles.map(\.name), scope: scope.isPartial ? scope : nil,
-                                          files: files, summary: summary, statistics: statistics)
+                                          files: files, sources: sources, sourceProblems: state.sources.problems,
+                                          summary: summary, statistics: statistics)
                 }
             } catch {
                 await writer.drain()
@@ -106,14 +123,32 @@ extension Repository {
         }
     }
 
-    /// The files of every backup of database `databaseID`, by identity (the newest copy of each).
-    private func filesOfEarlierBackups(of databaseID: String) async throws -> [BackedUpFile.Identity: BackedUpFile] {
+    /// The files and source files of every backup of database `databaseID`: files by
+    /// identity, source files by collection and path (the newest record of each).
+    private func filesOfEarlierBackups(of databaseID: String) async throws -> (files: [BackedUpFile.Identity: BackedUpFile],
+                                                                               sources: [SourceKey: BackedUpSource]) {
         var files: [BackedUpFile.Identity: BackedUpFile] = [:]
+        var sources: [SourceKey: BackedUpSource] = [:]
         for manifest in try await manifests() where manifest.manifest.databaseID == databaseID {
             for file in manifest.files { files[file.identity] = file }
+            for source in manifest.sources ?? [] { sources[SourceKey(collection: source.collection, path: source.originalPath)] = source }
         }
-        return files
+        return (files, sources)
     }
+}
+
+/// A source file as an incremental backup recognises it: its collection and absolute path
+/// (then the same size and modification time mean the same content).
+private struct SourceKey: Hashable {
+    var collection: String
+    var path: String
+
+    init(collection: String, path: String) {
+        self.collection = collection
+        self.path = path
+    }
+
+    init(_ entry: SourceInventory.Entry) { self.init(collection: entry.collection, path: entry.absolutePath) }
 }
 
 /// What a backup stores of a recovery point: all of it, or the state cut to a partial scope
@@ -125,11 +160,14 @@ private struct BackedUpState {
     var segments: [Manifest.SegmentRecord]
     /// WAL files: where each is, and its name in the backup.
     var walFiles: [(path: String, name: String)]
+    /// The files under the covered collections' declared sources.
+    var sources: SourceInventory
 
     init(_ point: RecoveryPoint, scope: PartitionScope, fs: any FileSystem) throws {
         guard scope.isPartial else {
             (manifest, catalog, segments) = (point.manifest, point.catalog, point.manifest.segments)
             walFiles = point.walFiles.map { (point.directory + "/wal/" + $0, $0) }
+            sources = SourceInventory(catalog: catalog)
             return
         }
         let output = point.directory + "/scoped-wal"
@@ -137,6 +175,7 @@ private struct BackedUpState {
         let cut = try ScopedState.cut(manifest: point.manifest, walDirectory: point.directory + "/wal", scope: scope, into: output, fs: fs)
         (manifest, catalog, segments) = (cut.manifest, cut.manifest.catalog, cut.segments.map(\.source))
         walFiles = cut.walFiles.map { (output + "/" + $0, $0) }
+        sources = SourceInventory(catalog: catalog)
     }
 }
 

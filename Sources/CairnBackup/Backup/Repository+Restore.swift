@@ -13,6 +13,8 @@ public struct RestoreReport: Codable, Sendable, Hashable {
     /// Content fingerprints recomputed row by row and golden queries asked again (all matched).
     public var fingerprintsVerified: Int
     public var goldenQueriesVerified: Int
+    /// Files of the collections' declared sources written under `sources/`.
+    public var sourceFiles: Int
     /// What a partial or renaming restore covered (nil: the whole backup under its names).
     public var scope: PartitionScope?
     /// What the person should know about layers a scope or rename changed (aliases that
@@ -51,15 +53,18 @@ extension Repository {
             // here for the progress total; the cut resolves it again on the catalog the log ends in).
             let covering = scope.isEverything ? nil : try scope.resolve(in: backup.catalog ?? backup.manifest.catalog)
             let fetched = backup.walFiles.map { "wal/" + $0 } + backup.manifest.segments.filter { covering?.covers($0.partition) ?? true }.map(\.relativePath)
-            let fetchedBytes = fetched.reduce(0) { $0 + (files[$1]?.size ?? 0) }
-            let progress = ProgressCounter(totalFiles: fetched.count, totalBytes: fetchedBytes, handler: handler)
+            let sources = (backup.sources ?? []).filter { covering?.coversCollection($0.collection) ?? true }
+            let fetchedBytes = fetched.reduce(0) { $0 + (files[$1]?.size ?? 0) } + sources.reduce(0) { $0 + $1.file.size }
+            let progress = ProgressCounter(totalFiles: fetched.count + sources.count, totalBytes: fetchedBytes, handler: handler)
             let resolved = try await Engine.createDatabase(at: target, from: backup.manifest, walFiles: backup.walFiles,
-                                                           scope: scope.isEverything ? nil : scope, fs: fs) { relativePath, destination in
+                                                           scope: scope.isEverything ? nil : scope, fs: fs, place: { relativePath, destination in
                 guard let file = files[relativePath] else {
                     throw RepositoryError.damaged(object: BackupManifest.objectName(id), reason: "it lists no blobs for \(relativePath)")
                 }
                 try await FileParts.restore(file, to: destination, fs: fs, repository: self, index: index, progress: progress)
-            }
+            }, finishing: { directory, resolved in
+                try await restoreSources(sources, into: directory, renaming: resolved, fs: fs, index: index, progress: progress)
+            })
             var options = EngineOptions()
             options.fileSystem = fs
             options.createIfMissing = false
@@ -77,9 +82,9 @@ extension Repository {
                 try? fs.removeTree(target)
                 throw error
             }
-            return RestoreReport(backup: id, target: target, files: fetched.count, bytes: fetchedBytes,
+            return RestoreReport(backup: id, target: target, files: fetched.count + sources.count, bytes: fetchedBytes,
                                  partitionsVerified: verified.partitions, objectsVerified: verified.objects,
-                                 fingerprintsVerified: verified.fingerprints, goldenQueriesVerified: verified.queries,
+                                 fingerprintsVerified: verified.fingerprints, goldenQueriesVerified: verified.queries, sourceFiles: sources.count,
                                  scope: scope.isEverything ? nil : scope, notes: resolved?.notes ?? [],
                                  seconds: (ContinuousClock.now - started).milliseconds / 1000)
         }
@@ -130,11 +135,31 @@ extension Repository {
         var partitions = 0, objects = 0, fingerprints = 0, queries = 0
     }
 
+    /// Writes the source files `sources` under `directory/sources/<collection>/` (the collection
+    /// renamed as the scope says), each checked like any restored file, and fsyncs the folders.
+    private func restoreSources(_ sources: [BackedUpSource], into directory: String, renaming scope: ResolvedScope?,
+                                fs: any FileSystem, index: BlobIndex, progress: ProgressCounter) async throws {
+        var folders = Set<String>()
+        for source in sources {
+            var file = source.file
+            let inside = file.path.dropFirst("sources/\(source.collection)/".count)
+            file.path = "sources/\(scope?.renamedCollection(source.collection) ?? source.collection)/\(inside)"
+            let destination = directory + "/" + file.path
+            if folders.insert(FilePaths.parent(of: destination)).inserted { try fs.createDirectory(FilePaths.parent(of: destination)) }
+            try await FileParts.restore(file, to: destination, fs: fs, repository: self, index: index, progress: progress)
+        }
+        try fs.syncDirectories(folders, upTo: directory)
+    }
+
     /// Refuses a backup whose file paths would leave the target: absolute paths, `..`, `.` or
     /// empty components. Checked before anything is written.
     static func checkPaths(_ backup: BackupManifest) throws {
         let paths = backup.files.map(\.path) + backup.manifest.segments.map(\.relativePath) + backup.walFiles.map { "wal/" + $0 }
-        for path in paths {
+        for source in backup.sources ?? [] where !source.file.path.hasPrefix("sources/\(source.collection)/") {
+            throw RepositoryError.damaged(object: BackupManifest.objectName(backup.id),
+                                          reason: "it puts a source file of \(source.collection) at \(source.file.path), outside sources/\(source.collection)/")
+        }
+        for path in paths + (backup.sources ?? []).map(\.file.path) {
             let components = path.split(separator: "/", omittingEmptySubsequences: false)
             guard !path.hasPrefix("/"), !components.isEmpty,
                   components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") }) else {

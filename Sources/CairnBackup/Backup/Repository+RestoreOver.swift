@@ -41,6 +41,24 @@ extension Repository {
         await restored.close()
         let rollback = try await Engine.rollback(directory: directory, toSnapshot: snapshot.id, of: staging,
                                                  label: "restored from backup \(id)", options: options)
+        try Self.moveSources(from: staging, to: directory, backup: id, fs: fs)
         return RestoreOverReport(restore: report, directory: directory, safetySnapshot: rollback.safetySnapshot?.id, warning: rollback.warning)
+    }
+
+    /// Moves restored source files (`sources/`) from the staging directory into the data
+    /// directory; sources already there are kept, renamed `sources.before-<backup>[-n]`.
+    private static func moveSources(from staging: String, to directory: String, backup id: String, fs: any FileSystem) throws {
+        guard fs.exists(staging + "/sources") else { return }
+        let destination = directory + "/sources"
+        if fs.exists(destination) {
+            var kept = destination + ".before-" + id, suffix = 2
+            while fs.exists(kept) {
+                kept = destination + ".before-\(id)-\(suffix)"
+                suffix += 1
+            }
+            try fs.rename(destination, to: kept)
+        }
+        try fs.rename(staging + "/sources", to: destination)
+        try fs.syncDirectory(directory)
     }
 }

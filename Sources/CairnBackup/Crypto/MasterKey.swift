@@ -22,6 +22,12 @@ struct MasterKey: Sendable {
     var encryption: SymmetricKey { SymmetricKey(data: bytes[0..<32]) }
     var naming: SymmetricKey { SymmetricKey(data: bytes[32..<64]) }
 
+    /// The seed of this repository's content-defined chunker: derived from the key, so chunk
+    /// boundaries (and with them chunk sizes) reveal nothing to someone without it.
+    var chunkerSeed: [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Array("cairn content-defined chunking".utf8), using: naming))
+    }
+
     /// The id of a blob with this plaintext: 64 hex digits.
     func id(of plaintext: UnsafeRawBufferPointer) -> String {
         Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: plaintext, using: naming)))

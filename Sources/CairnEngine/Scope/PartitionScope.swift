@@ -142,6 +142,9 @@ package struct ResolvedScope: Sendable {
         return tenants?.contains(key.tenant) ?? true
     }
 
+    /// Whether the scope covers collection `name` (a source name), or some of its tenants.
+    package func coversCollection(_ name: String) -> Bool { tenantsByCollection[name] != nil }
+
     /// The name partition `key` (source names) gets.
     package func renamed(_ key: PartitionKey) -> PartitionKey {
         var tenant = key.tenant

@@ -151,11 +151,13 @@ extension Engine {
     /// `scope`, the state is cut to it first (`ScopedState`): only covered segments are placed,
     /// under their new names, and the log is rewritten; the resolved scope is returned. The
     /// database gets a new id and a new WAL file of its own. It is built under a temporary name
-    /// and renamed into place when whole, so `target` never holds half a database.
+    /// and renamed into place when whole, so `target` never holds half a database; `finishing`
+    /// may add other files to it (by the path it is given) before that.
     @discardableResult
     package static func createDatabase(at requestedTarget: String, from manifest: Manifest, walFiles: [String], scope: PartitionScope? = nil,
                                        fs: any FileSystem,
-                                       place: (_ relativePath: String, _ destination: String) async throws -> Void) async throws -> ResolvedScope? {
+                                       place: (_ relativePath: String, _ destination: String) async throws -> Void,
+                                       finishing: ((_ directory: String, _ scope: ResolvedScope?) async throws -> Void)? = nil) async throws -> ResolvedScope? {
         let target = FilePaths.normalized(requestedTarget)
         if fs.exists(target) {
             guard try fs.listDirectory(target).isEmpty else { throw CairnError.targetNotEmpty(path: target) }
@@ -187,6 +189,7 @@ extension Engine {
                 try await place(source.relativePath, path)
             }
             try fs.syncDirectories(folders, upTo: partial + "/segments")
+            try await finishing?(partial, resolved)
             // New writes must never land in a file that came from elsewhere: the new database
             // continues in a WAL file of its own.
             let newest = createdWAL.compactMap(WALFormat.sequence(of:)).max() ?? (created.walStartSequence - 1)
