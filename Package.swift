@@ -69,6 +69,7 @@ let package = Package(
             dependencies: [
                 "Cairn",
                 "CairnTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

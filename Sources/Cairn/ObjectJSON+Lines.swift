@@ -1,6 +1,61 @@
 import Foundation
+import Synchronization
 
 extension ObjectJSON {
+    /// Objects formatted per round, split between the cores.
+    static let linesPerRound = 4096
+
+    /// Writes every object of `export` as a JSONL line (see `appendLine`), in id order, through
+    /// `write`, and returns how many. Lines are formatted on every core a round at a time, and
+    /// each round's bytes are written on another thread while the next round is formatted, so
+    /// memory holds about two rounds. The first error (of `write` or of reading) stops it.
+    public static func writeLines(of export: PartitionExport, withMetadata: Bool = false,
+                                  write: @escaping @Sendable ([UInt8]) throws -> Void) throws -> Int {
+        let writer = DispatchQueue(label: "cairn.export.writer")
+        let inFlight = DispatchSemaphore(value: 1)
+        let failure = Mutex<Error?>(nil)
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var round: [StoredObject] = []
+        round.reserveCapacity(linesPerRound)
+        var count = 0
+        func flush() throws {
+            let objects = round
+            round.removeAll(keepingCapacity: true)
+            let parts = Mutex([[UInt8]](repeating: [], count: workers))
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let share = (objects.count + workers - 1) / workers
+                var buffer: [UInt8] = []
+                buffer.reserveCapacity(share * (64 + 12 * (objects.first?.vector.count ?? 0)))
+                for object in objects.dropFirst(worker * share).prefix(share) { appendLine(object, withMetadata: withMetadata, to: &buffer) }
+                parts.withLock { $0[worker] = buffer }
+            }
+            inFlight.wait()
+            if let error = failure.withLock({ $0 }) {
+                inFlight.signal()
+                throw error
+            }
+            let buffers = parts.withLock { $0 }
+            writer.async {
+                defer { inFlight.signal() }
+                do { for buffer in buffers { try write(buffer) } } catch { failure.withLock { $0 = $0 ?? error } }
+            }
+        }
+        do {
+            try export.forEach { object in
+                round.append(object)
+                count += 1
+                if round.count == linesPerRound { try flush() }
+            }
+            if !round.isEmpty { try flush() }
+        } catch {
+            writer.sync {}
+            throw error
+        }
+        writer.sync {}
+        if let error = failure.withLock({ $0 }) { throw error }
+        return count
+    }
+
     /// Appends one JSONL line for `object` to `buffer`: `{"id":…,"properties":{…},"vector":[…]}`
     /// (keys sorted, as `importable(_:)` gives them) and, `withMetadata`, `createdAt` and
     /// `updatedAt`. Vector components are printed as the shortest decimal that reads back as

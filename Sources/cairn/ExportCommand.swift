@@ -46,25 +46,13 @@ struct ExportCommand: AsyncParsableCommand {
         do {
             if schema {
                 let document = try await global.withDatabase { db in SchemaDocument(try db.collection(named: collection)) }
-                try sink.write(try document.encoded())
+                try sink.write([UInt8](try document.encoded()))
                 try sink.finish()
                 return
             }
             let exported = try await global.withDatabase { db -> Int in
                 let export = try db.export(collection, tenant: tenant, filter: try filter.map { try db.parseFilter($0, for: collection) })
-                var buffer: [UInt8] = []
-                buffer.reserveCapacity(1 << 20 + 1 << 16)
-                var count = 0
-                try export.forEach { object in
-                    ObjectJSON.appendLine(object, withMetadata: withMetadata, to: &buffer)
-                    count += 1
-                    if buffer.count >= 1 << 20 {
-                        try sink.write(Data(buffer))
-                        buffer.removeAll(keepingCapacity: true)
-                    }
-                }
-                try sink.write(Data(buffer))
-                return count
+                return try ObjectJSON.writeLines(of: export, withMetadata: withMetadata) { try sink.write($0) }
             }
             try sink.finish()
             Output.note("exported \(exported) objects from \(collection)\(tenant.map { "/\($0)" } ?? "")\(output.map { " to \($0)" } ?? "")\n")
@@ -77,7 +65,7 @@ struct ExportCommand: AsyncParsableCommand {
 
 /// Where an export goes: standard output, or a file written under a temporary name and renamed
 /// into place when complete (a failed export leaves no partial file).
-private final class ExportSink {
+private final class ExportSink: @unchecked Sendable {
     private let handle: FileHandle
     private let path: String?
     private let temporary: String?
@@ -95,8 +83,8 @@ private final class ExportSink {
         (self.handle, self.temporary) = (handle, temporary)
     }
 
-    func write(_ data: Data) throws {
-        do { try handle.write(contentsOf: data) } catch {
+    func write(_ bytes: [UInt8]) throws {
+        do { try handle.write(contentsOf: bytes) } catch {
             throw CairnError.io(path: temporary ?? "standard output", operation: "write", reason: "\(error.localizedDescription)")
         }
     }

@@ -6,10 +6,10 @@
 ///
 /// The gear table is derived from a seed (the repository's key), so the cut points reveal
 /// nothing about the content to someone without it.
-struct ContentDefinedChunker: Sendable {
-    let minimum: Int
-    let average: Int
-    let maximum: Int
+package struct ContentDefinedChunker: Sendable {
+    package let minimum: Int
+    package let average: Int
+    package let maximum: Int
     private let gear: [UInt64]
     /// Tested before the average size: two bits more than log2(average), so cuts are rarer.
     private let strictMask: UInt64
@@ -18,7 +18,7 @@ struct ContentDefinedChunker: Sendable {
 
     /// A chunker of about `average` bytes (a power of two) per chunk, between `minimum` and
     /// `maximum`, whose gear table `seed` determines.
-    init(seed: [UInt8], minimum: Int = 256 << 10, average: Int = 1 << 20, maximum: Int = 4 << 20) {
+    package init(seed: [UInt8], minimum: Int = 256 << 10, average: Int = 1 << 20, maximum: Int = 4 << 20) {
         precondition(average > 0 && average & (average - 1) == 0 && minimum < average && average < maximum, "average must be a power of two between minimum and maximum")
         self.minimum = minimum
         self.average = average
@@ -34,7 +34,7 @@ struct ContentDefinedChunker: Sendable {
     /// The length of the chunk that starts `bytes`: a cut point, or all of `bytes` when they
     /// are no longer than `minimum`, or `maximum`. Give it at least `maximum` bytes unless the
     /// file ends sooner.
-    func chunkLength(_ bytes: UnsafeRawBufferPointer) -> Int {
+    package func chunkLength(_ bytes: UnsafeRawBufferPointer) -> Int {
         let count = bytes.count
         guard count > minimum else { return count }
         let end = min(count, maximum), normal = min(average, end)
