@@ -6,48 +6,65 @@ extension ObjectJSON {
     static let linesPerRound = 4096
 
     /// Writes every object of `export` as a JSONL line (see `appendLine`), in id order, through
-    /// `write`, and returns how many. Lines are formatted on every core a round at a time, and
-    /// each round's bytes are written on another thread while the next round is formatted, so
-    /// memory holds about two rounds. The first error (of `write` or of reading) stops it.
+    /// `write`, and returns how many. Three stages overlap: the caller's thread reads a round of
+    /// objects while the previous round is formatted on every core and the one before is
+    /// written on another thread, so memory holds about three rounds. The first error (of
+    /// `write` or of reading) stops it.
     public static func writeLines(of export: PartitionExport, withMetadata: Bool = false,
                                   write: @escaping @Sendable ([UInt8]) throws -> Void) throws -> Int {
         let writer = DispatchQueue(label: "cairn.export.writer")
-        let inFlight = DispatchSemaphore(value: 1)
+        let writing = DispatchSemaphore(value: 1)
         let failure = Mutex<Error?>(nil)
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        var round: [StoredObject] = []
-        round.reserveCapacity(linesPerRound)
-        var count = 0
-        func flush() throws {
-            let objects = round
-            round.removeAll(keepingCapacity: true)
-            let parts = Mutex([[UInt8]](repeating: [], count: workers))
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let share = (objects.count + workers - 1) / workers
-                var buffer: [UInt8] = []
-                buffer.reserveCapacity(share * (64 + 12 * (objects.first?.vector.count ?? 0)))
-                for object in objects.dropFirst(worker * share).prefix(share) { appendLine(object, withMetadata: withMetadata, to: &buffer) }
-                parts.withLock { $0[worker] = buffer }
-            }
-            inFlight.wait()
+        var formatting: FormattedRound?
+        /// Hands the round being formatted, when done, to the writer (after the one before it).
+        func handOver() throws {
+            guard let round = formatting else { return }
+            round.group.wait()
+            formatting = nil
+            writing.wait()
             if let error = failure.withLock({ $0 }) {
-                inFlight.signal()
+                writing.signal()
                 throw error
             }
-            let buffers = parts.withLock { $0 }
+            let buffers = round.parts.withLock { $0 }
             writer.async {
-                defer { inFlight.signal() }
+                defer { writing.signal() }
                 do { for buffer in buffers { try write(buffer) } } catch { failure.withLock { $0 = $0 ?? error } }
             }
         }
+        /// Starts formatting `objects` on every core.
+        func format(_ objects: [StoredObject]) {
+            let round = FormattedRound(workers: workers)
+            let share = (objects.count + workers - 1) / workers
+            for worker in 0..<workers {
+                DispatchQueue.global().async(group: round.group) {
+                    var buffer: [UInt8] = []
+                    buffer.reserveCapacity(share * (64 + 12 * (objects.first?.vector.count ?? 0)))
+                    for object in objects.dropFirst(worker * share).prefix(share) { appendLine(object, withMetadata: withMetadata, to: &buffer) }
+                    round.parts.withLock { $0[worker] = buffer }
+                }
+            }
+            formatting = round
+        }
+        var round: [StoredObject] = []
+        round.reserveCapacity(linesPerRound)
+        var count = 0
         do {
             try export.forEach { object in
                 round.append(object)
                 count += 1
-                if round.count == linesPerRound { try flush() }
+                if round.count == linesPerRound {
+                    try handOver()
+                    format(round)
+                    round.removeAll(keepingCapacity: true)
+                }
             }
-            if !round.isEmpty { try flush() }
+            try handOver()
+            if !round.isEmpty { format(round) }
+            try handOver()
         } catch {
+            formatting?.group.wait()
             writer.sync {}
             throw error
         }
@@ -130,4 +147,12 @@ extension ObjectJSON {
         }
         buffer.append(UInt8(ascii: "\""))
     }
+}
+
+/// One round of an export being formatted: a part per worker, done when `group` is.
+private final class FormattedRound: Sendable {
+    let group = DispatchGroup()
+    let parts: Mutex<[[UInt8]]>
+
+    init(workers: Int) { parts = Mutex([[UInt8]](repeating: [], count: workers)) }
 }
