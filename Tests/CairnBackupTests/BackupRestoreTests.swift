@@ -197,13 +197,19 @@ struct RepositoryCheckTests {
 
 @Suite("Backups under power cuts")
 struct BackupPowerLossTests {
-    @Test("a power cut at any step of a backup leaves a repository whose backups all restore, and the next backup works")
-    func backupSurvivesPowerCuts() async throws {
+    @Test("a power cut at any step of a backup (full; partial with source files) leaves a repository whose backups all restore, and the next backup works",
+          arguments: [false, true])
+    func backupSurvivesPowerCuts(partialWithSources: Bool) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         var generator = SeededGenerator(seed: 41)
         let engine = try await Engine.open(at: directory.appending("db"))
-        try await engine.createCollection(CollectionSchema(name: "c", dimensions: 8, metric: .l2))
+        let source = directory.appending("source.bin")
+        FileManager.default.createFile(atPath: source, contents: Data((0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        try await engine.createCollection(CollectionSchema(name: "c", dimensions: 8, metric: .l2, sources: partialWithSources ? [source] : []))
+        try await engine.createCollection(CollectionSchema(name: "other", dimensions: 8, metric: .l2))
+        try await engine.put((0..<50).map { _ in NewObject(vector: generator.vector(8)) }, collection: "other")
+        let scope = partialWithSources ? PartitionScope(collections: ["c"]) : PartitionScope()
         for _ in 0..<2 {
             try await engine.put((0..<300).map { _ in NewObject(vector: generator.vector(8)) }, collection: "c")
             try await engine.flush()
@@ -213,10 +219,13 @@ struct BackupPowerLossTests {
             let fs = CrashSimulatingFileSystem(seed: UInt64(cut))
             let backend = LocalBackend(root: "/repo", fileSystem: fs)
             let repository = try await Repository.initialize(backend, credential: .password("pw"), scryptLogN: RepositoryKeyTests.testCost)
-            let first = try await repository.backup(engine, engineVersion: "test")
+            let first = try await repository.backup(engine, scope: scope, engineVersion: "test")
             try await engine.put((0..<20).map { _ in NewObject(vector: generator.vector(8)) }, collection: "c")
+            if partialWithSources {
+                FileManager.default.createFile(atPath: source, contents: Data((0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+            }
             fs.cutPower(afterOperations: cut)
-            let interrupted = (try? await repository.backup(engine, engineVersion: "test")) == nil
+            let interrupted = (try? await repository.backup(engine, scope: scope, engineVersion: "test")) == nil
             fs.crash()
             let reopened = try await Repository.open(backend, credential: .password("pw"))
             let listed = try await reopened.backups()
@@ -227,9 +236,13 @@ struct BackupPowerLossTests {
                 try FileManager.default.removeItem(atPath: target)
                 restores += 1
             }
-            let next = try await reopened.backup(engine, engineVersion: "test")
+            let next = try await reopened.backup(engine, scope: scope, engineVersion: "test")
             let target = directory.appending("restored-\(cut)-next")
-            #expect(try await reopened.restore(next.id, to: target).objectsVerified == (try engine.count(collection: "c")))
+            let expected = try engine.count(collection: "c") + (partialWithSources ? 0 : engine.count(collection: "other"))
+            #expect(try await reopened.restore(next.id, to: target).objectsVerified == expected)
+            if partialWithSources {
+                #expect(FileManager.default.contents(atPath: target + "/sources/c/source.bin") == FileManager.default.contents(atPath: source))
+            }
             try FileManager.default.removeItem(atPath: target)
             if !interrupted { break }
             cut += 1
