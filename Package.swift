@@ -39,6 +39,7 @@ let package = Package(
         .target(
             name: "Cairn",
             dependencies: [
+                "CCairnSupport",
                 "CairnEngine",
                 "CairnBackup",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -49,7 +49,35 @@ public struct ImportReport: Sendable, Codable {
     public var interrupted = false
 }
 
-extension Database {
+/// Where an import writes: a database opened in this process, or one another process holds
+/// open (`RemoteDatabase`, through its control socket). The import itself — reading, parsing,
+/// batching, line numbers — runs where it is called either way.
+public protocol ImportTarget: Sendable {
+    /// The collection's schema and the bulk-import threshold.
+    func importSettings(for collection: String) async throws -> ImportSettings
+    /// Checks a batch without writing it; throws `CairnError.batchRejected` naming every bad object.
+    func validate(_ objects: [NewObject], collection: String, tenant: String?) async throws
+    /// Writes a batch atomically; returns when it is durable.
+    func put(_ objects: [NewObject], into collection: String, tenant: String?) async throws
+    /// Takes the safety snapshot before a risky operation (nil when the policy is off).
+    func takeSafetySnapshot(before operation: String) async throws -> SnapshotInfo?
+}
+
+extension Database: ImportTarget {
+    public func importSettings(for collection: String) async throws -> ImportSettings {
+        ImportSettings(schema: try self.collection(named: collection), bulkImportThreshold: engine.bulkImportThreshold)
+    }
+
+    public func validate(_ objects: [NewObject], collection: String, tenant: String?) async throws {
+        try engine.validate(objects, collection: collection, tenant: tenant)
+    }
+
+    public func takeSafetySnapshot(before operation: String) async throws -> SnapshotInfo? {
+        try await engine.takeSafetySnapshot(before: operation)
+    }
+}
+
+extension ImportTarget {
     /// Imports JSONL (one `{"id","properties","vector"}` object per line) in atomic batches from
     /// a file, a pipe, or standard input (`-`). The input is read once, front to back.
     ///
@@ -67,7 +95,8 @@ extension Database {
     public func importJSONL(from path: String, into collection: String, tenant: String? = nil,
                             options: ImportOptions = ImportOptions(),
                             progress: (ImportProgress) -> Void = { _ in }) async throws -> ImportReport {
-        let schema = try self.collection(named: collection)
+        let settings = try await importSettings(for: collection)
+        let schema = settings.schema
         guard options.batchSize >= 1 else { throw CairnError.invalidArgument("batch size must be at least 1") }
         let started = Date()
         var reader = try LineReader(path: path)
@@ -79,11 +108,11 @@ extension Database {
         var needsSafetySnapshot = false
         if !options.dryRun {
             var objectsAhead = 0
-            while objectsAhead <= engine.bulkImportThreshold, let line = try reader.next() {
+            while objectsAhead <= settings.bulkImportThreshold, let line = try reader.next() {
                 readAhead.append((reader.lineNumber, line))
                 if !isBlank(line) { objectsAhead += 1 }
             }
-            needsSafetySnapshot = objectsAhead > engine.bulkImportThreshold
+            needsSafetySnapshot = objectsAhead > settings.bulkImportThreshold
         }
         var readAheadPosition = 0
         func nextLine() throws -> (number: Int, bytes: [UInt8])? {
@@ -113,10 +142,10 @@ extension Database {
         func commit() async throws {
             guard !batch.isEmpty else { return }
             do {
-                if options.dryRun || needsSafetySnapshot { try engine.validate(batch, collection: collection, tenant: tenant) }
+                if options.dryRun || needsSafetySnapshot { try await validate(batch, collection: collection, tenant: tenant) }
                 if !options.dryRun {
                     if needsSafetySnapshot {
-                        report.safetySnapshot = try await engine.takeSafetySnapshot(before: "bulk import into \(schema.name)")?.id
+                        report.safetySnapshot = try await takeSafetySnapshot(before: "bulk import into \(schema.name)")?.id
                         needsSafetySnapshot = false
                     }
                     try await put(batch, into: collection, tenant: tenant)

@@ -2,6 +2,7 @@
 @_exported import CairnEngine
 @_exported import CairnVector
 import Foundation
+import Synchronization
 
 /// A Cairn database in a local data directory: collections of objects with vectors, tenants,
 /// aliases and access control, all written through one durable log.
@@ -26,18 +27,42 @@ public final class Database: Sendable {
     /// The data directory.
     public var directory: String { engine.directory }
 
+    /// The control socket `cairn` commands use while this process holds the database.
+    private let controlServer = Mutex<ControlServer?>(nil)
+
     private init(engine: Engine) {
         self.engine = engine
     }
 
     /// Opens the database in `directory`, creating an empty one if the directory is new.
     /// Recovery replays the WAL after the last checkpoint; corrupt files are reported, never loaded.
+    /// Unless `options.controlSocket` is off, the database listens on `control.sock` in the
+    /// directory, so that `cairn` commands of the same user work while it is open here.
     public static func open(at directory: String, options: EngineOptions = EngineOptions()) async throws -> Database {
-        Database(engine: try await Engine.open(at: directory, options: options))
+        let database = Database(engine: try await Engine.open(at: directory, options: options))
+        if options.controlSocket {
+            let server = ControlServer.start(for: database, logger: options.logger)
+            database.controlServer.withLock { $0 = server }
+        }
+        return database
     }
 
-    /// Waits for queued writes and background work, then releases the directory.
-    public func close() async { await engine.close() }
+    /// Carries out a control request (what `cairn` commands send) and returns its result as
+    /// JSON text: the same handling whether the request came through the control socket or
+    /// from a command that opened the database itself.
+    public func handle(_ request: ControlRequest) async throws -> String {
+        try await ControlHandler(database: self).handle(request)
+    }
+
+    /// Stops the control socket, waits for queued writes and background work, then releases
+    /// the directory.
+    public func close() async {
+        controlServer.withLock { server in
+            server?.stop()
+            server = nil
+        }
+        await engine.close()
+    }
 
     // MARK: Collections
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Every error Cairn reports: what went wrong and where, with a message a person can act on.
-public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum CairnError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     // Storage
     /// A system call failed on a file; `errno` is the system's error number when there is one.
     case io(path: String, operation: String, reason: String, errno: Int32? = nil)
@@ -139,7 +139,7 @@ public enum CairnError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Why one object of a batch was refused.
-public struct ObjectValidationError: Sendable, Equatable, CustomStringConvertible {
+public struct ObjectValidationError: Sendable, Equatable, Codable, CustomStringConvertible {
     /// The object's position in the batch (0-based).
     public var index: Int
     /// The object's id.

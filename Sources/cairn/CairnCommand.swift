@@ -50,6 +50,9 @@ struct CairnCommand: AsyncParsableCommand {
             Foundation.exit(1)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
+        } catch let error as ControlError {
+            Output.failure(error.message, kind: error.kind, json: wantsJSON)
+            Foundation.exit(1)
         } catch let error as CommandFailure {
             Output.failure(error.message, kind: "failed", json: wantsJSON)
             Foundation.exit(1)

@@ -143,7 +143,7 @@ struct CollectionCommand: AsyncParsableCommand {
         @Argument(help: "The collection name or an alias.") var name: String
 
         func run() async throws {
-            let schema = try await global.withDatabase { db in try db.collection(named: name) }
+            let schema = try await global.perform(.collection(name: name), as: CollectionSchema.self)
             if global.json { return Output.json(encodable: schema) }
             print("collection \(schema.name)")
             print("  dimensions   \(schema.dimensions)")

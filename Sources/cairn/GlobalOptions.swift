@@ -81,6 +81,28 @@ struct GlobalOptions: ParsableArguments {
     /// Whether the data directory holds a database yet.
     var databaseExists: Bool { FileManager.default.fileExists(atPath: dataDirectory + "/CURRENT") }
 
+    /// Carries out `request` on the database and decodes its result: in this process when the
+    /// directory is free, or through the control socket of the process that holds it open.
+    func perform<T: Decodable>(_ request: ControlRequest, as type: T.Type = T.self) async throws -> T {
+        let json: String
+        do {
+            json = try await withDatabase { db in try await db.handle(request) }
+        } catch CairnError.databaseLocked {
+            return try RemoteDatabase(directory: dataDirectory).call(request, as: T.self)
+        }
+        return try JSONDecoder().decode(T.self, from: Data(json.utf8))
+    }
+
+    /// Runs `body` with the database opened here, or, when another process holds it, with that
+    /// process reached through its control socket.
+    func withImportTarget<T>(_ body: (any ImportTarget) async throws -> T) async throws -> T {
+        do {
+            return try await withDatabase { db in try await body(db) }
+        } catch CairnError.databaseLocked {
+            return try await body(try RemoteDatabase(directory: dataDirectory))
+        }
+    }
+
     /// Opens the database, runs `body`, and closes it, also when `body` throws. Only commands
     /// that create something pass `creating`: for every other command a directory that holds
     /// no database (a mistyped --data) is an error, not a new empty database.

@@ -41,8 +41,8 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let options = ImportOptions(batchSize: batchSize, dryRun: dryRun)
         let report = try await Interruption.cancellingOnSIGINT { [global, file, collection, tenant] in
-            try await global.withDatabase { db in
-                try await db.importJSONL(from: file, into: collection, tenant: tenant, options: options) { step in
+            try await global.withImportTarget { target in
+                try await target.importJSONL(from: file, into: collection, tenant: tenant, options: options) { step in
                     progress.update(done: step.bytesRead, total: step.totalBytes, detail: "\(step.objects) objects")
                     if let ack { ack.write(Data("\(step.lines)\n".utf8)) }
                 }

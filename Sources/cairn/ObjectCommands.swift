@@ -37,7 +37,7 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let object = try await global.withDatabase { db in try db.get(UUID(uuidString: id)!, from: collection, tenant: tenant) }
+        let object = try await global.perform(.get(collection: collection, tenant: tenant, id: UUID(uuidString: id)!), as: StoredObject?.self)
         guard let object else { throw CommandFailure(message: "no object \(id.lowercased()) in \(collection)") }
         Output.json(ObjectJSON.json(of: object))
     }
@@ -79,9 +79,7 @@ struct CountCommand: AsyncParsableCommand {
     @Option(help: "A filter, e.g. 'year >= 2020 and lang = \"en\"'.") var filter: String?
 
     func run() async throws {
-        let count = try await global.withDatabase { db in
-            try db.count(collection, tenant: tenant, filter: try filter.map { try db.parseFilter($0, for: collection) })
-        }
+        let count = try await global.perform(.count(collection: collection, tenant: tenant, filter: filter), as: Int.self)
         global.report(.object(["count": .int(Int64(count))]), count)
     }
 }

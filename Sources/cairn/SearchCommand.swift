@@ -42,10 +42,8 @@ struct SearchCommand: AsyncParsableCommand {
             throw CairnError.invalidVector("the query must be a JSON array of numbers")
         }
         let query = try ObjectJSON.vector(from: components)
-        let hits = try await global.withDatabase { db in
-            try db.search(query, in: collection, tenant: tenant, limit: limit,
-                          filter: try filter.map { try db.parseFilter($0, for: collection) }, ef: ef)
-        }
+        let hits = try await global.perform(.search(collection: collection, tenant: tenant, vector: query, limit: limit, filter: filter, ef: ef),
+                                            as: [SearchHit].self)
         if global.json {
             Output.json(.array(hits.map { hit in
                 var json = ObjectJSON.json(of: hit.object)

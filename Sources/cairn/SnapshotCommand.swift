@@ -28,7 +28,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         @Option(help: "A name to recognise it by (before-migration).") var label: String?
 
         func run() async throws {
-            let snapshot = try await global.withDatabase { db in try await db.createSnapshot(label: label) }
+            let snapshot = try await global.perform(.createSnapshot(label: label), as: SnapshotInfo.self)
             global.report(encodable: snapshot, """
                 snapshot \(snapshot.id)\(snapshot.label.map { " (\($0))" } ?? "") at LSN \(snapshot.lsn): \
                 \(snapshot.fileCount) files, \(Output.bytes(snapshot.bytes)) linked in \(String(format: "%.1f", snapshot.creationMilliseconds)) ms \
@@ -43,7 +43,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let snapshots = try await global.withDatabase { db in db.snapshots() }
+            let snapshots = try await global.perform(.snapshots, as: [SnapshotUsage].self)
             if global.json { return Output.json(encodable: snapshots) }
             if snapshots.isEmpty { return print("no snapshots (cairn snapshot create takes one)") }
             Output.table(["ID", "LABEL", "CREATED", "LSN", "SHARED", "EXCLUSIVE", "STATE", "KEPT BECAUSE"], snapshots.map { usage in

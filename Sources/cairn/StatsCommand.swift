@@ -10,7 +10,7 @@ struct StatsCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let stats = try await global.withDatabase { db in db.stats() }
+        let stats = try await global.perform(.stats, as: EngineStats.self)
         if global.json { return Output.json(encodable: stats) }
         let rows: [(String, String)] = [
             ("data directory", global.dataDirectory),
@@ -42,10 +42,7 @@ struct FlushCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let stats = try await global.withDatabase { db in
-            try await db.flush()
-            return db.stats()
-        }
+        let stats = try await global.perform(.flush, as: EngineStats.self)
         global.report(encodable: stats, "flushed; checkpoint LSN \(stats.checkpointLSN), \(stats.segments) segments")
     }
 }

@@ -27,7 +27,7 @@ struct StorageSnapshotCommand: AsyncParsableCommand {
         @Option(help: "Seconds after which the window closes by itself.") var timeout: Double = 3600
 
         func run() async throws {
-            let window = try await global.withDatabase { db in try await db.beginStorageSnapshot(label: label, timeout: timeout).label }
+            let window = try await global.perform(.beginStorageSnapshot(label: label, timeout: timeout), as: StorageSnapshotLabel.self)
             global.report(encodable: window, """
                 storage-snapshot window '\(window.label)' open at LSN \(window.startLSN) \
                 (writers paused \(String(format: "%.2f", window.writerPauseMilliseconds)) ms); \(window.files.count) files held
@@ -41,7 +41,7 @@ struct StorageSnapshotCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let window = try await global.withDatabase { db in try await db.endStorageSnapshot() }
+            let window = try await global.perform(.endStorageSnapshot, as: StorageSnapshotLabel.self)
             global.report(encodable: window, "storage-snapshot window '\(window.label)' closed: LSN \(window.startLSN) to \(window.endLSN ?? window.startLSN)")
         }
     }

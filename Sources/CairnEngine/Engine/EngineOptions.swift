@@ -32,6 +32,9 @@ public struct EngineOptions: Sendable {
     /// Create a new, empty database when the directory holds none. Tools that only read or
     /// maintain an existing database turn this off, so a mistyped path is an error.
     public var createIfMissing = true
+    /// Listen on `control.sock` in the data directory (owner only) so that `cairn` commands run
+    /// by the same user work while this process holds the database open.
+    public var controlSocket = true
     /// Where the engine reports background work and recovery.
     public var logger = Logger(label: "cairn.engine")
     /// Every file operation goes through this: the POSIX file system, or in tests one that

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An object to write: an id, typed properties and one vector.
-public struct NewObject: Sendable, Hashable {
+public struct NewObject: Sendable, Hashable, Codable {
     /// The object's id, unique within its partition.
     public var id: UUID
     /// Property values by name, checked against the collection's schema.
@@ -19,7 +19,7 @@ public struct NewObject: Sendable, Hashable {
 
 /// An object as stored: what was written plus its timestamps. Cosine collections store the
 /// vector normalised to unit length.
-public struct StoredObject: Sendable, Hashable {
+public struct StoredObject: Sendable, Hashable, Codable {
     /// The object's id.
     public var id: UUID
     /// Property values by name.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A typed property value, validated against its collection's schema.
-public enum PropertyValue: Sendable, Hashable, CustomStringConvertible {
+public enum PropertyValue: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A `text` or `keyword` value.
     case string(String)
     case int(Int64)

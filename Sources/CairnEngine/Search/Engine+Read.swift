@@ -2,7 +2,7 @@ import CairnVector
 import Foundation
 
 /// One search result: the object and its distance to the query (smaller is closer).
-public struct SearchHit: Sendable, Hashable {
+public struct SearchHit: Sendable, Hashable, Codable {
     /// The object found.
     public var object: StoredObject
     /// Its distance to the query under the collection's metric (smaller is closer).

@@ -1,0 +1,136 @@
+import Foundation
+
+/// What one `cairn` process asks of the process that holds a database open, through its
+/// control socket (and, later, what HTTP requests ask): small versioned JSON messages, one per
+/// line. The handler (`ControlHandler`) does not know the transport.
+public enum ControlRequest: Codable, Sendable, Hashable {
+    case count(collection: String, tenant: String?, filter: String?)
+    case get(collection: String, tenant: String?, id: UUID)
+    case search(collection: String, tenant: String?, vector: [Float], limit: Int, filter: String?, ef: Int?)
+    case stats
+    case collections
+    case collection(name: String)
+    case flush
+    case createSnapshot(label: String?)
+    case snapshots
+    case beginStorageSnapshot(label: String, timeout: Double)
+    case endStorageSnapshot
+    /// What an import into `collection` needs before it starts: `ImportSettings`.
+    case importSettings(collection: String)
+    /// Checks a batch without writing it (a dry run, or before a safety snapshot).
+    case validate(collection: String, tenant: String?, objects: [NewObject])
+    /// Writes a batch atomically; answered when it is durable.
+    case put(collection: String, tenant: String?, objects: [NewObject])
+    /// Takes the safety snapshot before a risky operation (nil when the policy is off).
+    case safetySnapshot(before: String)
+}
+
+/// What an import needs to know of the database before it starts.
+public struct ImportSettings: Codable, Sendable {
+    public var schema: CollectionSchema
+    /// Imports of more objects take a safety snapshot first.
+    public var bulkImportThreshold: Int
+}
+
+/// One message on the control socket: a request from a client, or the reply to it.
+struct ControlEnvelope: Codable, Sendable {
+    /// The version of the message format; a peer refuses one it does not speak.
+    static let currentVersion = 1
+
+    var version = ControlEnvelope.currentVersion
+    var request: ControlRequest?
+    /// The reply's value, as JSON text of the result type the request has.
+    var result: String?
+    var error: ControlError?
+}
+
+/// A failure as it crosses the socket: the error's kind (as `--json` prints it) and its message.
+public struct ControlError: Error, Codable, Sendable, Equatable, CustomStringConvertible {
+    public var kind: String
+    public var message: String
+    /// The database's own error, when it was one (a client throws it as it is).
+    public var cairn: CairnError?
+
+    public var description: String { message }
+
+    init(kind: String, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    init(_ error: Error) {
+        switch error {
+        case let error as CairnError:
+            self.init(kind: error.kind, message: error.description)
+            cairn = error
+        case let error as ControlError: self = error
+        default: self.init(kind: "failed", message: "\(error)")
+        }
+    }
+}
+
+/// Newline-delimited JSON framing on a file descriptor.
+enum ControlFraming {
+    /// The largest message accepted (a search vector of 65,536 dimensions fits many times).
+    static let maximumMessageBytes = 16 << 20
+
+    static func encode(_ envelope: ControlEnvelope) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return [UInt8](try encoder.encode(envelope)) + [0x0A]
+    }
+
+    static func decode(_ line: [UInt8]) throws -> ControlEnvelope {
+        let envelope: ControlEnvelope
+        do { envelope = try JSONDecoder().decode(ControlEnvelope.self, from: Data(line)) } catch {
+            throw ControlError(kind: "protocol", message: "a control message does not decode: \(error)")
+        }
+        guard envelope.version == ControlEnvelope.currentVersion else {
+            throw ControlError(kind: "protocol", message: "control message version \(envelope.version); this Cairn speaks \(ControlEnvelope.currentVersion)")
+        }
+        return envelope
+    }
+
+    /// Writes all of `bytes`, or throws.
+    static func write(_ bytes: [UInt8], to descriptor: Int32) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw ControlError(kind: "io", message: "the control connection closed: \(String(cString: strerror(errno)))") }
+            sent += count
+        }
+    }
+}
+
+/// Reads newline-delimited messages from a file descriptor.
+final class ControlLineReader {
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    /// The next line without its newline, or nil at the end of the stream.
+    func next() throws -> [UInt8]? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                let line = Array(buffer[start..<newline])
+                start = newline + 1
+                if start > 1 << 20 {
+                    buffer.removeFirst(start)
+                    start = 0
+                }
+                return line
+            }
+            guard buffer.count - start <= ControlFraming.maximumMessageBytes else {
+                throw ControlError(kind: "protocol", message: "a control message is longer than \(ControlFraming.maximumMessageBytes) bytes")
+            }
+            var chunk = [UInt8](repeating: 0, count: 64 << 10)
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return nil }
+            buffer += chunk[0..<count]
+        }
+    }
+}

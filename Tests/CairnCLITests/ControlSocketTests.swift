@@ -1,0 +1,105 @@
+import Cairn
+import CairnTestSupport
+import Foundation
+import Testing
+
+@Suite("Control socket: cairn commands on a database another process holds")
+struct ControlSocketTests {
+    /// Runs the CLI on a thread of its own, so the concurrency pool stays free to serve the
+    /// control socket of the database this test process holds.
+    private static func run(_ cli: CLIRunner, _ arguments: [String], input: Data? = nil) async throws -> CLIRunner.Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try cli.run(arguments, input: input) })
+            }
+        }
+    }
+
+    @Test("while an application holds the database, count, stats, get, search, import, snapshots and storage-snapshot windows go through its socket")
+    func commandsReachTheHolder() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        let db = try await Database.open(at: data)
+        try await db.createCollection(SampleData.schema(dimensions: 8))
+        let objects = SampleData.objects(count: 500, dimensions: 8, seed: 12)
+        try await db.put(Array(objects.prefix(100)), into: "articles")
+        #expect(FileManager.default.fileExists(atPath: data + "/control.sock"))
+        let cli = CLIRunner(dataDirectory: data)
+
+        let file = directory.appending("more.jsonl")
+        try SampleData.jsonl(Array(objects.dropFirst(100))).write(toFile: file, atomically: true, encoding: .utf8)
+        let imported = try await Self.run(cli, ["import", "articles", file, "--batch-size", "150"])
+        #expect(imported.status == 0 && imported.stdout.contains("imported 400 objects"), "\(imported.stdout)\(imported.stderr)")
+        #expect(try db.count("articles") == 500, "acknowledged by the holder: visible to it at once")
+
+        let count = try await Self.run(cli, ["count", "articles", "--filter", "year >= 1990"])
+        #expect(count.status == 0 && count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "500", "\(count.stdout)\(count.stderr)")
+        let stats = try await Self.run(cli, ["stats", "--json"])
+        #expect(stats.status == 0 && stats.stdout.contains("\"objects\" : 500"), "\(stats.stdout)\(stats.stderr)")
+        let got = try await Self.run(cli, ["get", "articles", objects[7].id.uuidString])
+        #expect(got.status == 0 && got.stdout.contains(objects[7].id.uuidString.lowercased()), "\(got.stdout)\(got.stderr)")
+        let vector = "[" + objects[3].vector.map { "\($0)" }.joined(separator: ",") + "]"
+        let search = try await Self.run(cli, ["search", "articles", "--vector", vector, "--limit", "1", "--json"])
+        #expect(search.status == 0 && search.stdout.contains(objects[3].id.uuidString.lowercased()), "\(search.stdout)\(search.stderr)")
+        let begin = try await Self.run(cli, ["storage-snapshot", "begin", "--label", "lvm"])
+        #expect(begin.status == 0 && db.stats().storageSnapshotWindow?.label == "lvm", "\(begin.stderr)")
+        let end = try await Self.run(cli, ["storage-snapshot", "end"])
+        #expect(end.status == 0 && db.stats().storageSnapshotWindow == nil, "\(end.stderr)")
+        let snapshot = try await Self.run(cli, ["snapshot", "create", "--label", "via-socket"])
+        #expect(snapshot.status == 0 && db.snapshots().contains { $0.snapshot.label == "via-socket" }, "\(snapshot.stderr)")
+
+        let unknown = try await Self.run(cli, ["--json", "count", "nope"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("\"collectionNotFound\""), "the holder's typed error: \(unknown.stderr)")
+        let bad = try await Self.run(cli, ["import", "articles", "-"], input: Data("{\"vector\": [1, 2]}\n".utf8))
+        #expect(bad.status == 1 && bad.stderr.contains("line 1") && bad.stderr.contains("8"), "\(bad.stderr)")
+        let rollback = try await Self.run(cli, ["snapshot", "rollback", db.snapshots()[0].snapshot.id])
+        #expect(rollback.status == 1 && rollback.stderr.contains("LOCK"), "a rollback needs the directory to itself: \(rollback.stderr)")
+        await db.close()
+        #expect(!FileManager.default.fileExists(atPath: data + "/control.sock"), "closing removes the socket")
+    }
+
+    @Test("the socket survives a client that hangs up mid-request or sends garbage; a stale socket file is replaced; an application can turn it off")
+    func robustness() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: data + "/control.sock", contents: Data("left by a dead process".utf8))
+        let db = try await Database.open(at: data)
+        try await db.createCollection(SampleData.schema(dimensions: 4))
+        let cli = CLIRunner(dataDirectory: data)
+
+        for message in ["{\"version\": 1, \"request\": {\"cou", "not json at all\n", "{\"version\": 99}\n"] {
+            let descriptor = try Self.connect(data + "/control.sock")
+            _ = message.withCString { send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            close(descriptor)
+        }
+        let count = try await Self.run(cli, ["count", "articles"])
+        #expect(count.status == 0 && count.stdout.contains("0"), "\(count.stdout)\(count.stderr)")
+        await db.close()
+
+        var options = EngineOptions()
+        options.controlSocket = false
+        let quiet = try await Database.open(at: data, options: options)
+        let refused = try await Self.run(cli, ["count", "articles"])
+        #expect(refused.status == 1 && refused.stderr.contains("does not accept commands"), "\(refused.stderr)")
+        await quiet.close()
+    }
+
+    private static func connect(_ path: String) throws -> Int32 {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else { throw CairnError.io(path: path, operation: "connect", reason: String(cString: strerror(errno))) }
+        return descriptor
+    }
+}
