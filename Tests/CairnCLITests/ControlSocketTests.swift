@@ -87,6 +87,44 @@ struct ControlSocketTests {
         await quiet.close()
     }
 
+    @Test("while one cairn import holds the database, a second import, a search and a storage-snapshot window work from other processes; nothing acknowledged is lost")
+    func twoImports() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        let cli = CLIRunner(dataDirectory: data)
+        #expect(try cli.run(["collection", "create", "articles", "--dimensions", "8", "--property", "title:text",
+                            "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        let objects = SampleData.objects(count: 900, dimensions: 8, seed: 13)
+        for (name, slice) in [("a1", objects[0..<300]), ("a2", objects[300..<600]), ("b", objects[600..<900])] {
+            try SampleData.jsonl(Array(slice)).write(toFile: directory.appending(name + ".jsonl"), atomically: true, encoding: .utf8)
+        }
+        // The first import holds the database while its input pauses between two halves.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        holder.arguments = ["-c", "(cat a1.jsonl; sleep 3; cat a2.jsonl) | '\(cli.executable)' import articles - --batch-size 100 --data '\(data)'"]
+        holder.currentDirectoryURL = URL(fileURLWithPath: directory.path)
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        var held = false
+        for _ in 0..<100 where !held {
+            held = FileManager.default.fileExists(atPath: data + "/control.sock")
+            if !held { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(held, "the importing process listens on the socket")
+        let second = try await Self.run(cli, ["import", "articles", directory.appending("b.jsonl")])
+        #expect(second.status == 0 && second.stdout.contains("imported 300 objects"), "\(second.stdout)\(second.stderr)")
+        let vector = "[" + objects[650].vector.map { "\($0)" }.joined(separator: ",") + "]"
+        let search = try await Self.run(cli, ["search", "articles", "--vector", vector, "--limit", "1", "--json"])
+        #expect(search.status == 0 && search.stdout.contains(objects[650].id.uuidString.lowercased()), "\(search.stderr)")
+        #expect(try await Self.run(cli, ["storage-snapshot", "begin", "--label", "copy"]).status == 0)
+        #expect(try await Self.run(cli, ["storage-snapshot", "end"]).status == 0)
+        holder.waitUntilExit()
+        #expect(holder.terminationStatus == 0)
+        let count = try cli.run(["count", "articles"])
+        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "900", "every object of both imports: \(count.stdout)\(count.stderr)")
+    }
+
     private static func connect(_ path: String) throws -> Int32 {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
