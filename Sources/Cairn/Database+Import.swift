@@ -16,7 +16,7 @@ public struct ImportOptions: Sendable {
 
 /// Where an import is, reported after every batch.
 public struct ImportProgress: Sendable {
-    /// Lines read so far (including blank ones).
+    /// Lines committed so far: every line up to this one (blank ones included) is written.
     public var lines: Int
     /// Objects committed so far (in a dry run: validated).
     public var objects: Int
@@ -139,57 +139,92 @@ extension ImportTarget {
             }
         }
 
-        func commit() async throws {
-            guard !batch.isEmpty else { return }
+        /// The batch being written while the next one is read and parsed.
+        var inFlight: (write: Task<Void, Error>, lines: [Int], count: Int)?
+
+        /// Waits for the batch in flight and counts it (or stops the import at its first bad line).
+        func settle() async throws {
+            guard let (write, lines, count) = inFlight else { return }
+            inFlight = nil
             do {
-                if options.dryRun || needsSafetySnapshot { try await validate(batch, collection: collection, tenant: tenant) }
-                if !options.dryRun {
-                    if needsSafetySnapshot {
-                        report.safetySnapshot = try await takeSafetySnapshot(before: "bulk import into \(schema.name)")?.id
-                        needsSafetySnapshot = false
-                    }
-                    try await put(batch, into: collection, tenant: tenant)
-                }
-                report.objects += batch.count
+                try await write.value
+                report.objects += count
                 report.batches += 1
             } catch let CairnError.batchRejected(errors) {
-                for error in errors { try fail(batchLines[error.index], error.error) }
-                report.objects += batch.count - errors.count
+                for error in errors { try fail(lines[error.index], error.error) }
+                report.objects += count - errors.count
             } catch {
-                throw CairnError.importStopped(line: batchLines[0], committed: report.objects, reason: (error as? CairnError)?.description ?? "\(error)")
+                throw CairnError.importStopped(line: lines[0], committed: report.objects, reason: (error as? CairnError)?.description ?? "\(error)")
             }
+            // Lines up to the batch's last are committed (the next batch may already be read).
+            progress(ImportProgress(lines: lines.last ?? report.lines, objects: report.objects, bytesRead: reader.bytesRead,
+                                    totalBytes: reader.totalBytes ?? 0))
+        }
+
+        /// Starts writing the batch read so far (after the one before it is durable); a dry run
+        /// validates it instead.
+        func commit() async throws {
+            try await settle()
+            guard !batch.isEmpty else { return }
+            let objects = batch, lines = batchLines
             batch.removeAll(keepingCapacity: true)
             batchLines.removeAll(keepingCapacity: true)
             batchIDs.removeAll(keepingCapacity: true)
-            progress(ImportProgress(lines: report.lines, objects: report.objects, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes ?? 0))
+            if options.dryRun || needsSafetySnapshot {
+                do { try await validate(objects, collection: collection, tenant: tenant) } catch {
+                    inFlight = (Task { throw error }, lines, objects.count)
+                    return try await settle()
+                }
+            }
+            if options.dryRun {
+                inFlight = (Task {}, lines, objects.count)
+                return try await settle()
+            }
+            if needsSafetySnapshot {
+                do { report.safetySnapshot = try await takeSafetySnapshot(before: "bulk import into \(schema.name)")?.id } catch {
+                    throw CairnError.importStopped(line: lines[0], committed: report.objects, reason: (error as? CairnError)?.description ?? "\(error)")
+                }
+                needsSafetySnapshot = false
+            }
+            inFlight = (Task { [self] in try await put(objects, into: collection, tenant: tenant) }, lines, objects.count)
         }
 
-        while let line = try nextLine() {
-            if Task.isCancelled {
-                report.interrupted = true
-                break
+        do {
+            while let line = try nextLine() {
+                if Task.isCancelled {
+                    try await settle()
+                    report.interrupted = true
+                    break
+                }
+                report.lines = line.number
+                if isBlank(line.bytes) { continue }
+                objectsRead += 1
+                let object: NewObject
+                do { object = try ObjectJSON.object(from: try JSONParser.parse(line.bytes), schema: schema) } catch let error as JSONParser.SyntaxError {
+                    try await settle()
+                    try fail(line.number, CairnError.invalidArgument("not valid JSON: \(error)"))
+                    continue
+                } catch {
+                    try await settle()
+                    try fail(line.number, error)
+                    continue
+                }
+                // The later line wins: a repeated id closes the batch, so it is written after the first.
+                if !batchIDs.insert(object.id).inserted {
+                    try await commit()
+                    batchIDs.insert(object.id)
+                }
+                batch.append(object)
+                batchLines.append(line.number)
+                if batch.count >= options.batchSize { try await commit() }
             }
-            report.lines = line.number
-            if isBlank(line.bytes) { continue }
-            objectsRead += 1
-            let object: NewObject
-            do { object = try ObjectJSON.object(from: try JSONParser.parse(line.bytes), schema: schema) } catch let error as JSONParser.SyntaxError {
-                try fail(line.number, CairnError.invalidArgument("not valid JSON: \(error)"))
-                continue
-            } catch {
-                try fail(line.number, error)
-                continue
-            }
-            // The later line wins: a repeated id closes the batch, so it is written after the first.
-            if !batchIDs.insert(object.id).inserted {
-                try await commit()
-                batchIDs.insert(object.id)
-            }
-            batch.append(object)
-            batchLines.append(line.number)
-            if batch.count >= options.batchSize { try await commit() }
+            try await commit()
+            try await settle()
+        } catch {
+            // Never return while a batch is still being written.
+            _ = await inFlight?.write.result
+            throw error
         }
-        try await commit()
         if !options.dryRun && !report.interrupted && report.objects != objectsRead {
             throw CairnError.importStopped(line: report.lines, committed: report.objects,
                                            reason: "read \(objectsRead) objects but committed \(report.objects)")

@@ -35,11 +35,11 @@ struct ControlHandler: Sendable {
         case let .importSettings(collection):
             return try encode(try await database.importSettings(for: collection))
         case let .validate(collection, tenant, objects):
-            try await database.validate(objects, collection: collection, tenant: tenant)
-            return try encode(objects.count)
+            try await database.validate(objects.objects, collection: collection, tenant: tenant)
+            return try encode(objects.objects.count)
         case let .put(collection, tenant, objects):
-            try await database.put(objects, into: collection, tenant: tenant)
-            return try encode(objects.count)
+            try await database.put(objects.objects, into: collection, tenant: tenant)
+            return try encode(objects.objects.count)
         case let .safetySnapshot(operation):
             return try encode(try await database.takeSafetySnapshot(before: operation))
         }

@@ -18,11 +18,56 @@ public enum ControlRequest: Codable, Sendable, Hashable {
     /// What an import into `collection` needs before it starts: `ImportSettings`.
     case importSettings(collection: String)
     /// Checks a batch without writing it (a dry run, or before a safety snapshot).
-    case validate(collection: String, tenant: String?, objects: [NewObject])
+    case validate(collection: String, tenant: String?, objects: ObjectBatch)
     /// Writes a batch atomically; answered when it is durable.
-    case put(collection: String, tenant: String?, objects: [NewObject])
+    case put(collection: String, tenant: String?, objects: ObjectBatch)
     /// Takes the safety snapshot before a risky operation (nil when the policy is off).
     case safetySnapshot(before: String)
+}
+
+/// A batch of objects as it crosses the socket: ids and properties as JSON, the vectors as one
+/// block of little-endian 32-bit floats (base64 in the JSON), so a batch of a thousand
+/// 128-dimensional vectors is encoded and decoded without printing or parsing a number.
+public struct ObjectBatch: Codable, Sendable, Hashable {
+    public var objects: [NewObject]
+
+    public init(_ objects: [NewObject]) { self.objects = objects }
+
+    private enum CodingKeys: String, CodingKey { case ids, properties, dimensions, vectors }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(objects.map(\.id), forKey: .ids)
+        try container.encode(objects.map(\.properties), forKey: .properties)
+        try container.encode(objects.map(\.vector.count), forKey: .dimensions)
+        var vectors = Data(capacity: objects.reduce(0) { $0 + $1.vector.count * 4 })
+        for object in objects { object.vector.withUnsafeBytes { vectors.append(contentsOf: $0) } }
+        try container.encode(vectors, forKey: .vectors)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let ids = try container.decode([UUID].self, forKey: .ids)
+        let properties = try container.decode([[String: PropertyValue]].self, forKey: .properties)
+        let dimensions = try container.decode([Int].self, forKey: .dimensions)
+        let vectors = try container.decode(Data.self, forKey: .vectors)
+        guard ids.count == properties.count, ids.count == dimensions.count, dimensions.allSatisfy({ $0 >= 0 }),
+              dimensions.reduce(0, +) * 4 == vectors.count else {
+            throw DecodingError.dataCorruptedError(forKey: .vectors, in: container, debugDescription: "the batch's parts do not fit together")
+        }
+        var offset = 0
+        objects = ids.indices.map { index in
+            let count = dimensions[index]
+            let vector = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                vectors.withUnsafeBytes { raw in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + count * 4)]))
+                }
+                initialized = count
+            }
+            offset += count * 4
+            return NewObject(id: ids[index], properties: properties[index], vector: vector)
+        }
+    }
 }
 
 /// What an import needs to know of the database before it starts.

@@ -58,11 +58,11 @@ extension RemoteDatabase: ImportTarget {
     }
 
     public func validate(_ objects: [NewObject], collection: String, tenant: String?) async throws {
-        _ = try call(.validate(collection: collection, tenant: tenant, objects: objects), as: Int.self)
+        _ = try call(.validate(collection: collection, tenant: tenant, objects: ObjectBatch(objects)), as: Int.self)
     }
 
     public func put(_ objects: [NewObject], into collection: String, tenant: String?) async throws {
-        _ = try call(.put(collection: collection, tenant: tenant, objects: objects), as: Int.self)
+        _ = try call(.put(collection: collection, tenant: tenant, objects: ObjectBatch(objects)), as: Int.self)
     }
 
     public func takeSafetySnapshot(before operation: String) async throws -> SnapshotInfo? {
