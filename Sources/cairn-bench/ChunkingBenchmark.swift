@@ -42,8 +42,8 @@ struct ChunkingBenchmark: ParsableCommand {
         let original = Array(bytes.prefix(50 << 20))
         var edited = original
         edited.insert(contentsOf: bytes.suffix(1024), at: 300_000)
-        let before = Set(split(original, chunker).map { SHA256.hash(data: $0) })
-        let after = split(edited, chunker)
+        let before = Set(chunker.chunks(of: original).map { SHA256.hash(data: $0) })
+        let after = chunker.chunks(of: edited)
         let new = after.filter { !before.contains(SHA256.hash(data: $0)) }
         print(String(format: "edited 50 MiB file (+1 KiB at 300 KB): %d of %d chunks new, %.2f MiB of %.2f MiB stored again (%.1f%%)",
                      new.count, after.count, Double(new.reduce(0) { $0 + $1.count }) / 1_048_576, Double(edited.count) / 1_048_576,
@@ -60,16 +60,5 @@ struct ChunkingBenchmark: ParsableCommand {
         } while (ContinuousClock.now - started) < .seconds(seconds)
         let elapsed = (ContinuousClock.now - started).milliseconds / 1000
         return (Double(megabytes << 20) * Double(passes) / elapsed / 1e9, passes)
-    }
-
-    private func split(_ bytes: [UInt8], _ chunker: ContentDefinedChunker) -> [ArraySlice<UInt8>] {
-        var result: [ArraySlice<UInt8>] = []
-        var start = 0
-        while start < bytes.count {
-            let length = bytes.withUnsafeBytes { chunker.chunkLength(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-            result.append(bytes[start..<(start + length)])
-            start += length
-        }
-        return result
     }
 }

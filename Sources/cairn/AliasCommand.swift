@@ -15,7 +15,7 @@ struct AliasCommand: AsyncParsableCommand {
         @Argument(help: "The collection it points at.") var collection: String
 
         func run() async throws {
-            try await global.withDatabase { db in try await db.setAlias(alias, to: collection) }
+            _ = try await global.perform(.setAlias(alias: alias, collection: collection), as: Bool.self)
             global.report(.object(["alias": .string(alias), "collection": .string(collection)]), "alias \(alias) -> \(collection)")
         }
     }
@@ -26,7 +26,7 @@ struct AliasCommand: AsyncParsableCommand {
         @Argument(help: "The alias.") var alias: String
 
         func run() async throws {
-            try await global.withDatabase { db in try await db.removeAlias(alias) }
+            _ = try await global.perform(.removeAlias(alias: alias), as: Bool.self)
             global.report(.object(["removed": .string(alias)]), "removed alias \(alias)")
         }
     }
@@ -36,7 +36,7 @@ struct AliasCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let aliases = try await global.withDatabase { db in db.aliases() }
+            let aliases = try await global.perform(.aliases, as: [String: String].self)
             if global.json { return Output.json(.object(aliases.mapValues { .string($0) })) }
             if aliases.isEmpty { return print("no aliases") }
             Output.table(["ALIAS", "COLLECTION"], aliases.keys.sorted().map { [$0, aliases[$0]!] })

@@ -97,10 +97,7 @@ struct CollectionCommand: AsyncParsableCommand {
                     hnsw: HNSWParameters(M: m, efConstruction: efConstruction, efSearch: efSearch), sources: SourcePaths.absolute(source))
             }
             let isNewDatabase = !global.databaseExists
-            let created = try await global.withDatabase(creating: true) { db in
-                try await db.createCollection(schema)
-                return try db.collection(named: schema.name)
-            }
+            let created = try await global.perform(.createCollection(schema), as: CollectionSchema.self, creating: true)
             if global.json { Output.json(encodable: created) } else {
                 if isNewDatabase { print("created a new database in \(global.dataDirectory)") }
                 print("created collection \(created.name) (\(created.dimensions) dimensions, \(created.metric.rawValue)\(created.multiTenant ? ", multi-tenant" : ""))")
@@ -114,12 +111,7 @@ struct CollectionCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let rows = try await global.withDatabase { db in
-                try db.collections().map { schema -> (CollectionSchema, Int?, Int) in
-                    let tenants = schema.multiTenant ? try db.tenants(of: schema.name).count : 0
-                    return (schema, schema.multiTenant ? nil : try db.count(schema.name), tenants)
-                }
-            }
+            let rows = try await global.perform(.collections, as: [CollectionListing].self).map { ($0.schema, $0.objects, $0.tenants) }
             if global.json {
                 Output.json(.array(rows.map { schema, count, tenants in
                     .object(["name": .string(schema.name), "dimensions": .int(Int64(schema.dimensions)),
@@ -194,13 +186,11 @@ struct CollectionCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let updated = try await global.withDatabase { db in
-                let current = try db.collection(named: name)
-                let sources = noSources ? [] : source.isEmpty ? current.sources ?? [] : SourcePaths.absolute(source)
-                let configuration = noIngestion ? nil : try ingestion.map { try JSONParser.parse($0) } ?? current.ingestion
-                try await db.configureCollection(name, ingestion: configuration, sources: sources)
-                return try db.collection(named: name)
-            }
+            let current = try await global.perform(.collection(name: name), as: CollectionSchema.self)
+            let sources = noSources ? [] : source.isEmpty ? current.sources ?? [] : SourcePaths.absolute(source)
+            let configuration = noIngestion ? nil : try ingestion.map { try JSONParser.parse($0) } ?? current.ingestion
+            let updated = try await global.perform(.configureCollection(name: name, ingestion: configuration, sources: sources),
+                                                   as: CollectionSchema.self)
             global.report(encodable: updated, "collection \(updated.name): \(updated.sources?.count ?? 0) source path(s), "
                           + (updated.ingestion == nil ? "no ingestion configuration" : "ingestion configuration set"))
             if !global.json { SourcePaths.warnAboutMissing(updated.sources ?? []) }
@@ -213,7 +203,7 @@ struct CollectionCommand: AsyncParsableCommand {
         @Argument(help: "The collection name.") var name: String
 
         func run() async throws {
-            try await global.withDatabase { db in try await db.dropCollection(name) }
+            _ = try await global.perform(.dropCollection(name: name), as: Bool.self)
             global.report(.object(["dropped": .string(name)]), "dropped collection \(name)")
         }
     }

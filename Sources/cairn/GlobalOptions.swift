@@ -83,10 +83,10 @@ struct GlobalOptions: ParsableArguments {
 
     /// Carries out `request` on the database and decodes its result: in this process when the
     /// directory is free, or through the control socket of the process that holds it open.
-    func perform<T: Decodable>(_ request: ControlRequest, as type: T.Type = T.self) async throws -> T {
+    func perform<T: Decodable>(_ request: ControlRequest, as type: T.Type = T.self, creating: Bool = false) async throws -> T {
         let json: String
         do {
-            json = try await withDatabase { db in try await db.handle(request) }
+            json = try await withDatabase(creating: creating) { db in try await db.handle(request) }
         } catch CairnError.databaseLocked {
             return try RemoteDatabase(directory: dataDirectory).call(request, as: T.self)
         }

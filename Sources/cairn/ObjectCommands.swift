@@ -57,12 +57,8 @@ struct DeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         let requested = ids.map { UUID(uuidString: $0)! }
-        let (deleted, missing) = try await global.withDatabase { db in
-            let missing = try requested.filter { try db.get($0, from: collection, tenant: tenant) == nil }
-            let existing = requested.filter { !missing.contains($0) }
-            if !existing.isEmpty { try await db.delete(existing, from: collection, tenant: tenant) }
-            return (existing, missing)
-        }
+        let outcome = try await global.perform(.delete(collection: collection, tenant: tenant, ids: requested), as: DeleteOutcome.self)
+        let (deleted, missing) = (outcome.deleted, outcome.notFound)
         var text = "deleted \(deleted.count) object\(deleted.count == 1 ? "" : "s")"
         if !missing.isEmpty { text += "; no object with id \(missing.map(Output.uuid).joined(separator: ", "))" }
         global.report(.object(["deleted": .array(deleted.map { .string(Output.uuid($0)) }),

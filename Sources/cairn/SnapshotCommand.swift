@@ -65,7 +65,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         @Argument(help: "The snapshot id (cairn snapshot list).") var id: String
 
         func run() async throws {
-            let usage = try await global.withDatabase { db in try db.snapshot(id) }
+            let usage = try await global.perform(.snapshot(id: id), as: SnapshotUsage.self)
             if global.json { return Output.json(encodable: usage) }
             let snapshot = usage.snapshot
             let trigger: String
@@ -151,11 +151,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         @Argument(help: "The snapshot id (cairn snapshot list).") var id: String
 
         func run() async throws {
-            let freed = try await global.withDatabase { db in
-                let usage = try db.snapshot(id)
-                try db.deleteSnapshot(id)
-                return usage.exclusiveBytes
-            }
+            let freed = try await global.perform(.deleteSnapshot(id: id), as: Int.self)
             global.report(.object(["deleted": .string(id), "freedBytes": .int(Int64(freed))]), "deleted snapshot \(id) (freed \(Output.bytes(freed)))")
         }
     }

@@ -9,7 +9,7 @@ struct TenantCommand: AsyncParsableCommand {
     )
 
     static func setState(_ state: TenantState, of tenant: String, in collection: String, global: GlobalOptions) async throws {
-        try await global.withDatabase { db in try await db.setTenantState(tenant, of: collection, to: state) }
+        _ = try await global.perform(.setTenantState(collection: collection, tenant: tenant, state: state), as: Bool.self)
         global.report(.object(["tenant": .string(tenant), "state": .string(state.rawValue)]), "tenant \(tenant) is \(state.rawValue)")
     }
 
@@ -20,7 +20,7 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "The new tenant's name.") var tenant: String
 
         func run() async throws {
-            try await global.withDatabase { db in try await db.addTenant(tenant, to: collection) }
+            _ = try await global.perform(.addTenant(collection: collection, tenant: tenant), as: Bool.self)
             global.report(.object(["collection": .string(collection), "tenant": .string(tenant), "state": .string("active")]), "added tenant \(tenant) to \(collection)")
         }
     }
@@ -31,11 +31,7 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "The collection.") var collection: String
 
         func run() async throws {
-            let rows = try await global.withDatabase { db in
-                try db.tenants(of: collection).map { tenant in
-                    (tenant, tenant.state == .active ? try db.count(collection, tenant: tenant.name) : nil)
-                }
-            }
+            let rows = try await global.perform(.tenants(collection: collection), as: [TenantListing].self).map { ($0.tenant, $0.objects) }
             if global.json {
                 Output.json(.array(rows.map { tenant, count in
                     .object(["name": .string(tenant.name), "state": .string(tenant.state.rawValue),
@@ -56,7 +52,7 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "The tenant.") var tenant: String
 
         func run() async throws {
-            try await global.withDatabase { db in try await db.removeTenant(tenant, from: collection) }
+            _ = try await global.perform(.removeTenant(collection: collection, tenant: tenant), as: Bool.self)
             global.report(.object(["removed": .string(tenant)]), "removed tenant \(tenant) from \(collection)")
         }
     }

@@ -17,36 +17,24 @@ struct SourceBackupTests {
         return bytes
     }
 
-    /// The chunk lengths the chunker cuts `bytes` into.
-    private static func chunks(of bytes: [UInt8], with chunker: ContentDefinedChunker) -> [ArraySlice<UInt8>] {
-        var result: [ArraySlice<UInt8>] = []
-        var start = 0
-        while start < bytes.count {
-            let length = bytes.withUnsafeBytes { chunker.chunkLength(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-            result.append(bytes[start..<(start + length)])
-            start += length
-        }
-        return result
-    }
-
     @Test("chunks stay between minimum and maximum, average near 1 MiB, and a 1 KB insertion near the start of 50 MB changes at most 3")
     func chunkerProperties() {
         let chunker = ContentDefinedChunker(seed: Array(repeating: 7, count: 32))
         let original = Self.randomBytes(50 << 20, seed: 5)
-        let before = Self.chunks(of: original, with: chunker)
+        let before = chunker.chunks(of: original)
         #expect(before.map(\.count).reduce(0, +) == original.count)
         #expect(before.dropLast().allSatisfy { (chunker.minimum...chunker.maximum).contains($0.count) })
         let average = Double(original.count) / Double(before.count)
         #expect((600_000.0...1_800_000.0).contains(average), "average chunk \(average) bytes")
-        #expect(Self.chunks(of: original, with: chunker).map(\.count) == before.map(\.count), "the same bytes, the same cuts")
+        #expect(chunker.chunks(of: original).map(\.count) == before.map(\.count), "the same bytes, the same cuts")
 
         var edited = original
         edited.insert(contentsOf: Self.randomBytes(1024, seed: 6), at: 300_000)
         let known = Set(before.map { Array($0) })
-        let new = Self.chunks(of: edited, with: chunker).filter { !known.contains(Array($0)) }
+        let new = chunker.chunks(of: edited).filter { !known.contains(Array($0)) }
         #expect((1...3).contains(new.count), "\(new.count) chunks differ")
         let otherKey = ContentDefinedChunker(seed: Array(repeating: 8, count: 32))
-        #expect(Self.chunks(of: original, with: otherKey).map(\.count) != before.map(\.count), "the cuts depend on the key")
+        #expect(otherKey.chunks(of: original).map(\.count) != before.map(\.count), "the cuts depend on the key")
     }
 
     @Test("declared sources are backed up and restored byte for byte under sources/<collection>/; unchanged files are not read again; an edit stores only changed chunks")

@@ -49,6 +49,24 @@ struct ControlSocketTests {
         let snapshot = try await Self.run(cli, ["snapshot", "create", "--label", "via-socket"])
         #expect(snapshot.status == 0 && db.snapshots().contains { $0.snapshot.label == "via-socket" }, "\(snapshot.stderr)")
 
+        // Writes and catalog changes, acknowledged by the holder.
+        for arguments in [["collection", "create", "per_customer", "--dimensions", "4", "--multi-tenant"], ["tenant", "add", "per_customer", "acme"],
+                          ["tenant", "deactivate", "per_customer", "acme"], ["alias", "set", "latest", "articles"],
+                          ["collection", "set", "articles", "--ingestion", #"{"model": "m"}"#], ["delete", "articles", objects[9].id.uuidString],
+                          ["snapshot", "delete", db.snapshots().first { $0.snapshot.label == "via-socket" }!.snapshot.id]] {
+            let result = try await Self.run(cli, arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        #expect(try db.tenants(of: "per_customer").map(\.state) == [.inactive] && db.aliases() == ["latest": "articles"])
+        #expect(try db.collection(named: "articles").ingestion == .object(["model": .string("m")]) && db.count("articles") == 499)
+        #expect(!db.snapshots().contains { $0.snapshot.label == "via-socket" })
+        let listed = try await Self.run(cli, ["collection", "list"])
+        #expect(listed.stdout.contains("per_customer") && listed.stdout.contains("499"), "\(listed.stdout)\(listed.stderr)")
+        let tenants = try await Self.run(cli, ["tenant", "list", "per_customer"])
+        #expect(tenants.stdout.contains("acme") && tenants.stdout.contains("inactive"), "\(tenants.stdout)")
+        #expect(try await Self.run(cli, ["collection", "drop", "per_customer"]).status == 0)
+        #expect(db.collections().map(\.name) == ["articles"])
+
         let unknown = try await Self.run(cli, ["--json", "count", "nope"])
         #expect(unknown.status == 1 && unknown.stderr.contains("\"collectionNotFound\""), "the holder's typed error: \(unknown.stderr)")
         let bad = try await Self.run(cli, ["import", "articles", "-"], input: Data("{\"vector\": [1, 2]}\n".utf8))
@@ -99,15 +117,22 @@ struct ControlSocketTests {
         for (name, slice) in [("a1", objects[0..<300]), ("a2", objects[300..<600]), ("b", objects[600..<900])] {
             try SampleData.jsonl(Array(slice)).write(toFile: directory.appending(name + ".jsonl"), atomically: true, encoding: .utf8)
         }
-        // The first import holds the database while its input pauses between two halves.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        holder.arguments = ["-c", "(cat a1.jsonl; sleep 3; cat a2.jsonl) | '\(cli.executable)' import articles - --batch-size 100 --data '\(data)'"]
-        holder.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-        holder.standardOutput = FileHandle.nullDevice
-        try holder.run()
+        // The first import holds the database while its input, a pipe this test writes, waits.
+        let fifo = directory.appending("input.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let holder = try cli.start(["import", "articles", fifo, "--batch-size", "100"])
+        let writer: FileHandle = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                // Opening a pipe's writing end waits for its reader: the importing process.
+                guard let handle = FileHandle(forWritingAtPath: fifo) else {
+                    return continuation.resume(throwing: CairnError.io(path: fifo, operation: "open", reason: "cannot open the pipe"))
+                }
+                continuation.resume(returning: handle)
+            }
+        }
+        try writer.write(contentsOf: Data(contentsOf: URL(fileURLWithPath: directory.appending("a1.jsonl"))))
         var held = false
-        for _ in 0..<100 where !held {
+        for _ in 0..<3000 where !held {
             held = FileManager.default.fileExists(atPath: data + "/control.sock")
             if !held { try await Task.sleep(for: .milliseconds(20)) }
         }
@@ -119,6 +144,8 @@ struct ControlSocketTests {
         #expect(search.status == 0 && search.stdout.contains(objects[650].id.uuidString.lowercased()), "\(search.stderr)")
         #expect(try await Self.run(cli, ["storage-snapshot", "begin", "--label", "copy"]).status == 0)
         #expect(try await Self.run(cli, ["storage-snapshot", "end"]).status == 0)
+        try writer.write(contentsOf: Data(contentsOf: URL(fileURLWithPath: directory.appending("a2.jsonl"))))
+        try writer.close()
         holder.waitUntilExit()
         #expect(holder.terminationStatus == 0)
         let count = try cli.run(["count", "articles"])

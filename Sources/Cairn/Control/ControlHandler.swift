@@ -18,7 +18,10 @@ struct ControlHandler: Sendable {
         case .stats:
             return try encode(database.stats())
         case .collections:
-            return try encode(database.collections())
+            return try encode(try database.collections().map { schema in
+                CollectionListing(schema: schema, objects: schema.multiTenant ? nil : try database.count(schema.name),
+                                  tenants: schema.multiTenant ? try database.tenants(of: schema.name).count : 0)
+            })
         case let .collection(name):
             return try encode(try database.collection(named: name))
         case .flush:
@@ -42,6 +45,47 @@ struct ControlHandler: Sendable {
             return try encode(objects.objects.count)
         case let .safetySnapshot(operation):
             return try encode(try await database.takeSafetySnapshot(before: operation))
+        case let .delete(collection, tenant, ids):
+            let missing = try ids.filter { try database.get($0, from: collection, tenant: tenant) == nil }
+            let existing = ids.filter { !missing.contains($0) }
+            if !existing.isEmpty { try await database.delete(existing, from: collection, tenant: tenant) }
+            return try encode(DeleteOutcome(deleted: existing, notFound: missing))
+        case let .createCollection(schema):
+            try await database.createCollection(schema)
+            return try encode(try database.collection(named: schema.name))
+        case let .dropCollection(name):
+            try await database.dropCollection(name)
+            return try encode(true)
+        case let .configureCollection(name, ingestion, sources):
+            try await database.configureCollection(name, ingestion: ingestion, sources: sources)
+            return try encode(try database.collection(named: name))
+        case let .addTenant(collection, tenant):
+            try await database.addTenant(tenant, to: collection)
+            return try encode(true)
+        case let .removeTenant(collection, tenant):
+            try await database.removeTenant(tenant, from: collection)
+            return try encode(true)
+        case let .setTenantState(collection, tenant, state):
+            try await database.setTenantState(tenant, of: collection, to: state)
+            return try encode(true)
+        case let .tenants(collection):
+            return try encode(try database.tenants(of: collection).map { tenant in
+                TenantListing(tenant: tenant, objects: tenant.state == .active ? try database.count(collection, tenant: tenant.name) : nil)
+            })
+        case let .setAlias(alias, collection):
+            try await database.setAlias(alias, to: collection)
+            return try encode(true)
+        case let .removeAlias(alias):
+            try await database.removeAlias(alias)
+            return try encode(true)
+        case .aliases:
+            return try encode(database.aliases())
+        case let .snapshot(id):
+            return try encode(try database.snapshot(id))
+        case let .deleteSnapshot(id):
+            let usage = try database.snapshot(id)
+            try database.deleteSnapshot(id)
+            return try encode(usage.exclusiveBytes)
         }
     }
 

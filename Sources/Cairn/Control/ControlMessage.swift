@@ -8,6 +8,7 @@ public enum ControlRequest: Codable, Sendable, Hashable {
     case get(collection: String, tenant: String?, id: UUID)
     case search(collection: String, tenant: String?, vector: [Float], limit: Int, filter: String?, ef: Int?)
     case stats
+    /// Every collection with its object count (nil: per tenant) and tenants: `[CollectionListing]`.
     case collections
     case collection(name: String)
     case flush
@@ -23,6 +24,43 @@ public enum ControlRequest: Codable, Sendable, Hashable {
     case put(collection: String, tenant: String?, objects: ObjectBatch)
     /// Takes the safety snapshot before a risky operation (nil when the policy is off).
     case safetySnapshot(before: String)
+    /// Deletes the ids that exist: `DeleteOutcome`.
+    case delete(collection: String, tenant: String?, ids: [UUID])
+    case createCollection(CollectionSchema)
+    case dropCollection(name: String)
+    case configureCollection(name: String, ingestion: JSONValue?, sources: [String])
+    case addTenant(collection: String, tenant: String)
+    case removeTenant(collection: String, tenant: String)
+    case setTenantState(collection: String, tenant: String, state: TenantState)
+    /// The collection's tenants, each with its object count when it is loaded: `[TenantListing]`.
+    case tenants(collection: String)
+    case setAlias(alias: String, collection: String)
+    case removeAlias(alias: String)
+    case aliases
+    case snapshot(id: String)
+    /// Deletes a snapshot; answered with the bytes only it held.
+    case deleteSnapshot(id: String)
+}
+
+/// One collection as `collection list` shows it.
+public struct CollectionListing: Codable, Sendable {
+    public var schema: CollectionSchema
+    /// Live objects, or nil for a multi-tenant collection (counted per tenant).
+    public var objects: Int?
+    public var tenants: Int
+}
+
+/// One tenant as `tenant list` shows it.
+public struct TenantListing: Codable, Sendable {
+    public var tenant: TenantInfo
+    /// Live objects, or nil when the tenant is not loaded.
+    public var objects: Int?
+}
+
+/// What a delete request did: the ids deleted, and those no object had.
+public struct DeleteOutcome: Codable, Sendable {
+    public var deleted: [UUID]
+    public var notFound: [UUID]
 }
 
 /// A batch of objects as it crosses the socket: ids and properties as JSON, the vectors as one

@@ -57,6 +57,18 @@ package struct ContentDefinedChunker: Sendable {
         }
     }
 
+    /// The chunks `bytes` (a whole file) is cut into, in order.
+    package func chunks(of bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        var result: [ArraySlice<UInt8>] = []
+        var start = 0
+        while start < bytes.count {
+            let length = bytes.withUnsafeBytes { chunkLength(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            result.append(bytes[start..<(start + length)])
+            start += length
+        }
+        return result
+    }
+
     /// SplitMix64: a well-mixed sequence from any seed (for the gear table).
     private static func splitMix(_ state: inout UInt64) -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
