@@ -34,9 +34,11 @@ struct SnapshotCrashTests {
     }
 
     /// Kills `process` after a seeded fraction (5%–110%) of `duration`; returns whether it was
-    /// still running then.
+    /// still running then. The wait blocks this thread rather than suspending: a task's sleep can
+    /// last far longer than asked while other tests keep the concurrency pool busy.
     private func kill(_ process: Process, within duration: Duration, using generator: inout SeededGenerator) async throws -> Bool {
-        try await Task.sleep(for: duration * (0.05 + Double(generator.next() % 1000) / 1000 * 1.05))
+        let delay = duration * (0.05 + Double(generator.next() % 1000) / 1000 * 1.05)
+        usleep(useconds_t(delay.components.seconds * 1_000_000 + delay.components.attoseconds / 1_000_000_000_000))
         let running = process.isRunning
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
