@@ -93,8 +93,15 @@ struct BackupCommand: AsyncParsableCommand {
         func run() async throws {
             let target = try await repository.open()
             let bar = ProgressBar("backup", json: global.json)
-            let backup = try await global.withDatabase { db in
-                try await db.backup(to: target, scope: try scope.scope(), tags: tag, progress: bar.handler)
+            let backup: BackupInfo
+            do {
+                backup = try await global.withDatabase { db in
+                    try await db.backup(to: target, scope: try scope.scope(), tags: tag, progress: bar.handler)
+                }
+            } catch CairnError.databaseLocked {
+                // Another process holds the database: it takes the backup (without a progress bar here).
+                backup = try RemoteDatabase(directory: global.dataDirectory).call(
+                    .backup(repository: URL(fileURLWithPath: repository.repo).standardizedFileURL.path, credential: try repository.credential(), scope: try scope.scope(), tags: tag))
             }
             bar.finish()
             let stats = backup.statistics

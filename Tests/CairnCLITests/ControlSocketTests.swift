@@ -67,6 +67,17 @@ struct ControlSocketTests {
         #expect(try await Self.run(cli, ["collection", "drop", "per_customer"]).status == 0)
         #expect(db.collections().map(\.name) == ["articles"])
 
+        // A backup the holder takes, restorable by anyone with the password.
+        let password = directory.appending("password")
+        try "pw\n".write(toFile: password, atomically: true, encoding: .utf8)
+        let repo = ["--repo", directory.appending("repo"), "--password-file", password]
+        #expect(try await Self.run(cli, ["repo", "init"] + repo).status == 0)
+        let backup = try await Self.run(cli, ["backup", "create", "--collection", "articles"] + repo)
+        #expect(backup.status == 0 && backup.stdout.contains("of articles"), "\(backup.stdout)\(backup.stderr)")
+        let restored = try await Self.run(CLIRunner(dataDirectory: directory.appending("restored")),
+                                          ["restore", "latest", "--target", directory.appending("restored")] + repo)
+        #expect(restored.status == 0 && restored.stdout.contains("499 objects"), "\(restored.stdout)\(restored.stderr)")
+
         let unknown = try await Self.run(cli, ["--json", "count", "nope"])
         #expect(unknown.status == 1 && unknown.stderr.contains("\"collectionNotFound\""), "the holder's typed error: \(unknown.stderr)")
         let bad = try await Self.run(cli, ["import", "articles", "-"], input: Data("{\"vector\": [1, 2]}\n".utf8))

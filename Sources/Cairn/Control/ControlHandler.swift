@@ -82,6 +82,9 @@ struct ControlHandler: Sendable {
             return try encode(database.aliases())
         case let .snapshot(id):
             return try encode(try database.snapshot(id))
+        case let .backup(path, credential, scope, tags):
+            let repository = try await Repository.open(Repository.localBackend(at: path), credential: credential)
+            return try encode(try await database.backup(to: repository, scope: scope, tags: tags))
         case let .deleteSnapshot(id):
             let usage = try database.snapshot(id)
             try database.deleteSnapshot(id)

@@ -3,7 +3,7 @@ import Foundation
 /// What one `cairn` process asks of the process that holds a database open, through its
 /// control socket (and, later, what HTTP requests ask): small versioned JSON messages, one per
 /// line. The handler (`ControlHandler`) does not know the transport.
-public enum ControlRequest: Codable, Sendable, Hashable {
+public enum ControlRequest: Codable, Sendable {
     case count(collection: String, tenant: String?, filter: String?)
     case get(collection: String, tenant: String?, id: UUID)
     case search(collection: String, tenant: String?, vector: [Float], limit: Int, filter: String?, ef: Int?)
@@ -40,6 +40,9 @@ public enum ControlRequest: Codable, Sendable, Hashable {
     case snapshot(id: String)
     /// Deletes a snapshot; answered with the bytes only it held.
     case deleteSnapshot(id: String)
+    /// Backs the database up into the local repository at `repository`, opened with
+    /// `credential` (which crosses only the owner-only socket): `BackupInfo`.
+    case backup(repository: String, credential: RepositoryCredential, scope: PartitionScope, tags: [String])
 }
 
 /// One collection as `collection list` shows it.

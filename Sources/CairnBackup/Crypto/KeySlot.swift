@@ -3,7 +3,7 @@ import _CryptoExtras
 import Foundation
 
 /// What opens a repository: a password or the contents of a key file.
-public enum RepositoryCredential: Sendable {
+public enum RepositoryCredential: Sendable, Codable {
     case password(String)
     /// A key file's bytes (`repo key add --new-key-file` writes 32 random bytes, hex encoded).
     case keyFile([UInt8])
