@@ -122,8 +122,9 @@ package struct ResolvedScope: Sendable {
     private let renamedCollection: String?
     /// The source catalog cut to the scope, under the new names.
     package private(set) var catalog = Catalog()
-    /// What a person should know about the catalog's other layers: aliases that followed a
-    /// renamed collection, aliases and permissions dropped because they name something else.
+    /// What a person should know about the catalog's other layers: aliases and role
+    /// permissions that followed a renamed collection, and aliases dropped because a restored
+    /// collection took their name.
     package private(set) var notes: [String] = []
 
     fileprivate init(source: Catalog, tenantsByCollection: [String: Set<String>?], collectionNames: [String: String],
