@@ -4,8 +4,8 @@
 # segment with an HNSW graph, searches through it, takes a snapshot, makes a mistake, rolls it
 # back, clones the snapshot, checks what it stored after a restart, then backs it up into an
 # encrypted repository, deletes the data directory (a simulated loss) and restores it, proving
-# the restore against the backup. Every command it runs is printed first, so you can run them
-# yourself.
+# the restore against the backup, and restores one tenant under a new name beside it. Every
+# command it runs is printed first, so you can run them yourself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -87,5 +87,9 @@ step "Losing the data directory, and restoring it from the backup"
 run rm -rf "$CAIRN_DATA" "$WORK/staging-data"
 run cairn restore latest --repo "$WORK/backups" --target "$CAIRN_DATA"
 verify "after the restore"
+
+step "One tenant of the backup, under a new name, beside the restored database"
+run cairn restore latest --repo "$WORK/backups" --target "$WORK/one-tenant" --collection articles --tenant acme --rename-tenant acme=acme_before
+run cairn --data "$WORK/one-tenant" count articles --tenant acme_before
 
 printf '\nDone. Try: CAIRN_DATA=%s %s/cairn --help\n' "$CAIRN_DATA" "$BIN"
