@@ -194,6 +194,8 @@ final class ControlLineReader {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
     private var start = 0
+    /// What one `recv` fills, reused for every read.
+    private var chunk = [UInt8](repeating: 0, count: 64 << 10)
 
     init(descriptor: Int32) { self.descriptor = descriptor }
 
@@ -212,7 +214,6 @@ final class ControlLineReader {
             guard buffer.count - start <= ControlFraming.maximumMessageBytes else {
                 throw ControlError(kind: "protocol", message: "a control message is longer than \(ControlFraming.maximumMessageBytes) bytes")
             }
-            var chunk = [UInt8](repeating: 0, count: 64 << 10)
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { return nil }
