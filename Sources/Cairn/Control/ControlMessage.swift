@@ -43,6 +43,9 @@ public enum ControlRequest: Codable, Sendable {
     /// Backs the database up into the local repository at `repository`, opened with
     /// `credential` (which crosses only the owner-only socket): `BackupInfo`.
     case backup(repository: String, credential: RepositoryCredential, scope: PartitionScope, tags: [String])
+    /// Restores one tenant of a backup into the database (`Database.restoreTenant`).
+    case restoreTenant(repository: String, credential: RepositoryCredential, backup: String, collection: String, tenant: String,
+                       name: String?, replacing: Bool)
 }
 
 /// One collection as `collection list` shows it.

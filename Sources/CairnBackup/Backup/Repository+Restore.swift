@@ -40,8 +40,9 @@ extension Repository {
     }
 
     /// `restore(_:to:)` through another file system (the crash simulator in tests).
+    /// Without `sources`, the collections' source files are not restored.
     package func restore(_ id: String, to target: String, scope: PartitionScope = PartitionScope(), fileSystem fs: any FileSystem,
-                         progress handler: ProgressHandler? = nil) async throws -> RestoreReport {
+                         sources withSources: Bool = true, progress handler: ProgressHandler? = nil) async throws -> RestoreReport {
         try scope.validate()
         return try await withLock(exclusive: false, operation: "restore") {
             let started = ContinuousClock.now
@@ -53,7 +54,7 @@ extension Repository {
             // here for the progress total; the cut resolves it again on the catalog the log ends in).
             let covering = scope.isEverything ? nil : try scope.resolve(in: backup.catalog ?? backup.manifest.catalog)
             let fetched = backup.walFiles.map { "wal/" + $0 } + backup.manifest.segments.filter { covering?.covers($0.partition) ?? true }.map(\.relativePath)
-            let sources = (backup.sources ?? []).filter { covering?.coversCollection($0.collection) ?? true }
+            let sources = withSources ? (backup.sources ?? []).filter { covering?.coversCollection($0.collection) ?? true } : []
             let fetchedBytes = fetched.reduce(0) { $0 + (files[$1]?.size ?? 0) } + sources.reduce(0) { $0 + $1.file.size }
             let progress = ProgressCounter(totalFiles: fetched.count + sources.count, totalBytes: fetchedBytes, handler: handler)
             let resolved = try await Engine.createDatabase(at: target, from: backup.manifest, walFiles: backup.walFiles,

@@ -14,7 +14,7 @@ struct StateApplier: Sendable {
         switch mutation {
         case let .catalog(change):
             try state.catalog.apply(change, lsn: lsn)
-            try applyPartitionEffects(of: change, to: &state)
+            try applyPartitionEffects(of: change, lsn: lsn, to: &state)
         case let .putObjects(key, versions):
             let partition = try state.view(of: key)
             for version in versions {
@@ -34,7 +34,7 @@ struct StateApplier: Sendable {
     }
 
     /// Creates, removes, loads or unloads partitions as a catalog change requires.
-    private func applyPartitionEffects(of change: CatalogChange, to state: inout EngineState) throws {
+    private func applyPartitionEffects(of change: CatalogChange, lsn: UInt64, to state: inout EngineState) throws {
         switch change {
         case let .createCollection(schema):
             if !schema.multiTenant { try addPartition(PartitionKey(collection: schema.name, tenant: PartitionKey.defaultTenant), to: &state) }
@@ -57,6 +57,20 @@ struct StateApplier: Sendable {
                 partition.isLoaded.toggle()
                 throw error
             }
+            if partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
+        case let .attachTenant(attachment):
+            let key = PartitionKey(collection: attachment.collection, tenant: attachment.tenant)
+            state.partitions[key]?.discardUnlinkedVectors()
+            try addPartition(key, to: &state)
+            let partition = state.partitions[key]!
+            partition.isLoaded = attachment.state == .active
+            let manifest = state.version.manifest.attaching(attachment, lsn: lsn)
+            // Files the restore mapped and checked before it logged the record (none in replay).
+            let mapped = Dictionary(uniqueKeysWithValues: attachment.segments.compactMap { record in
+                state.preloadedSegments[record.id].map { (record.id, LoadedSegment(record: record, segment: $0)) }
+            })
+            state.version = try Version(manifest: manifest, reusing: state.version, partitions: state.partitions,
+                                        mapped: mapped, loader: loader)
             if partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
         case .configureCollection, .setAlias, .removeAlias, .putRole, .deleteRole, .putUser, .deleteUser:
             break

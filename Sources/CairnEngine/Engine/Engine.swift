@@ -98,6 +98,9 @@ struct EngineState: @unchecked Sendable {
     var segmentBytesWritten = (flush: 0, compaction: 0)
     /// How fast recovery replays the WAL (bytes/s): measured at open, or a typical figure.
     var replayBytesPerSecond: Double = 150e6
+    /// Segment files a tenant attachment mapped and checked before logging its record, by id:
+    /// applying the record then cannot fail on them, and does not map them under the lock.
+    var preloadedSegments: [String: Segment] = [:]
 
     /// The partition a read or write addresses, checked against the catalog.
     func partition(_ collection: String, tenant: String?) throws -> PartitionView {

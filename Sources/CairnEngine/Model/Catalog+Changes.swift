@@ -26,6 +26,17 @@ extension Catalog {
                 throw CairnError.tenantExists(collection: schema.name, tenant: tenant)
             }
             tenants[schema.name, default: [:]][tenant] = TenantInfo(name: tenant, state: .active, createdLSN: lsn)
+        case let .attachTenant(attachment):
+            try Naming.check(attachment.tenant, kind: "tenant")
+            let schema = try requireMultiTenant(attachment.collection)
+            guard attachment.replaces || tenants[schema.name]?[attachment.tenant] == nil else {
+                throw CairnError.tenantExists(collection: schema.name, tenant: attachment.tenant)
+            }
+            tenants[schema.name, default: [:]][attachment.tenant] = TenantInfo(name: attachment.tenant, state: attachment.state, createdLSN: lsn)
+            let key = PartitionKey(collection: schema.name, tenant: attachment.tenant)
+            guard attachment.segments.allSatisfy({ $0.partition == key && $0.incarnation == incarnation(of: key) }) else {
+                throw CairnError.invalidArgument("the attachment of \(key) names segments of another partition")
+            }
         case let .removeTenant(collection, tenant):
             let schema = try requireMultiTenant(collection)
             guard tenants[schema.name]?.removeValue(forKey: tenant) != nil else {

@@ -47,7 +47,8 @@ extension Engine {
             let engine = Engine(directory: directory, options: options, lock: lock, state: state, wal: wal, indexer: indexer,
                                 storageWindow: window)
             // An open storage-snapshot window holds every file; garbage waits for its end.
-            if window == nil { engine.collectGarbage(keeping: manifest, walStart: manifest.walStartSequence) }
+            // Kept: the manifest's segments and those that replayed tenant attachments added.
+            if window == nil { engine.collectGarbage(keeping: state.version.manifest, walStart: manifest.walStartSequence) }
             return engine
         } catch {
             lock.release()
@@ -126,7 +127,8 @@ extension Engine {
     }
 
     /// Deletes files no manifest needs: segments and manifests left by interrupted flushes or
-    /// compactions, and WAL files before the checkpoint. Only files named the way Cairn names
+    /// compactions, WAL files before the checkpoint, and the staging folder of a restore into
+    /// the live database that did not attach its tenant. Only files named the way Cairn names
     /// its own are touched, and only empty directories are removed: anything else is left alone.
     func collectGarbage(keeping manifest: Manifest, walStart: Int) {
         let live = Set(manifest.segments.map(\.relativePath))
@@ -154,5 +156,7 @@ extension Engine {
             }
         }
         snapshots.removeUnfinished()
+        // A restore into the live database interrupted before its tenant was attached.
+        try? fs.removeTree(directory + "/" + Engine.restoreStagingFolder)
     }
 }

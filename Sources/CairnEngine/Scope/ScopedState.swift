@@ -28,8 +28,10 @@ package struct ScopedState: Sendable {
                             fs: any FileSystem) throws -> ScopedState {
         let chain = try WALChain(fs: fs, walDirectory: walDirectory, manifest: manifest, isLive: false)
         var catalog = manifest.catalog
+        var attached = manifest // with the segments of tenants attached after the checkpoint
         let lastLSN = try chain.scan { lsn, payload, path, offset in
             guard case let .catalog(change) = try decode(payload, lsn: lsn, path: path, offset: offset) else { return }
+            if case let .attachTenant(attachment) = change { attached = attached.attaching(attachment, lsn: lsn) }
             do { try catalog.apply(change, lsn: lsn) } catch {
                 throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) does not apply: \(error)")
             }
@@ -38,7 +40,7 @@ package struct ScopedState: Sendable {
         let outputName = WALFormat.fileName(1)
         try writeLog(of: chain, keeping: resolved, startingAfter: lastLSN, to: outputDirectory, fs: fs)
         var segments: [(source: Manifest.SegmentRecord, cut: Manifest.SegmentRecord)] = []
-        for record in manifest.segments where resolved.covers(record.partition) && catalog.incarnation(of: record.partition) == record.incarnation {
+        for record in attached.segments where resolved.covers(record.partition) && catalog.incarnation(of: record.partition) == record.incarnation {
             var cut = record
             cut.partition = resolved.renamed(record.partition)
             segments.append((record, cut))

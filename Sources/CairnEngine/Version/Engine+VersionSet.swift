@@ -22,7 +22,9 @@ extension Engine {
         try manifests.publish(next)
         try state.withLock { state in
             alongside(&state)
-            state.version = try Version(manifest: next, reusing: state.version, partitions: state.partitions,
+            // A tenant attached while this edit was made stays: its record is after `next`'s checkpoint.
+            let installed = next.keepingAttachments(of: state.version.manifest, since: previous)
+            state.version = try Version(manifest: installed, reusing: state.version, partitions: state.partitions,
                                         mapped: mapped, loader: applier.loader)
             for record in edit.added {
                 guard let partition = state.partitions[record.partition], partition.incarnation == record.incarnation else { continue }

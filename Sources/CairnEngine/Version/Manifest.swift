@@ -20,6 +20,9 @@ package struct Manifest: Codable, Sendable, Equatable {
     /// from `walStartSequence`. Their names never parse as sequence numbers, so a database that
     /// does not list them ignores them. The next checkpoint makes them unnecessary.
     package var restoredWAL: [String]?
+    /// The LSNs of tenant attachments after the checkpoint (restores into the live database)
+    /// whose segments this manifest already lists, so replaying their records adds nothing.
+    package var attachedAfterCheckpoint: [UInt64]?
     package var catalog: Catalog
     package var segments: [SegmentRecord]
     /// When the manifest was written (ms since the epoch).

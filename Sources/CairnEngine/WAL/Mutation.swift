@@ -16,6 +16,20 @@ enum CatalogChange: Sendable, Codable {
     case deleteRole(String)
     case putUser(User)
     case deleteUser(String)
+    /// A restored tenant joins the database in one step: its segment files (already in place)
+    /// become a new incarnation of the tenant, replacing the one there if `replaces`.
+    case attachTenant(TenantAttachment)
+}
+
+/// A tenant restored into the live database: what its attachment record holds.
+struct TenantAttachment: Sendable, Codable {
+    var collection: String
+    var tenant: String
+    var state: TenantState
+    /// Whether a tenant of that name is replaced (dropped in the same step).
+    var replaces: Bool
+    /// The tenant's segment files, under the incarnation the record creates.
+    var segments: [Manifest.SegmentRecord]
 }
 
 /// One WAL record's content: every mutation of the database is one of these, with one LSN.
