@@ -45,6 +45,7 @@ extension Repository {
                                        fileSystem: fs, sources: false, progress: progress)
         engine.reachedStep("attach-staged")
         let lsn = try await engine.attachTenant(tenant, stagedIn: staging, into: live.name, as: name, replacing: replaces)
+        engine.reachedStep("attach-logged")
         return LiveRestoreReport(restore: report, collection: live.name, tenant: name, replaced: replaces, safetySnapshot: nil,
                                  lsn: lsn, seconds: (ContinuousClock.now - started).milliseconds / 1000)
     }
