@@ -40,9 +40,11 @@ extension Repository {
     }
 
     /// `restore(_:to:)` through another file system (the crash simulator in tests).
-    /// Without `sources`, the collections' source files are not restored.
+    /// Without `sources`, the collections' source files are not restored. With `flushing`, the
+    /// restored database is flushed before it is proven, so every object is in (proven) segment files.
     package func restore(_ id: String, to target: String, scope: PartitionScope = PartitionScope(), fileSystem fs: any FileSystem,
-                         sources withSources: Bool = true, progress handler: ProgressHandler? = nil) async throws -> RestoreReport {
+                         sources withSources: Bool = true, flushing: Bool = false,
+                         progress handler: ProgressHandler? = nil) async throws -> RestoreReport {
         try scope.validate()
         return try await withLock(exclusive: false, operation: "restore") {
             let started = ContinuousClock.now
@@ -78,7 +80,7 @@ extension Repository {
                         return renamed
                     }
                 } ?? backup.summary
-                verified = try await Self.verify(target, against: expected, of: backup.id, options: options)
+                verified = try await Self.verify(target, against: expected, of: backup.id, options: options, flushing: flushing)
             } catch {
                 try? fs.removeTree(target)
                 throw error
@@ -93,12 +95,13 @@ extension Repository {
 
     /// Opens the restored database and compares every digested partition of `summary` (of
     /// backup `backupID`) with it: object count, content fingerprint (recomputed row by row)
-    /// and golden queries.
+    /// and golden queries; after a flush if `flushing`.
     private static func verify(_ target: String, against summary: [PartitionSummary], of backupID: String,
-                               options: EngineOptions) async throws -> Verified {
+                               options: EngineOptions, flushing: Bool) async throws -> Verified {
         let engine = try await Engine.open(at: target, options: options)
         var verified = Verified()
         do {
+            if flushing { try await engine.flush() }
             for partition in summary {
                 guard let expected = partition.objects else { continue }
                 let tenant = partition.tenant == PartitionKey.defaultTenant ? nil : partition.tenant

@@ -42,7 +42,7 @@ extension Repository {
             fs.removeEmptyDirectory(FilePaths.parent(of: staging))
         }
         let report = try await restore(id, to: staging, scope: PartitionScope(collections: [collection], tenants: [tenant]),
-                                       fileSystem: fs, sources: false, progress: progress)
+                                       fileSystem: fs, sources: false, flushing: true, progress: progress)
         engine.reachedStep("attach-staged")
         let lsn = try await engine.attachTenant(tenant, stagedIn: staging, into: live.name, as: name, replacing: replaces)
         engine.reachedStep("attach-logged")

@@ -17,7 +17,7 @@ extension Engine {
     /// tenant, proven there) to this database's `collection` as tenant `name`, while readers and
     /// writers of every other partition continue; returns the LSN of the attachment.
     ///
-    /// The staged database is flushed so the tenant is all in segment files, which are linked
+    /// The staged database must be flushed (the tenant all in segment files); they are linked
     /// into this data directory under new ids and made durable. Then one WAL record makes them
     /// a new incarnation of the tenant (replacing a tenant of that name if `replacing`): before
     /// it is durable the files are garbage the next open collects; after it, replay attaches
@@ -25,7 +25,7 @@ extension Engine {
     /// exactly as the staged one does (dimensions, metric, properties, graph settings).
     package func attachTenant(_ tenant: String, stagedIn staged: String, into collection: String, as name: String,
                               replacing: Bool) async throws -> UInt64 {
-        let stagedManifest = try await Engine.flushedManifest(of: staged, fs: fs)
+        let stagedManifest = try Engine.flushedManifest(of: staged, fs: fs)
         guard stagedManifest.catalog.collections.count == 1, let stagedSchema = stagedManifest.catalog.collections.values.first else {
             throw CairnError.invalidArgument("\(staged) does not hold exactly one collection to attach a tenant of")
         }
@@ -72,21 +72,14 @@ extension Engine {
         }
     }
 
-    /// The manifest of the database in `staged` after a flush: every object in segment files.
-    private static func flushedManifest(of staged: String, fs: any FileSystem) async throws -> Manifest {
-        var options = EngineOptions()
-        options.fileSystem = fs
-        options.createIfMissing = false
-        options.logger.logLevel = .warning
-        let engine = try await Engine.open(at: staged, options: options)
-        do {
-            try await engine.flush()
-        } catch {
-            await engine.close()
-            throw error
+    /// The manifest of the database in `staged`, which must hold every object in segment
+    /// files (flushed: no WAL record after its checkpoint).
+    private static func flushedManifest(of staged: String, fs: any FileSystem) throws -> Manifest {
+        let manifest = try ManifestStore(fs: fs, directory: staged).loadCurrent()
+        let chain = try WALChain(fs: fs, walDirectory: staged + "/wal", manifest: manifest, isLive: false)
+        guard try chain.scan({ _, _, _, _ in }).lastLSN == manifest.checkpointLSN else {
+            throw CairnError.invalidArgument("\(staged) has WAL records after its checkpoint: flush it before attaching its tenant")
         }
-        let manifest = engine.state.withLock { $0.version.manifest }
-        await engine.close()
         return manifest
     }
 
