@@ -92,4 +92,8 @@ step "One tenant of the backup, under a new name, beside the restored database"
 run cairn restore latest --repo "$WORK/backups" --target "$WORK/one-tenant" --collection articles --tenant acme --rename-tenant acme=acme_before
 run cairn --data "$WORK/one-tenant" count articles --tenant acme_before
 
+step "One tenant of the backup restored into the running database, beside the live one (appears in one atomic step)"
+run cairn restore latest --repo "$WORK/backups" --into "$CAIRN_DATA" --collection articles --tenant acme --as acme_yesterday
+run cairn tenant list articles
+
 printf '\nDone. Try: CAIRN_DATA=%s %s/cairn --help\n' "$CAIRN_DATA" "$BIN"
