@@ -42,8 +42,8 @@ struct SearchCommand: AsyncParsableCommand {
             throw CairnError.invalidVector("the query must be a JSON array of numbers")
         }
         let query = try ObjectJSON.vector(from: components)
-        let hits = try await global.perform(.search(collection: collection, tenant: tenant, vector: query, limit: limit, filter: filter, ef: ef),
-                                            as: [SearchHit].self)
+        let hits = try await global.perform(.search(collection: collection, tenant: tenant, vector: query, limit: limit, filter: filter, ef: ef, withVectors: withVectors),
+                                            as: HitBatch.self).hits
         if global.json {
             Output.json(.array(hits.map { hit in
                 var json = ObjectJSON.json(of: hit.object)

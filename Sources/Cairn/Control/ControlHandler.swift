@@ -12,9 +12,11 @@ struct ControlHandler: Sendable {
             return try encode(try database.count(collection, tenant: tenant, filter: try filter.map { try database.parseFilter($0, for: collection) }))
         case let .get(collection, tenant, id):
             return try encode(try database.get(id, from: collection, tenant: tenant))
-        case let .search(collection, tenant, vector, limit, filter, ef):
-            return try encode(try database.search(vector, in: collection, tenant: tenant, limit: limit,
-                                                  filter: try filter.map { try database.parseFilter($0, for: collection) }, ef: ef))
+        case let .search(collection, tenant, vector, limit, filter, ef, withVectors):
+            var hits = try database.search(vector, in: collection, tenant: tenant, limit: limit,
+                                           filter: try filter.map { try database.parseFilter($0, for: collection) }, ef: ef)
+            if withVectors == false { for index in hits.indices { hits[index].object.vector = [] } }
+            return try encode(HitBatch(hits))
         case .stats:
             return try encode(database.stats())
         case .collections:

@@ -6,7 +6,8 @@ import Foundation
 public enum ControlRequest: Codable, Sendable {
     case count(collection: String, tenant: String?, filter: String?)
     case get(collection: String, tenant: String?, id: UUID)
-    case search(collection: String, tenant: String?, vector: [Float], limit: Int, filter: String?, ef: Int?)
+    /// Answered with a `HitBatch`; `withVectors` false leaves the hits' vectors out (nil: included).
+    case search(collection: String, tenant: String?, vector: [Float], limit: Int, filter: String?, ef: Int?, withVectors: Bool? = nil)
     case stats
     /// Every collection with its object count (nil: per tenant) and tenants: `[CollectionListing]`.
     case collections
@@ -114,6 +115,60 @@ public struct ObjectBatch: Codable, Sendable, Hashable {
     }
 }
 
+/// Search hits as they cross the control socket: one binary block (per hit the id, distance,
+/// times, vector and properties in the WAL's encoding), so a reply costs microseconds where
+/// JSON per value cost a millisecond.
+public struct HitBatch: Codable, Sendable {
+    public var hits: [SearchHit]
+
+    public init(_ hits: [SearchHit]) { self.hits = hits }
+
+    public func encode(to encoder: Encoder) throws {
+        var writer = ByteWriter(capacity: hits.reduce(64) { $0 + 64 + $1.object.vector.count * 4 })
+        writer.write(UInt32(hits.count))
+        for hit in hits {
+            writer.write(hit.object.id)
+            writer.write(hit.distance)
+            writer.write(hit.object.createdAtMilliseconds)
+            writer.write(hit.object.updatedAtMilliseconds)
+            writer.write(UInt32(hit.object.vector.count))
+            hit.object.vector.withUnsafeBufferPointer { writer.write(floats: $0) }
+            PropertyCoding.encode(hit.object.properties, into: &writer)
+        }
+        var container = encoder.singleValueContainer()
+        try container.encode(Data(writer.bytes))
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let data = try container.decode(Data.self)
+        do {
+            hits = try data.withUnsafeBytes { raw in
+                var reader = ByteReader(raw)
+                let count = Int(try reader.read(UInt32.self))
+                guard count <= raw.count / 40 else { throw ControlError(kind: "protocol", message: "the hit count exceeds the block") }
+                return try (0..<count).map { _ in
+                    let id = try reader.readUUID()
+                    let distance = Float(bitPattern: try reader.read(UInt32.self))
+                    let createdAt = try reader.read(Int64.self)
+                    let updatedAt = try reader.read(Int64.self)
+                    let dimensions = Int(try reader.read(UInt32.self))
+                    let floats = try reader.readRaw(count: dimensions * 4)
+                    let vector = [Float](unsafeUninitializedCapacity: dimensions) { buffer, initialized in
+                        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: floats)
+                        initialized = dimensions
+                    }
+                    let properties = try PropertyCoding.decodeProperties(from: &reader)
+                    return SearchHit(object: StoredObject(id: id, properties: properties, vector: vector, createdAtMilliseconds: createdAt,
+                                                          updatedAtMilliseconds: updatedAt), distance: distance)
+                }
+            }
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "the search hits do not decode: \(error)")
+        }
+    }
+}
+
 /// What an import needs to know of the database before it starts.
 public struct ImportSettings: Codable, Sendable {
     public var schema: CollectionSchema
@@ -128,9 +183,28 @@ struct ControlEnvelope: Codable, Sendable {
 
     var version = ControlEnvelope.currentVersion
     var request: ControlRequest?
-    /// The reply's value, as JSON text of the result type the request has.
-    var result: String?
     var error: ControlError?
+}
+
+/// A reply as the client reads it: `{"version":1,"result":<the result's JSON>}` (the server
+/// splices the result in as it is, so it is encoded and parsed once) or `{…,"error":{…}}`.
+struct ControlReply<Result: Decodable>: Decodable {
+    var version: Int
+    var outcome: Swift.Result<Result, ControlError>
+
+    private enum Keys: String, CodingKey { case version, result, error }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        if let error = try container.decodeIfPresent(ControlError.self, forKey: .error) {
+            outcome = .failure(error)
+        } else if container.contains(.result) {
+            outcome = .success(try container.decode(Result.self, forKey: .result))
+        } else {
+            outcome = .failure(ControlError(kind: "protocol", message: "a control reply without a result"))
+        }
+    }
 }
 
 /// A failure as it crosses the socket: the error's kind (as `--json` prints it) and its message.
@@ -169,15 +243,37 @@ enum ControlFraming {
         return [UInt8](try encoder.encode(envelope)) + [0x0A]
     }
 
+    /// A reply carrying `result`, the JSON text of the request's result type.
+    static func encodeReply(result: String) -> [UInt8] {
+        Array("{\"version\":\(ControlEnvelope.currentVersion),\"result\":".utf8) + Array(result.utf8) + [0x7D, 0x0A]
+    }
+
     static func decode(_ line: [UInt8]) throws -> ControlEnvelope {
         let envelope: ControlEnvelope
         do { envelope = try JSONDecoder().decode(ControlEnvelope.self, from: Data(line)) } catch {
             throw ControlError(kind: "protocol", message: "a control message does not decode: \(error)")
         }
-        guard envelope.version == ControlEnvelope.currentVersion else {
-            throw ControlError(kind: "protocol", message: "control message version \(envelope.version); this Cairn speaks \(ControlEnvelope.currentVersion)")
-        }
+        try checkVersion(envelope.version)
         return envelope
+    }
+
+    /// The result of a reply, decoded as `T`, or the error it carries.
+    static func decodeReply<T: Decodable>(_ line: [UInt8], as type: T.Type) throws -> T {
+        let reply: ControlReply<T>
+        do { reply = try JSONDecoder().decode(ControlReply<T>.self, from: Data(line)) } catch {
+            throw ControlError(kind: "protocol", message: "a control reply does not decode as \(T.self): \(error)")
+        }
+        try checkVersion(reply.version)
+        switch reply.outcome {
+        case let .success(result): return result
+        case let .failure(error): throw error.cairn ?? error
+        }
+    }
+
+    private static func checkVersion(_ version: Int) throws {
+        guard version == ControlEnvelope.currentVersion else {
+            throw ControlError(kind: "protocol", message: "control message version \(version); this Cairn speaks \(ControlEnvelope.currentVersion)")
+        }
     }
 
     /// Writes all of `bytes`, or throws.

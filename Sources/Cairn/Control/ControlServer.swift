@@ -98,16 +98,17 @@ final class ControlServer: Sendable {
         }
         let reader = ControlLineReader(descriptor: connection)
         while let line = try? reader.next() {
-            var reply = ControlEnvelope()
+            let reply: [UInt8]
             do {
                 let envelope = try ControlFraming.decode(line)
                 guard let request = envelope.request else { throw ControlError(kind: "protocol", message: "a control message without a request") }
                 guard let handler = handler.withLock({ $0 }) else { throw ControlError(kind: "databaseClosed", message: "the database is closing") }
-                reply.result = try run({ try await handler.handle(request) }, cancellingWhenHungUp: connection)
+                reply = ControlFraming.encodeReply(result: try run({ try await handler.handle(request) }, cancellingWhenHungUp: connection))
             } catch {
-                reply.error = ControlError(error)
+                guard let encoded = try? ControlFraming.encode(ControlEnvelope(error: ControlError(error))) else { return }
+                reply = encoded
             }
-            guard let bytes = try? ControlFraming.encode(reply), (try? ControlFraming.write(bytes, to: connection)) != nil else { return }
+            guard (try? ControlFraming.write(reply, to: connection)) != nil else { return }
         }
     }
 

@@ -43,12 +43,7 @@ public final class RemoteDatabase: @unchecked Sendable {
         guard let line = try reader.next() else {
             throw ControlError(kind: "io", message: "the process holding \(directory) closed the control connection before answering")
         }
-        let reply = try ControlFraming.decode(line)
-        if let error = reply.error { throw error.cairn ?? error }
-        guard let result = reply.result else { throw ControlError(kind: "protocol", message: "a control reply without a result") }
-        do { return try JSONDecoder().decode(T.self, from: Data(result.utf8)) } catch {
-            throw ControlError(kind: "protocol", message: "a control reply does not decode as \(T.self): \(error)")
-        }
+        return try ControlFraming.decodeReply(line, as: T.self)
     }
 }
 

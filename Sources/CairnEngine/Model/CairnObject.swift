@@ -31,6 +31,14 @@ public struct StoredObject: Sendable, Hashable, Codable {
     /// When this version was written, in ms since the epoch.
     public var updatedAtMilliseconds: Int64
 
+    package init(id: UUID, properties: [String: PropertyValue], vector: [Float], createdAtMilliseconds: Int64, updatedAtMilliseconds: Int64) {
+        self.id = id
+        self.properties = properties
+        self.vector = vector
+        self.createdAtMilliseconds = createdAtMilliseconds
+        self.updatedAtMilliseconds = updatedAtMilliseconds
+    }
+
     /// When the object was first written.
     public var createdAt: Date { Date(timeIntervalSince1970: Double(createdAtMilliseconds) / 1000) }
     /// When this version of the object was written.

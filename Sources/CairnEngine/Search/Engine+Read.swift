@@ -7,6 +7,11 @@ public struct SearchHit: Sendable, Hashable, Codable {
     public var object: StoredObject
     /// Its distance to the query under the collection's metric (smaller is closer).
     public var distance: Float
+
+    package init(object: StoredObject, distance: Float) {
+        self.object = object
+        self.distance = distance
+    }
 }
 
 extension Engine {

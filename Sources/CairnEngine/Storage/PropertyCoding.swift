@@ -5,8 +5,8 @@ import Foundation
 /// Layout: `u16 count`, then per property (sorted by name) `string name`, `u8 tag`, payload.
 /// Tags: 1 string, 2 int (i64), 3 float (f64), 4 bool (u8), 5 date (i64 ms), 6 uuid (16 bytes),
 /// 7 array (`u32 count` then tagged elements).
-enum PropertyCoding {
-    static func encode(_ properties: [String: PropertyValue], into writer: inout ByteWriter) {
+package enum PropertyCoding {
+    package static func encode(_ properties: [String: PropertyValue], into writer: inout ByteWriter) {
         writer.write(UInt16(properties.count))
         for key in properties.keys.sorted() {
             writer.write(key)
@@ -29,7 +29,7 @@ enum PropertyCoding {
         }
     }
 
-    static func decodeProperties(from reader: inout ByteReader) throws -> [String: PropertyValue] {
+    package static func decodeProperties(from reader: inout ByteReader) throws -> [String: PropertyValue] {
         let count = Int(try reader.read(UInt16.self))
         var properties = [String: PropertyValue](minimumCapacity: count)
         for _ in 0..<count {
