@@ -53,12 +53,28 @@ struct LineReader {
                 lineNumber += 1
                 return line
             }
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            bytesRead += chunk.count
-            if chunk.isEmpty { finished = true }
             buffer.removeFirst(start)
             start = 0
-            buffer.append(contentsOf: chunk)
+            // One read(2): what a pipe holds now, so lines are handled as they arrive (a
+            // Foundation read waits until it has filled the whole chunk).
+            let count = try readChunk(appendingTo: &buffer, upTo: 1 << 20)
+            bytesRead += count
+            if count == 0 { finished = true }
+        }
+    }
+
+    /// Appends one `read(2)` of at most `limit` bytes to `buffer`; the number read (0 at the end).
+    private func readChunk(appendingTo buffer: inout [UInt8], upTo limit: Int) throws -> Int {
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: limit))
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress! + old, limit) }
+            if count < 0 && errno == EINTR { continue }
+            buffer.removeLast(limit - max(count, 0))
+            guard count >= 0 else {
+                throw CairnError.io(path: "the input", operation: "read", reason: String(cString: strerror(errno)), errno: errno)
+            }
+            return count
         }
     }
 

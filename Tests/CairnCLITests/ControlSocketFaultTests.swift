@@ -1,0 +1,123 @@
+import Cairn
+import CairnTestSupport
+import Foundation
+import Testing
+
+@Suite("Control socket under faults: another user, a holder killed mid-request")
+struct ControlSocketFaultTests {
+    @Test("a connection from another user is refused by the holder's uid check, and the holder goes on serving",
+          .enabled(if: geteuid() == 0, "needs root to connect as another user"))
+    func refusesAnotherUser() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        let db = try await Database.open(at: data)
+        try await db.createCollection(SampleData.schema(dimensions: 4))
+        // Let the other user reach the socket file, so the holder's own check is what refuses.
+        for path in [directory.path, data] { chmod(path, 0o755) }
+        chmod(data + "/control.sock", 0o666)
+        let script = """
+            import os, socket, sys
+            os.setgid(65534); os.setuid(65534)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            try:
+                s.sendall(b'{"version":1,"request":{"stats":{}}}\\n')
+            except BrokenPipeError:
+                pass  # the holder may have answered and hung up first
+            print(s.recv(65536).decode())
+            """
+        let reply = try await Self.run("/usr/bin/env", ["python3", "-c", script, data + "/control.sock"])
+        #expect(reply.status == 0 && reply.stdout.contains("permission") && reply.stdout.contains("serves only the user"),
+                "\(reply.stdout)\(reply.stderr.suffix(400))")
+        let count = try await Self.run(CLIRunner(dataDirectory: data).executable, ["count", "articles", "--data", data])
+        #expect(count.status == 0 && count.stdout.contains("0"), "the owner is still served: \(count.stderr)")
+        await db.close()
+    }
+
+    @Test("SIGKILL of the holder while another process imports through it loses nothing either acknowledged")
+    func holderKilledMidRequest() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        let cli = CLIRunner(dataDirectory: data)
+        #expect(try cli.run(["collection", "create", "articles", "--dimensions", "8", "--property", "title:text",
+                            "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        let own = SampleData.objects(count: 200, dimensions: 8, seed: 31)
+        let through = SampleData.objects(count: 20_000, dimensions: 8, seed: 32)
+        try SampleData.jsonl(through).write(toFile: directory.appending("b.jsonl"), atomically: true, encoding: .utf8)
+        let fifo = directory.appending("input.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // A threshold of 0: the holder reads no more than one line ahead before it writes.
+        let holder = try cli.start(["import", "articles", fifo, "--batch-size", "50", "--bulk-import-threshold", "0",
+                                    "--ack-file", directory.appending("holder.ack")])
+        let writer: FileHandle = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                guard let handle = FileHandle(forWritingAtPath: fifo) else {
+                    return continuation.resume(throwing: CairnError.io(path: fifo, operation: "open", reason: "cannot open the pipe"))
+                }
+                continuation.resume(returning: handle)
+            }
+        }
+        try writer.write(contentsOf: Data(SampleData.jsonl(own).utf8))
+        // The holder commits a batch once the next one is read (or its input ends): 150 of the 200 lines.
+        #expect(try await Self.waitFor { FileManager.default.fileExists(atPath: data + "/control.sock") && Self.acknowledged(directory.appending("holder.ack")) >= 150 })
+
+        let client = try cli.start(["import", "articles", directory.appending("b.jsonl"), "--batch-size", "10",
+                                    "--ack-file", directory.appending("client.ack")])
+        #expect(try await Self.waitFor { Self.acknowledged(directory.appending("client.ack")) >= 500 })
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        client.waitUntilExit()
+        try? writer.close()
+        #expect(client.terminationStatus != 0, "the client's import stops when its holder dies")
+        let acknowledged = Self.acknowledged(directory.appending("client.ack"))
+        let acknowledgedByHolder = Self.acknowledged(directory.appending("holder.ack"))
+        #expect(acknowledged < through.count, "the holder died mid-import (\(acknowledged) acknowledged)")
+
+        let db = try await Database.open(at: data)
+        for object in own.prefix(acknowledgedByHolder) + through.prefix(acknowledged) {
+            guard try db.get(object.id, from: "articles") != nil else {
+                Issue.record("acknowledged object \(object.id) is missing")
+                break
+            }
+        }
+        await db.close()
+    }
+
+    /// The last number of committed lines an import wrote to its ack file (0 before any).
+    private static func acknowledged(_ path: String) -> Int {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").last.flatMap { Int($0) } ?? 0
+    }
+
+    /// Waits (up to a minute) until `condition` holds; whether it did.
+    private static func waitFor(_ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<3000 {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+
+    /// Runs a program to the end on a thread of its own (this process serves a control socket).
+    private static func run(_ program: String, _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: program)
+                    process.arguments = arguments
+                    let (out, err) = (Pipe(), Pipe())
+                    process.standardOutput = out
+                    process.standardError = err
+                    try process.run()
+                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+                })
+            }
+        }
+    }
+}
