@@ -45,14 +45,21 @@ struct ExportCommand: AsyncParsableCommand {
         let sink = try ExportSink(path: output)
         do {
             if schema {
-                let document = try await global.withDatabase { db in SchemaDocument(try db.collection(named: collection)) }
+                let document = SchemaDocument(try await global.perform(.collection(name: collection), as: CollectionSchema.self))
                 try sink.write([UInt8](try document.encoded()))
                 try sink.finish()
                 return
             }
-            let exported = try await global.withDatabase { db -> Int in
-                let export = try db.export(collection, tenant: tenant, filter: try filter.map { try db.parseFilter($0, for: collection) })
-                return try ObjectJSON.writeLines(of: export, withMetadata: withMetadata) { try sink.write($0) }
+            let exported: Int
+            do {
+                exported = try await global.withDatabase { db -> Int in
+                    let export = try db.export(collection, tenant: tenant, filter: try filter.map { try db.parseFilter($0, for: collection) })
+                    return try ObjectJSON.writeLines(of: export, withMetadata: withMetadata) { try sink.write($0) }
+                }
+            } catch CairnError.databaseLocked {
+                // Another process holds the database: it exports, streaming the lines here.
+                exported = try RemoteDatabase(directory: global.dataDirectory).stream(
+                    .export(collection: collection, tenant: tenant, filter: filter, withMetadata: withMetadata), as: Int.self) { try sink.write($0) }
             }
             try sink.finish()
             Output.note("exported \(exported) objects from \(collection)\(tenant.map { "/\($0)" } ?? "")\(output.map { " to \($0)" } ?? "")\n")

@@ -5,9 +5,14 @@ import Foundation
 struct ControlHandler: Sendable {
     let database: Database
 
-    /// The reply to `request`, encoded as JSON text of its result type.
-    func handle(_ request: ControlRequest) async throws -> String {
+    /// The reply to `request`, encoded as JSON text of its result type. A streaming request
+    /// (an export) sends its parts through `emit` first; without it, it is refused.
+    func handle(_ request: ControlRequest, emit: (@Sendable ([UInt8]) throws -> Void)? = nil) async throws -> String {
         switch request {
+        case let .export(collection, tenant, filter, withMetadata):
+            guard let emit else { throw ControlError(kind: "protocol", message: "an export streams its reply: use RemoteDatabase.stream") }
+            let export = try database.export(collection, tenant: tenant, filter: try filter.map { try database.parseFilter($0, for: collection) })
+            return try encode(try await Thread.runDetached { try ObjectJSON.writeLines(of: export, withMetadata: withMetadata, write: emit) })
         case let .count(collection, tenant, filter):
             return try encode(try database.count(collection, tenant: tenant, filter: try filter.map { try database.parseFilter($0, for: collection) }))
         case let .get(collection, tenant, id):
@@ -98,7 +103,16 @@ struct ControlHandler: Sendable {
         }
     }
 
-    private func encode<T: Encodable>(_ value: T) throws -> String {
+    fileprivate func encode<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+}
+
+extension Thread {
+    /// Runs blocking `work` on a thread of its own, keeping the concurrency pool free.
+    static func runDetached<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
     }
 }

@@ -44,6 +44,9 @@ public enum ControlRequest: Codable, Sendable {
     /// Backs the database up into the local repository at `repository`, opened with
     /// `credential` (which crosses only the owner-only socket): `BackupInfo`.
     case backup(repository: String, credential: RepositoryCredential, scope: PartitionScope, tags: [String])
+    /// Streams the objects of a partition as import-ready JSONL in chunks, then answers with the
+    /// number exported (see `ControlFraming.encodeChunk`).
+    case export(collection: String, tenant: String?, filter: String?, withMetadata: Bool)
     /// Restores one tenant of a backup into the database (`Database.restoreTenant`).
     case restoreTenant(repository: String, credential: RepositoryCredential, backup: String, collection: String, tenant: String,
                        name: String?, replacing: Bool)
@@ -243,6 +246,19 @@ enum ControlFraming {
         return [UInt8](try encoder.encode(envelope)) + [0x0A]
     }
 
+    /// A part of a streamed reply: the line `{"version":1,"chunk":N}`, then N raw bytes. The
+    /// reply's result (or error) follows the last chunk as usual.
+    static func encodeChunk(_ bytes: [UInt8]) -> [UInt8] {
+        Array("{\"version\":\(ControlEnvelope.currentVersion),\"chunk\":\(bytes.count)}\n".utf8) + bytes
+    }
+
+    /// The length of the chunk `line` announces, or nil when it is not a chunk header.
+    static func chunkLength(_ line: [UInt8]) -> Int? {
+        let prefix = Array("{\"version\":\(ControlEnvelope.currentVersion),\"chunk\":".utf8)
+        guard line.count > prefix.count + 1, line.starts(with: prefix), line.last == 0x7D else { return nil }
+        return Int(String(decoding: line[prefix.count..<(line.count - 1)], as: UTF8.self))
+    }
+
     /// A reply carrying `result`, the JSON text of the request's result type.
     static func encodeReply(result: String) -> [UInt8] {
         Array("{\"version\":\(ControlEnvelope.currentVersion),\"result\":".utf8) + Array(result.utf8) + [0x7D, 0x0A]
@@ -297,6 +313,23 @@ final class ControlLineReader {
     private var chunk = [UInt8](repeating: 0, count: 64 << 10)
 
     init(descriptor: Int32) { self.descriptor = descriptor }
+
+    /// The next `count` raw bytes (a chunk after its header), or nil if the stream ends first.
+    func bytes(_ count: Int) throws -> [UInt8]? {
+        while buffer.count - start < count {
+            let read = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
+            if read < 0 && errno == EINTR { continue }
+            if read <= 0 { return nil }
+            buffer += chunk[0..<read]
+        }
+        let bytes = Array(buffer[start..<(start + count)])
+        start += count
+        if start > 1 << 20 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        return bytes
+    }
 
     /// The next line without its newline, or nil at the end of the stream.
     func next() throws -> [UInt8]? {

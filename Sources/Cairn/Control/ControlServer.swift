@@ -103,7 +103,8 @@ final class ControlServer: Sendable {
                 let envelope = try ControlFraming.decode(line)
                 guard let request = envelope.request else { throw ControlError(kind: "protocol", message: "a control message without a request") }
                 guard let handler = handler.withLock({ $0 }) else { throw ControlError(kind: "databaseClosed", message: "the database is closing") }
-                reply = ControlFraming.encodeReply(result: try run({ try await handler.handle(request) }, cancellingWhenHungUp: connection))
+                let emit: @Sendable ([UInt8]) throws -> Void = { bytes in try ControlFraming.write(ControlFraming.encodeChunk(bytes), to: connection) }
+                reply = ControlFraming.encodeReply(result: try run({ try await handler.handle(request, emit: emit) }, cancellingWhenHungUp: connection))
             } catch {
                 guard let encoded = try? ControlFraming.encode(ControlEnvelope(error: ControlError(error))) else { return }
                 reply = encoded

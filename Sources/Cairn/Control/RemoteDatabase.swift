@@ -45,6 +45,25 @@ public final class RemoteDatabase: @unchecked Sendable {
         }
         return try ControlFraming.decodeReply(line, as: T.self)
     }
+
+    /// Sends a streaming `request` (an export), hands each chunk of its reply to `receive` as
+    /// it arrives, and decodes the result that follows the last one as `T`.
+    public func stream<T: Decodable>(_ request: ControlRequest, as type: T.Type = T.self,
+                                     receiving receive: ([UInt8]) throws -> Void) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        try ControlFraming.write(try ControlFraming.encode(ControlEnvelope(request: request)), to: descriptor)
+        while true {
+            guard let line = try reader.next() else {
+                throw ControlError(kind: "io", message: "the process holding \(directory) closed the control connection before finishing")
+            }
+            guard let length = ControlFraming.chunkLength(line) else { return try ControlFraming.decodeReply(line, as: T.self) }
+            guard let bytes = try reader.bytes(length) else {
+                throw ControlError(kind: "io", message: "the process holding \(directory) closed the control connection mid-chunk")
+            }
+            try receive(bytes)
+        }
+    }
 }
 
 extension RemoteDatabase: ImportTarget {
