@@ -99,9 +99,10 @@ struct BackupCommand: AsyncParsableCommand {
                     try await db.backup(to: target, scope: try scope.scope(), tags: tag, progress: bar.handler)
                 }
             } catch CairnError.databaseLocked {
-                // Another process holds the database: it takes the backup (without a progress bar here).
+                // Another process holds the database: it takes the backup and reports its progress here.
                 backup = try RemoteDatabase(directory: global.dataDirectory).call(
-                    .backup(repository: URL(fileURLWithPath: repository.repo).standardizedFileURL.path, credential: try repository.credential(), scope: try scope.scope(), tags: tag))
+                    .backup(repository: URL(fileURLWithPath: repository.repo).standardizedFileURL.path, credential: try repository.credential(), scope: try scope.scope(), tags: tag),
+                    progress: bar.handler)
             }
             bar.finish()
             let stats = backup.statistics
@@ -240,7 +241,7 @@ struct RestoreCommand: AsyncParsableCommand {
         } catch CairnError.databaseLocked {
             report = try RemoteDatabase(directory: directory).call(.restoreTenant(
                 repository: URL(fileURLWithPath: repository.repo).standardizedFileURL.path, credential: try repository.credential(),
-                backup: id, collection: collection, tenant: tenant, name: newName, replacing: replace))
+                backup: id, collection: collection, tenant: tenant, name: newName, replacing: replace), progress: bar.handler)
         }
         bar.finish()
         let undo = report.safetySnapshot.map { "\nthe state before is snapshot \($0): `cairn snapshot rollback \($0)` undoes this restore" } ?? ""

@@ -65,8 +65,9 @@ struct ControlSocketFaultTests {
 
         let client = try cli.start(["import", "articles", directory.appending("b.jsonl"), "--batch-size", "10",
                                     "--ack-file", directory.appending("client.ack")])
-        #expect(try await Self.waitFor { Self.acknowledged(directory.appending("client.ack")) >= 500 })
-        kill(holder.processIdentifier, SIGKILL)
+        // Killed from the polling thread itself: this task may wait for a busy pool to resume it.
+        let holderID = holder.processIdentifier
+        #expect(try await Self.waitFor({ Self.acknowledged(directory.appending("client.ack")) >= 500 }, then: { kill(holderID, SIGKILL) }))
         holder.waitUntilExit()
         client.waitUntilExit()
         try? writer.close()
@@ -91,13 +92,23 @@ struct ControlSocketFaultTests {
         return text.split(separator: "\n").last.flatMap { Int($0) } ?? 0
     }
 
-    /// Waits (up to a minute) until `condition` holds; whether it did.
-    private static func waitFor(_ condition: () -> Bool) async throws -> Bool {
-        for _ in 0..<3000 {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
+    /// Waits (up to a minute) until `condition` holds, then runs `action` at once; whether it
+    /// held. Polls from a thread of its own: a task's sleep can oversleep while other tests keep
+    /// the pool busy.
+    private static func waitFor(_ condition: @escaping @Sendable () -> Bool,
+                                then action: @escaping @Sendable () -> Void = {}) async throws -> Bool {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var waited = 0
+                while !condition() && waited < 60_000 {
+                    usleep(1000)
+                    waited += 1
+                }
+                let held = condition()
+                if held { action() }
+                continuation.resume(returning: held)
+            }
         }
-        return condition()
     }
 
     /// Runs a program to the end on a thread of its own (this process serves a control socket).

@@ -5,14 +5,14 @@ import Foundation
 struct ControlHandler: Sendable {
     let database: Database
 
-    /// The reply to `request`, encoded as JSON text of its result type. A streaming request
-    /// (an export) sends its parts through `emit` first; without it, it is refused.
-    func handle(_ request: ControlRequest, emit: (@Sendable ([UInt8]) throws -> Void)? = nil) async throws -> String {
+    /// The reply to `request`, encoded as JSON text of its result type. What comes before it (an
+    /// export's chunks, a backup's progress) goes to `stream`; without one, an export is refused.
+    func handle(_ request: ControlRequest, stream: ControlReplyStream? = nil) async throws -> String {
         switch request {
         case let .export(collection, tenant, filter, withMetadata):
-            guard let emit else { throw ControlError(kind: "protocol", message: "an export streams its reply: use RemoteDatabase.stream") }
+            guard let stream else { throw ControlError(kind: "protocol", message: "an export streams its reply: use RemoteDatabase.stream") }
             let export = try database.export(collection, tenant: tenant, filter: try filter.map { try database.parseFilter($0, for: collection) })
-            return try encode(try await Thread.runDetached { try ObjectJSON.writeLines(of: export, withMetadata: withMetadata, write: emit) })
+            return try encode(try await Thread.runDetached { try ObjectJSON.writeLines(of: export, withMetadata: withMetadata, write: stream.chunk) })
         case let .count(collection, tenant, filter):
             return try encode(try database.count(collection, tenant: tenant, filter: try filter.map { try database.parseFilter($0, for: collection) }))
         case let .get(collection, tenant, id):
@@ -91,11 +91,11 @@ struct ControlHandler: Sendable {
             return try encode(try database.snapshot(id))
         case let .backup(path, credential, scope, tags):
             let repository = try await Repository.open(Repository.localBackend(at: path), credential: credential)
-            return try encode(try await database.backup(to: repository, scope: scope, tags: tags))
+            return try encode(try await database.backup(to: repository, scope: scope, tags: tags, progress: stream?.progress))
         case let .restoreTenant(path, credential, backup, collection, tenant, name, replacing):
             let repository = try await Repository.open(Repository.localBackend(at: path), credential: credential)
             return try encode(try await database.restoreTenant(tenant, of: collection, from: repository, backup: backup,
-                                                               as: name, replacing: replacing))
+                                                               as: name, replacing: replacing, progress: stream?.progress))
         case let .deleteSnapshot(id):
             let usage = try database.snapshot(id)
             try database.deleteSnapshot(id)
@@ -106,6 +106,13 @@ struct ControlHandler: Sendable {
     fileprivate func encode<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
+}
+
+/// Where a request sends what comes before its result: the chunks of a streamed reply and
+/// progress reports of a long operation.
+struct ControlReplyStream: Sendable {
+    let chunk: @Sendable ([UInt8]) throws -> Void
+    let progress: ProgressHandler
 }
 
 extension Thread {

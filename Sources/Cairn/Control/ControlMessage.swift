@@ -252,11 +252,31 @@ enum ControlFraming {
         Array("{\"version\":\(ControlEnvelope.currentVersion),\"chunk\":\(bytes.count)}\n".utf8) + bytes
     }
 
-    /// The length of the chunk `line` announces, or nil when it is not a chunk header.
-    static func chunkLength(_ line: [UInt8]) -> Int? {
-        let prefix = Array("{\"version\":\(ControlEnvelope.currentVersion),\"chunk\":".utf8)
-        guard line.count > prefix.count + 1, line.starts(with: prefix), line.last == 0x7D else { return nil }
-        return Int(String(decoding: line[prefix.count..<(line.count - 1)], as: UTF8.self))
+    /// A progress report of a long request (a backup, a restore): `{"version":1,"progress":{…}}`.
+    static func encodeProgress(_ progress: TransferProgress) -> [UInt8] {
+        let json = (try? JSONEncoder().encode(progress)).map { [UInt8]($0) } ?? Array("{}".utf8)
+        return Array("{\"version\":\(ControlEnvelope.currentVersion),\"progress\":".utf8) + json + [0x7D, 0x0A]
+    }
+
+    /// What a line of a reply is before its result: a chunk header or a progress report.
+    enum Interim {
+        case chunk(length: Int)
+        case progress(TransferProgress)
+    }
+
+    /// The chunk header or progress report `line` is, or nil for the reply's final line.
+    static func interim(_ line: [UInt8]) -> Interim? {
+        let chunk = Array("{\"version\":\(ControlEnvelope.currentVersion),\"chunk\":".utf8)
+        if line.count > chunk.count + 1, line.starts(with: chunk), line.last == 0x7D,
+           let length = Int(String(decoding: line[chunk.count..<(line.count - 1)], as: UTF8.self)) {
+            return .chunk(length: length)
+        }
+        let progress = Array("{\"version\":\(ControlEnvelope.currentVersion),\"progress\":".utf8)
+        if line.count > progress.count + 1, line.starts(with: progress), line.last == 0x7D,
+           let report = try? JSONDecoder().decode(TransferProgress.self, from: Data(line[progress.count..<(line.count - 1)])) {
+            return .progress(report)
+        }
+        return nil
     }
 
     /// A reply carrying `result`, the JSON text of the request's result type.

@@ -103,14 +103,24 @@ final class ControlServer: Sendable {
                 let envelope = try ControlFraming.decode(line)
                 guard let request = envelope.request else { throw ControlError(kind: "protocol", message: "a control message without a request") }
                 guard let handler = handler.withLock({ $0 }) else { throw ControlError(kind: "databaseClosed", message: "the database is closing") }
-                let emit: @Sendable ([UInt8]) throws -> Void = { bytes in try ControlFraming.write(ControlFraming.encodeChunk(bytes), to: connection) }
-                reply = ControlFraming.encodeReply(result: try run({ try await handler.handle(request, emit: emit) }, cancellingWhenHungUp: connection))
+                reply = ControlFraming.encodeReply(result: try run({ try await handler.handle(request, stream: Self.stream(to: connection)) },
+                                                                   cancellingWhenHungUp: connection))
             } catch {
                 guard let encoded = try? ControlFraming.encode(ControlEnvelope(error: ControlError(error))) else { return }
                 reply = encoded
             }
             guard (try? ControlFraming.write(reply, to: connection)) != nil else { return }
         }
+    }
+
+    /// Writes a request's chunks and progress reports to `connection`, one message at a time
+    /// (progress may be reported from several tasks at once). A progress report that cannot be
+    /// written is dropped: the hang-up is noticed by the request's watcher.
+    private static func stream(to connection: Int32) -> ControlReplyStream {
+        let writing = Mutex<Void>(())
+        return ControlReplyStream(
+            chunk: { bytes in try writing.withLock { _ in try ControlFraming.write(ControlFraming.encodeChunk(bytes), to: connection) } },
+            progress: { report in writing.withLock { _ in _ = try? ControlFraming.write(ControlFraming.encodeProgress(report), to: connection) } })
     }
 
     /// Runs `body` to completion on the concurrency pool, polling `connection` meanwhile: when

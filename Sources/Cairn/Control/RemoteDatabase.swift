@@ -35,33 +35,36 @@ public final class RemoteDatabase: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
-    /// Sends `request` and decodes its reply as `T`; a failure there is thrown as `ControlError`.
-    public func call<T: Decodable>(_ request: ControlRequest, as type: T.Type = T.self) throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        try ControlFraming.write(try ControlFraming.encode(ControlEnvelope(request: request)), to: descriptor)
-        guard let line = try reader.next() else {
-            throw ControlError(kind: "io", message: "the process holding \(directory) closed the control connection before answering")
+    /// Sends `request` and decodes its reply as `T`; a failure there is thrown as `ControlError`
+    /// (or as the `CairnError` it was). Progress reports of a long request go to `progress`.
+    public func call<T: Decodable>(_ request: ControlRequest, as type: T.Type = T.self, progress: ProgressHandler? = nil) throws -> T {
+        try stream(request, as: type, progress: progress) { _ in
+            throw ControlError(kind: "protocol", message: "a streamed reply to a request that does not stream")
         }
-        return try ControlFraming.decodeReply(line, as: T.self)
     }
 
     /// Sends a streaming `request` (an export), hands each chunk of its reply to `receive` as
     /// it arrives, and decodes the result that follows the last one as `T`.
-    public func stream<T: Decodable>(_ request: ControlRequest, as type: T.Type = T.self,
+    public func stream<T: Decodable>(_ request: ControlRequest, as type: T.Type = T.self, progress: ProgressHandler? = nil,
                                      receiving receive: ([UInt8]) throws -> Void) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         try ControlFraming.write(try ControlFraming.encode(ControlEnvelope(request: request)), to: descriptor)
         while true {
             guard let line = try reader.next() else {
-                throw ControlError(kind: "io", message: "the process holding \(directory) closed the control connection before finishing")
+                throw ControlError(kind: "io", message: "the process holding \(directory) closed the control connection before answering")
             }
-            guard let length = ControlFraming.chunkLength(line) else { return try ControlFraming.decodeReply(line, as: T.self) }
-            guard let bytes = try reader.bytes(length) else {
-                throw ControlError(kind: "io", message: "the process holding \(directory) closed the control connection mid-chunk")
+            switch ControlFraming.interim(line) {
+            case nil:
+                return try ControlFraming.decodeReply(line, as: T.self)
+            case let .progress(report):
+                progress?(report)
+            case let .chunk(length):
+                guard let bytes = try reader.bytes(length) else {
+                    throw ControlError(kind: "io", message: "the process holding \(directory) closed the control connection mid-chunk")
+                }
+                try receive(bytes)
             }
-            try receive(bytes)
         }
     }
 }

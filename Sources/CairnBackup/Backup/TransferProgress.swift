@@ -2,7 +2,7 @@ import Synchronization
 
 /// How far a long repository operation (backup, restore, check, copy) has come: files (or
 /// packs) and bytes done out of the total, for a progress bar.
-public struct TransferProgress: Sendable, Hashable {
+public struct TransferProgress: Sendable, Hashable, Codable {
     public var files = 0
     public var totalFiles = 0
     public var bytes = 0
