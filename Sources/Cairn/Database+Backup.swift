@@ -14,23 +14,28 @@ extension Database {
 }
 
 extension Database {
-    /// Restores tenant `tenant` of `collection` from backup `id` (or `latest`) of `repository`
-    /// into this database while it keeps serving everything else; it appears as tenant `name`
-    /// (default: its own name) in one atomic step. Replacing a tenant that exists needs
-    /// `replacing`, and a safety snapshot is taken first (`cairn snapshot rollback` undoes it).
-    public func restoreTenant(_ tenant: String, of collection: String, from repository: Repository, backup id: String,
-                              as name: String? = nil, replacing: Bool = false,
-                              progress: ProgressHandler? = nil) async throws -> LiveRestoreReport {
+    /// Restores collection `collection` of backup `id` (or `latest`) of `repository` into this
+    /// database, or only its tenant `tenant`, while the database keeps serving everything else.
+    /// It appears in one atomic step, named `name` (default: its own name): a tenant of the live
+    /// collection, or a collection. Replacing what has that name needs `replacing`, and a safety
+    /// snapshot is taken first (`cairn snapshot rollback` undoes it).
+    public func restore(_ collection: String, tenant: String? = nil, from repository: Repository, backup id: String,
+                        as name: String? = nil, replacing: Bool = false,
+                        progress: ProgressHandler? = nil) async throws -> LiveRestoreReport {
         let backupID = try await repository.backupID(id)
-        let name = name ?? tenant
-        let live = try self.collection(named: collection)
         var snapshot: SnapshotInfo?
-        if replacing, try tenants(of: live.name).contains(where: { $0.name == name }) {
-            snapshot = try await engine.takeSafetySnapshot(before: "restore of tenant \(name) of \(live.name)")
+        if replacing {
+            let catalog = engine.catalog
+            let exists = try tenant.map { _ in catalog.tenants[try catalog.resolve(collection).name]?[name ?? tenant!] != nil }
+                ?? (catalog.collections[name ?? collection] != nil)
+            if exists {
+                let what = tenant.map { "tenant \(name ?? $0) of \(collection)" } ?? "collection \(name ?? collection)"
+                snapshot = try await engine.takeSafetySnapshot(before: "restore of \(what)")
+            }
         }
         do {
-            var report = try await repository.restore(backupID, tenant: tenant, of: live.name, into: engine, as: name,
-                                                      replacing: replacing, progress: progress)
+            var report = try await repository.restore(backupID, collection: collection, tenant: tenant, into: engine,
+                                                      as: name ?? tenant ?? collection, replacing: replacing, progress: progress)
             report.safetySnapshot = snapshot?.id
             return report
         } catch {

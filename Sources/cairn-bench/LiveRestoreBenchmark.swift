@@ -65,7 +65,7 @@ struct LiveRestoreBenchmark: AsyncParsableCommand {
         let during = try await searchLatencies(db, while: {
             for index in 0..<repeats {
                 let started = ContinuousClock.now
-                _ = try await db.restoreTenant("subject", of: "docs", from: repository, backup: backup.id, as: "restored\(index)")
+                _ = try await db.restore("docs", tenant: "subject", from: repository, backup: backup.id, as: "restored\(index)")
                 live.append((ContinuousClock.now - started).seconds)
             }
         })

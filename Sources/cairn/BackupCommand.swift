@@ -159,12 +159,13 @@ struct RestoreCommand: AsyncParsableCommand {
         follow a renamed collection; the output says what changed. Only the files of what is \
         restored are fetched, and it is proven under its new names.
 
-        --into DIR --collection C --tenant T [--as NEW] [--replace]: restores one tenant into \
-        the database in DIR while it keeps serving every other tenant (through the control \
-        socket when another process holds it). The tenant is restored and proven in a staging \
-        directory inside DIR, then appears in one atomic step; a crash leaves no trace of it or \
-        the whole tenant. A tenant of that name must not exist: give another with --as, or \
-        replace it with --replace (a safety snapshot is taken first).
+        --into DIR --collection C [--tenant T] [--as NEW] [--replace]: restores one collection, \
+        or one tenant of it, into the database in DIR while it keeps serving everything else \
+        (through the control socket when another process holds it). It is restored and proven \
+        in a staging directory inside DIR, then appears in one atomic step; a crash leaves no \
+        trace of it or all of it. A tenant joins the live collection C. What it would be named \
+        must not exist: give another name with --as, or replace it with --replace (a safety \
+        snapshot is taken first; a replaced collection keeps its aliases).
         """
     )
     @OptionGroup var global: GlobalOptions
@@ -172,10 +173,10 @@ struct RestoreCommand: AsyncParsableCommand {
     @Argument(help: "The backup id (cairn backup list), or latest.") var backup: String
     @Option(help: ArgumentHelp("A new data directory to restore into.", valueName: "dir")) var target: String?
     @Option(help: ArgumentHelp("A data directory whose database the backup replaces.", valueName: "dir")) var over: String?
-    @Option(help: ArgumentHelp("A live database to restore one tenant into.", valueName: "dir")) var into: String?
-    @Option(name: .customLong("as"), help: ArgumentHelp("With --into: the tenant's name in the live database (default: its own).", valueName: "name"))
+    @Option(help: ArgumentHelp("A live database to restore one collection or tenant into.", valueName: "dir")) var into: String?
+    @Option(name: .customLong("as"), help: ArgumentHelp("With --into: its name in the live database (default: its own).", valueName: "name"))
     var newName: String?
-    @Flag(help: "With --into: replace the live tenant of that name (a safety snapshot is taken first).") var replace = false
+    @Flag(help: "With --into: replace what has that name (a safety snapshot is taken first).") var replace = false
     @OptionGroup var scope: ScopeOptions
     @Option(help: ArgumentHelp("Restore collection OLD as NEW (repeatable).", valueName: "old=new")) var rename: [String] = []
     @Option(help: ArgumentHelp("Restore tenant OLD as NEW (repeatable; with one --collection).", valueName: "old=new")) var renameTenant: [String] = []
@@ -183,13 +184,13 @@ struct RestoreCommand: AsyncParsableCommand {
     func validate() throws {
         guard [target, over, into].compactMap({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --target DIR (a new directory), --over DIR (replace a database) "
-                                  + "and --into DIR (restore one tenant into a live database)")
+                                  + "and --into DIR (restore a collection or tenant into a live database)")
         }
         if into != nil {
-            guard scope.collection.count == 1, scope.tenant.count == 1 else {
-                throw ValidationError("--into restores one tenant: name it with --collection C --tenant T")
+            guard scope.collection.count == 1, scope.tenant.count <= 1 else {
+                throw ValidationError("--into restores one collection or one tenant: name it with --collection C [--tenant T]")
             }
-            guard rename.isEmpty, renameTenant.isEmpty else { throw ValidationError("with --into, name the restored tenant with --as NEW") }
+            guard rename.isEmpty, renameTenant.isEmpty else { throw ValidationError("with --into, give the restored part its name with --as NEW") }
         } else if newName != nil || replace {
             throw ValidationError("--as and --replace go with --into DIR")
         }
@@ -212,7 +213,7 @@ struct RestoreCommand: AsyncParsableCommand {
         let id = try await source.backupID(backup)
         let bar = ProgressBar("restore", json: global.json)
         defer { bar.finish() }
-        if let into { return try await restoreTenant(id, from: source, into: into, bar: bar) }
+        if let into { return try await restoreLive(id, from: source, into: into, bar: bar) }
         if let over {
             let replaced = try await source.restore(id, over: over, progress: bar.handler)
             bar.finish()
@@ -227,26 +228,26 @@ struct RestoreCommand: AsyncParsableCommand {
         global.report(encodable: report, Self.describe(report, into: "into \(report.target)") + notes)
     }
 
-    /// `--into`: one tenant into a live database, here or through the process that holds it.
-    private func restoreTenant(_ id: String, from source: Repository, into directory: String, bar: ProgressBar) async throws {
+    /// `--into`: a collection or one tenant into a live database, here or through the process that holds it.
+    private func restoreLive(_ id: String, from source: Repository, into directory: String, bar: ProgressBar) async throws {
         var live = global
         live.data = directory
-        let (collection, tenant) = (scope.collection[0], scope.tenant[0])
+        let (collection, tenant) = (scope.collection[0], scope.tenant.first)
         let report: LiveRestoreReport
         do {
             report = try await live.withDatabase { db in
-                try await db.restoreTenant(tenant, of: collection, from: source, backup: id, as: newName, replacing: replace,
-                                           progress: bar.handler)
+                try await db.restore(collection, tenant: tenant, from: source, backup: id, as: newName, replacing: replace, progress: bar.handler)
             }
         } catch CairnError.databaseLocked {
-            report = try RemoteDatabase(directory: directory).call(.restoreTenant(
+            report = try RemoteDatabase(directory: directory).call(.restoreInto(
                 repository: URL(fileURLWithPath: repository.repo).standardizedFileURL.path, credential: try repository.credential(),
                 backup: id, collection: collection, tenant: tenant, name: newName, replacing: replace), progress: bar.handler)
         }
         bar.finish()
+        let what = report.tenant.map { "tenant \($0) of \(report.collection)" } ?? "collection \(report.collection)"
         let undo = report.safetySnapshot.map { "\nthe state before is snapshot \($0): `cairn snapshot rollback \($0)` undoes this restore" } ?? ""
         global.report(encodable: report, Self.describe(report.restore, into: "into \(directory)")
-            + "\n\(report.replaced ? "replaced" : "attached") tenant \(report.tenant) of \(report.collection) at LSN \(report.lsn) "
+            + "\n\(report.replaced ? "replaced" : "attached") \(what) at LSN \(report.lsn) "
             + "in \(String(format: "%.1f", report.seconds)) s in all" + undo)
     }
 

@@ -82,7 +82,7 @@ struct LiveRestoreTests {
                 return all
             }
         }
-        let report = try await repository.restore(backup.id, tenant: "acme", of: "docs", into: engine, as: "acme", replacing: false)
+        let report = try await repository.restore(backup.id, collection: "docs", tenant: "acme", into: engine, as: "acme", replacing: false)
         running.clear()
         let acknowledged = try await load.value
 
@@ -125,14 +125,14 @@ struct LiveRestoreTests {
         try await engine.put((0..<7).map { _ in NewObject(vector: generator.vector(8)) }, collection: "docs", tenant: "acme")
 
         await #expect(throws: CairnError.self) {
-            try await repository.restore(backup.id, tenant: "acme", of: "docs", into: engine, as: "acme", replacing: false)
+            try await repository.restore(backup.id, collection: "docs", tenant: "acme", into: engine, as: "acme", replacing: false)
         }
         #expect(try engine.count(collection: "docs", tenant: "acme") == 7, "refused: nothing changed")
-        let replaced = try await repository.restore(backup.id, tenant: "acme", of: "docs", into: engine, as: "acme", replacing: true)
+        let replaced = try await repository.restore(backup.id, collection: "docs", tenant: "acme", into: engine, as: "acme", replacing: true)
         #expect(replaced.replaced)
         #expect(Self.same(try BackupRestoreTests.contents(engine)["docs/acme"], acme))
         // The same backup under another name, beside it; a snapshot taken now holds both.
-        _ = try await repository.restore(backup.id, tenant: "acme", of: "docs", into: engine, as: "acme_before", replacing: false)
+        _ = try await repository.restore(backup.id, collection: "docs", tenant: "acme", into: engine, as: "acme_before", replacing: false)
         #expect(try engine.count(collection: "docs", tenant: "acme_before") == acme.count)
         let snapshot = try await engine.createSnapshot(label: "both")
         try await engine.removeTenant("acme_before", from: "docs")
@@ -147,10 +147,55 @@ struct LiveRestoreTests {
         let segmentFiles = { try FileManager.default.subpathsOfDirectory(atPath: directory.appending("db/segments")).filter { $0.hasSuffix(".seg") } }
         let before = try segmentFiles()
         await #expect(throws: CairnError.self) {
-            try await repository.restore(backup.id, tenant: "acme", of: "docs", into: engine, as: "acme", replacing: false)
+            try await repository.restore(backup.id, collection: "docs", tenant: "acme", into: engine, as: "acme", replacing: false)
         }
         #expect(throws: CairnError.self) { try engine.count(collection: "docs", tenant: "acme") }
         #expect(try segmentFiles().sorted() == before.sorted(), "the refused restore leaves no segment file behind")
+        await engine.close()
+    }
+
+    @Test("a whole collection restored into the live database beside itself, then over itself (its aliases stay), and a collection without tenants")
+    func wholeCollections() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var generator = SeededGenerator(seed: 65)
+        let path = directory.appending("db")
+        var engine = try await Engine.open(at: path)
+        let repository = try await Self.repository(in: directory)
+        _ = try await Self.fixture(engine, repository: repository, generator: &generator)
+        try await engine.createCollection(CollectionSchema(name: "plain", dimensions: 8, metric: .cosine))
+        try await engine.put((0..<50).map { _ in NewObject(vector: generator.vector(8)) }, collection: "plain")
+        try await engine.addTenant("acme", to: "docs")
+        try await engine.put((0..<7).map { _ in NewObject(vector: generator.vector(8)) }, collection: "docs", tenant: "acme")
+        let backup = try await repository.backup(engine, engineVersion: "test")
+        let before = try BackupRestoreTests.contents(engine)
+        try await engine.setAlias("current", to: "docs")
+
+        let beside = try await repository.restore(backup.id, collection: "docs", tenant: nil, into: engine, as: "docs_before", replacing: false)
+        #expect(beside.tenant == nil && !beside.replaced && beside.restore.objectsVerified == 7 + 300)
+        var contents = try BackupRestoreTests.contents(engine)
+        #expect(Self.same(contents["docs_before/acme"], before["docs/acme"]) && Self.same(contents["docs_before/globex"], before["docs/globex"]))
+        #expect(engine.catalog.collections["docs_before"]?.createdLSN == beside.lsn)
+
+        try await engine.put((0..<5).map { _ in NewObject(vector: generator.vector(8)) }, collection: "docs", tenant: "globex")
+        try await engine.removeTenant("acme", from: "docs")
+        await #expect(throws: CairnError.self) {
+            try await repository.restore(backup.id, collection: "docs", tenant: nil, into: engine, as: "docs", replacing: false)
+        }
+        let over = try await repository.restore(backup.id, collection: "docs", tenant: nil, into: engine, as: "docs", replacing: true)
+        #expect(over.replaced)
+        contents = try BackupRestoreTests.contents(engine)
+        #expect(Self.same(contents["docs/acme"], before["docs/acme"]) && Self.same(contents["docs/globex"], before["docs/globex"]))
+        #expect(engine.catalog.aliases == ["current": "docs"], "a replaced collection keeps its aliases")
+
+        try await engine.dropCollection("plain")
+        _ = try await repository.restore(backup.id, collection: "plain", tenant: nil, into: engine, as: "plain", replacing: false)
+        #expect(Self.same(try BackupRestoreTests.contents(engine)["plain"], before["plain"]))
+        await engine.close()
+        engine = try await Engine.open(at: path)
+        contents = try BackupRestoreTests.contents(engine)
+        #expect(Self.same(contents["docs/acme"], before["docs/acme"]) && Self.same(contents["plain"], before["plain"]), "after replay")
+        #expect(Self.same(contents["docs_before/globex"], before["docs/globex"]))
         await engine.close()
     }
 
@@ -162,7 +207,7 @@ struct LiveRestoreTests {
         let engine = try await Engine.open(at: directory.appending("db"))
         let repository = try await Self.repository(in: directory)
         let (backup, acme) = try await Self.fixture(engine, repository: repository, generator: &generator)
-        _ = try await repository.restore(backup.id, tenant: "acme", of: "docs", into: engine, as: "acme", replacing: false)
+        _ = try await repository.restore(backup.id, collection: "docs", tenant: "acme", into: engine, as: "acme", replacing: false)
         let again = try await repository.backup(engine, scope: PartitionScope(collections: ["docs"], tenants: ["acme"]), engineVersion: "test")
         await engine.close()
         let report = try await repository.restore(again.id, to: directory.appending("copy"))
@@ -177,8 +222,9 @@ struct LiveRestoreTests {
 
 @Suite("Live tenant restore under power cuts")
 struct LiveRestorePowerLossTests {
-    @Test("a power cut at any step of a restore into the live database leaves no trace of the tenant or all of it")
-    func powerCuts() async throws {
+    @Test("a power cut at any step of a restore into the live database leaves no trace of the tenant or collection or all of it",
+          arguments: [false, true])
+    func powerCuts(wholeCollection: Bool) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let repository = try await Repository.initialize(LocalBackend(root: directory.appending("repo")), credential: .password("pw"),
@@ -213,8 +259,8 @@ struct LiveRestorePowerLossTests {
             try await engine.removeTenant("acme", from: "docs")
             let globex = try BackupRestoreTests.contents(engine)["docs/globex"]
             fs.cutPower(afterOperations: cut)
-            let finished = (try? await repository.restore(backup.id, tenant: "acme", of: "docs", into: engine, as: "acme_back",
-                                                          replacing: false, fileSystem: fs)) != nil
+            let finished = (try? await repository.restore(backup.id, collection: "docs", tenant: wholeCollection ? nil : "acme", into: engine,
+                                                          as: wholeCollection ? "docs_back" : "acme_back", replacing: false, fileSystem: fs)) != nil
             await engine.close()
             fs.crash()
             let reopened: Engine
@@ -223,19 +269,23 @@ struct LiveRestorePowerLossTests {
                 break
             }
             let contents = try BackupRestoreTests.contents(reopened)
-            #expect(LiveRestoreTests.same(contents["docs/globex"], globex), "cut \(cut): the other tenant is untouched")
-            if let restored = contents["docs/acme_back"] {
-                #expect(LiveRestoreTests.same(restored, expected["docs/acme"]), "cut \(cut): the whole tenant (\(restored.count) objects)")
+            #expect(LiveRestoreTests.same(contents["docs/globex"], globex), "cut \(cut): the live tenant is untouched")
+            // Restored partition → the backup's partition it must equal.
+            let restoredAs = wholeCollection ? ["docs_back/acme": "docs/acme", "docs_back/globex": "docs/globex"] : ["docs/acme_back": "docs/acme"]
+            let present = restoredAs.keys.filter { contents[$0] != nil }
+            if !present.isEmpty {
+                #expect(present.count == restoredAs.count, "cut \(cut): all of it or nothing: \(present)")
+                for (restored, original) in restoredAs {
+                    #expect(LiveRestoreTests.same(contents[restored], expected[original]), "cut \(cut): \(restored) whole")
+                }
                 attachedAt = attachedAt ?? cut
             } else {
-                #expect(attachedAt == nil, "cut \(cut): once durable, the tenant stays")
+                #expect(attachedAt == nil, "cut \(cut): once durable, it stays")
                 #expect(contents.keys.sorted() == ["docs/globex"])
+                let folder = wholeCollection ? "/db/segments/docs_back" : "/db/segments/docs/acme_back"
+                #expect(try Self.files(under: folder, in: fs).isEmpty, "cut \(cut): no segment file of what was not attached stays")
             }
             #expect(!fs.exists("/db/restore-staging"), "cut \(cut): opening removes an unfinished staging directory")
-            if contents["docs/acme_back"] == nil {
-                let strays = fs.exists("/db/segments/docs/acme_back") ? try fs.listDirectory("/db/segments/docs/acme_back") : []
-                #expect(strays.isEmpty, "cut \(cut): no segment file of the unattached tenant stays: \(strays)")
-            }
             await reopened.close()
             // Opening again finds what the first open found: it deleted nothing the tenant needs.
             let again = try await Engine.open(at: "/db", options: options(fs))
@@ -245,6 +295,14 @@ struct LiveRestorePowerLossTests {
             cut += 1
         }
         #expect(cut >= 10 && attachedAt != nil, "a live restore makes many durable steps (\(cut)), and the last ones attach")
+    }
+
+    /// The files under `folder` (none if it does not exist).
+    private static func files(under folder: String, in fs: CrashSimulatingFileSystem) throws -> [String] {
+        guard fs.exists(folder) else { return [] }
+        return try fs.listDirectory(folder).flatMap { name in
+            fs.isDirectory(folder + "/" + name) ? try files(under: folder + "/" + name, in: fs) : [folder + "/" + name]
+        }
     }
 }
 

@@ -47,18 +47,11 @@ struct ControlSocketFaultTests {
         let through = SampleData.objects(count: 20_000, dimensions: 8, seed: 32)
         try SampleData.jsonl(through).write(toFile: directory.appending("b.jsonl"), atomically: true, encoding: .utf8)
         let fifo = directory.appending("input.fifo")
-        #expect(mkfifo(fifo, 0o600) == 0)
+        try NamedPipe.create(fifo)
         // A threshold of 0: the holder reads no more than one line ahead before it writes.
         let holder = try cli.start(["import", "articles", fifo, "--batch-size", "50", "--bulk-import-threshold", "0",
                                     "--ack-file", directory.appending("holder.ack")])
-        let writer: FileHandle = try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                guard let handle = FileHandle(forWritingAtPath: fifo) else {
-                    return continuation.resume(throwing: CairnError.io(path: fifo, operation: "open", reason: "cannot open the pipe"))
-                }
-                continuation.resume(returning: handle)
-            }
-        }
+        let writer = try await NamedPipe.openForWriting(fifo)
         try writer.write(contentsOf: Data(SampleData.jsonl(own).utf8))
         // The holder commits a batch once the next one is read (or its input ends): 150 of the 200 lines.
         #expect(try await Self.waitFor { FileManager.default.fileExists(atPath: data + "/control.sock") && Self.acknowledged(directory.appending("holder.ack")) >= 150 })

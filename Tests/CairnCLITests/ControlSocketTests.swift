@@ -137,17 +137,9 @@ struct ControlSocketTests {
         }
         // The first import holds the database while its input, a pipe this test writes, waits.
         let fifo = directory.appending("input.fifo")
-        #expect(mkfifo(fifo, 0o600) == 0)
+        try NamedPipe.create(fifo)
         let holder = try cli.start(["import", "articles", fifo, "--batch-size", "100"])
-        let writer: FileHandle = try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                // Opening a pipe's writing end waits for its reader: the importing process.
-                guard let handle = FileHandle(forWritingAtPath: fifo) else {
-                    return continuation.resume(throwing: CairnError.io(path: fifo, operation: "open", reason: "cannot open the pipe"))
-                }
-                continuation.resume(returning: handle)
-            }
-        }
+        let writer = try await NamedPipe.openForWriting(fifo)
         try writer.write(contentsOf: Data(contentsOf: URL(fileURLWithPath: directory.appending("a1.jsonl"))))
         var held = false
         for _ in 0..<3000 where !held {

@@ -3,7 +3,7 @@ import CairnTestSupport
 import Foundation
 import Testing
 
-@Suite("restore --into: one tenant into a live database")
+@Suite("restore --into: a collection or one tenant into a live database")
 struct LiveRestoreCLITests {
     /// A database with tenants acme (300 objects) and globex (200), backed up; then acme is
     /// removed. Returns the repository options.
@@ -76,10 +76,18 @@ struct LiveRestoreCLITests {
                 "\(replaced.stdout)\(replaced.stderr)")
         #expect(try db.count("docs", tenant: "acme") == 325)
         #expect(db.snapshots().contains { $0.snapshot.label?.contains("restore of tenant acme") == true })
+        // The whole collection: refused under its own name (it exists), restored beside it under another.
+        let collection = ["restore", "latest", "--into", data, "--collection", "docs"] + repo
+        let taken = try await Self.run(cli, collection)
+        #expect(taken.status == 1 && taken.stderr.contains("already has a collection 'docs'"), "\(taken.stderr)")
+        let beside = try await Self.run(cli, collection + ["--as", "docs_yesterday"])
+        #expect(beside.status == 0 && beside.stdout.contains("attached collection docs_yesterday"), "\(beside.stdout)\(beside.stderr)")
+        #expect(try db.count("docs_yesterday", tenant: "acme") == 325 && db.count("docs_yesterday", tenant: "globex") == 200)
         await db.close()
 
-        let wrong = try cli.run(["restore", "latest", "--into", data, "--collection", "docs"] + repo, passingData: false)
-        #expect(wrong.status != 0 && wrong.stderr.contains("one tenant"), "\(wrong.stderr)")
+        let wrong = try cli.run(["restore", "latest", "--into", data, "--collection", "docs", "--tenant", "a", "--tenant", "b"] + repo,
+                                passingData: false)
+        #expect(wrong.status != 0 && wrong.stderr.contains("one collection or one tenant"), "\(wrong.stderr)")
     }
 
     private static func run(_ cli: CLIRunner, _ arguments: [String]) async throws -> CLIRunner.Result {

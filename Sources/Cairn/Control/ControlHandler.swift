@@ -92,10 +92,10 @@ struct ControlHandler: Sendable {
         case let .backup(path, credential, scope, tags):
             let repository = try await Repository.open(Repository.localBackend(at: path), credential: credential)
             return try encode(try await database.backup(to: repository, scope: scope, tags: tags, progress: stream?.progress))
-        case let .restoreTenant(path, credential, backup, collection, tenant, name, replacing):
+        case let .restoreInto(path, credential, backup, collection, tenant, name, replacing):
             let repository = try await Repository.open(Repository.localBackend(at: path), credential: credential)
-            return try encode(try await database.restoreTenant(tenant, of: collection, from: repository, backup: backup,
-                                                               as: name, replacing: replacing, progress: stream?.progress))
+            return try encode(try await database.restore(collection, tenant: tenant, from: repository, backup: backup,
+                                                         as: name, replacing: replacing, progress: stream?.progress))
         case let .deleteSnapshot(id):
             let usage = try database.snapshot(id)
             try database.deleteSnapshot(id)

@@ -47,9 +47,9 @@ public enum ControlRequest: Codable, Sendable {
     /// Streams the objects of a partition as import-ready JSONL in chunks, then answers with the
     /// number exported (see `ControlFraming.encodeChunk`).
     case export(collection: String, tenant: String?, filter: String?, withMetadata: Bool)
-    /// Restores one tenant of a backup into the database (`Database.restoreTenant`).
-    case restoreTenant(repository: String, credential: RepositoryCredential, backup: String, collection: String, tenant: String,
-                       name: String?, replacing: Bool)
+    /// Restores a collection or one tenant of a backup into the database (`Database.restore`).
+    case restoreInto(repository: String, credential: RepositoryCredential, backup: String, collection: String, tenant: String?,
+                     name: String?, replacing: Bool)
 }
 
 /// One collection as `collection list` shows it.
@@ -156,11 +156,7 @@ public struct HitBatch: Codable, Sendable {
                     let createdAt = try reader.read(Int64.self)
                     let updatedAt = try reader.read(Int64.self)
                     let dimensions = Int(try reader.read(UInt32.self))
-                    let floats = try reader.readRaw(count: dimensions * 4)
-                    let vector = [Float](unsafeUninitializedCapacity: dimensions) { buffer, initialized in
-                        UnsafeMutableRawBufferPointer(buffer).copyMemory(from: floats)
-                        initialized = dimensions
-                    }
+                    let vector = try reader.readFloats(count: dimensions)
                     let properties = try PropertyCoding.decodeProperties(from: &reader)
                     return SearchHit(object: StoredObject(id: id, properties: properties, vector: vector, createdAtMilliseconds: createdAt,
                                                           updatedAtMilliseconds: updatedAt), distance: distance)

@@ -58,20 +58,27 @@ struct StateApplier: Sendable {
                 throw error
             }
             if partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
-        case let .attachTenant(attachment):
-            let key = PartitionKey(collection: attachment.collection, tenant: attachment.tenant)
-            state.partitions[key]?.discardUnlinkedVectors()
-            try addPartition(key, to: &state)
-            let partition = state.partitions[key]!
-            partition.isLoaded = attachment.state == .active
-            let manifest = state.version.manifest.attaching(attachment, lsn: lsn)
+        case let .attach(attachment):
+            let name = attachment.collection
+            if attachment.schema != nil {
+                for (key, partition) in state.partitions where key.collection == name { partition.discardUnlinkedVectors() }
+                state.partitions = state.partitions.filter { $0.key.collection != name }
+            }
+            var attached: [PartitionData] = []
+            for tenant in attachment.tenants {
+                let key = PartitionKey(collection: name, tenant: tenant.name)
+                state.partitions[key]?.discardUnlinkedVectors()
+                try addPartition(key, to: &state)
+                state.partitions[key]!.isLoaded = tenant.state == .active
+                attached.append(state.partitions[key]!)
+            }
             // Files the restore mapped and checked before it logged the record (none in replay).
             let mapped = Dictionary(uniqueKeysWithValues: attachment.segments.compactMap { record in
                 state.preloadedSegments[record.id].map { (record.id, LoadedSegment(record: record, segment: $0)) }
             })
-            state.version = try Version(manifest: manifest, reusing: state.version, partitions: state.partitions,
-                                        mapped: mapped, loader: loader)
-            if partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
+            state.version = try Version(manifest: state.version.manifest.attaching(attachment.segments, lsn: lsn), reusing: state.version,
+                                        partitions: state.partitions, mapped: mapped, loader: loader)
+            for partition in attached where partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
         case .configureCollection, .setAlias, .removeAlias, .putRole, .deleteRole, .putUser, .deleteUser:
             break
         }

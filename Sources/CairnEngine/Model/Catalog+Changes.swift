@@ -26,17 +26,8 @@ extension Catalog {
                 throw CairnError.tenantExists(collection: schema.name, tenant: tenant)
             }
             tenants[schema.name, default: [:]][tenant] = TenantInfo(name: tenant, state: .active, createdLSN: lsn)
-        case let .attachTenant(attachment):
-            try Naming.check(attachment.tenant, kind: "tenant")
-            let schema = try requireMultiTenant(attachment.collection)
-            guard attachment.replaces || tenants[schema.name]?[attachment.tenant] == nil else {
-                throw CairnError.tenantExists(collection: schema.name, tenant: attachment.tenant)
-            }
-            tenants[schema.name, default: [:]][attachment.tenant] = TenantInfo(name: attachment.tenant, state: attachment.state, createdLSN: lsn)
-            let key = PartitionKey(collection: schema.name, tenant: attachment.tenant)
-            guard attachment.segments.allSatisfy({ $0.partition == key && $0.incarnation == incarnation(of: key) }) else {
-                throw CairnError.invalidArgument("the attachment of \(key) names segments of another partition")
-            }
+        case let .attach(attachment):
+            try attach(attachment, lsn: lsn)
         case let .removeTenant(collection, tenant):
             let schema = try requireMultiTenant(collection)
             guard tenants[schema.name]?.removeValue(forKey: tenant) != nil else {
@@ -71,6 +62,38 @@ extension Catalog {
             users[user.name] = user
         case let .deleteUser(name):
             guard users.removeValue(forKey: name) != nil else { throw CairnError.userNotFound(name) }
+        }
+    }
+
+    /// Adds the attached collection or tenant as a new incarnation created at `lsn`, replacing
+    /// what has its name if the attachment says so; checks that its segments belong to it.
+    private mutating func attach(_ attachment: PartitionAttachment, lsn: UInt64) throws {
+        if var schema = attachment.schema {
+            try schema.validate()
+            guard attachment.replaces || collections[schema.name] == nil else { throw CairnError.collectionExists(schema.name) }
+            guard aliases[schema.name] == nil else { throw CairnError.nameTaken(schema.name) }
+            schema.createdLSN = lsn
+            collections[schema.name] = schema
+            tenants[schema.name] = schema.multiTenant ? [:] : nil
+            guard schema.multiTenant || attachment.tenants.map(\.name) == [PartitionKey.defaultTenant] else {
+                throw CairnError.invalidArgument("the attachment of \(schema.name) names tenants of a collection without tenants")
+            }
+        } else {
+            let schema = try requireMultiTenant(attachment.collection)
+            guard attachment.tenants.count == 1, attachment.replaces || tenants[schema.name]?[attachment.tenants[0].name] == nil else {
+                throw CairnError.tenantExists(collection: schema.name, tenant: attachment.tenants.first?.name ?? "")
+            }
+        }
+        let name = attachment.collection
+        for tenant in attachment.tenants {
+            if collections[name]!.multiTenant {
+                try Naming.check(tenant.name, kind: "tenant")
+                tenants[name, default: [:]][tenant.name] = TenantInfo(name: tenant.name, state: tenant.state, createdLSN: lsn)
+            }
+            let key = PartitionKey(collection: name, tenant: tenant.name)
+            guard tenant.segments.allSatisfy({ $0.partition == key && $0.incarnation == incarnation(of: key) }) else {
+                throw CairnError.invalidArgument("the attachment of \(key) names segments of another partition")
+            }
         }
     }
 

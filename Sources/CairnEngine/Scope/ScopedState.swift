@@ -31,7 +31,7 @@ package struct ScopedState: Sendable {
         var attached = manifest // with the segments of tenants attached after the checkpoint
         let lastLSN = try chain.scan { lsn, payload, path, offset in
             guard case let .catalog(change) = try decode(payload, lsn: lsn, path: path, offset: offset) else { return }
-            if case let .attachTenant(attachment) = change { attached = attached.attaching(attachment, lsn: lsn) }
+            if case let .attach(attachment) = change { attached = attached.attaching(attachment.segments, lsn: lsn) }
             do { try catalog.apply(change, lsn: lsn) } catch {
                 throw CairnError.corruption(file: path, offset: offset, detail: "WAL record \(lsn) does not apply: \(error)")
             }

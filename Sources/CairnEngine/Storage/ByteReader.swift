@@ -54,6 +54,15 @@ package struct ByteReader {
         return UnsafeRawBufferPointer(rebasing: buffer[start..<start + count])
     }
 
+    /// `count` little-endian floats, copied out.
+    package mutating func readFloats(count: Int) throws -> [Float] {
+        let raw = try readRaw(count: count * 4)
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
+            initialized = count
+        }
+    }
+
     /// A length-prefixed (u32) byte string.
     package mutating func readLengthPrefixed() throws -> [UInt8] {
         let length = Int(try read(UInt32.self))

@@ -35,7 +35,7 @@ extension Manifest {
             next.catalog = catalog
             next.walStartSequence = walStartSequence
             next.restoredWAL = nil
-            // A tenant attached after `lsn` is not in `catalog` yet; its record stays in the log.
+            // Partitions attached after `lsn` are not in `catalog` yet; their record stays in the log.
             let attachedLater = Set(attachedAfterCheckpoint ?? []).filter { $0 > lsn }
             next.attachedAfterCheckpoint = attachedLater.sorted().nilIfEmpty
             next.segments = segments.filter { record in
@@ -52,13 +52,12 @@ extension Manifest {
 }
 
 extension Manifest {
-    /// This manifest with the segments of the tenant attachment made at `lsn`, unless it
-    /// already lists them (a manifest published, or captured by a snapshot, after the
-    /// attachment was applied).
-    func attaching(_ attachment: TenantAttachment, lsn: UInt64) -> Manifest {
+    /// This manifest with `segments`, attached by the record at `lsn`, unless it already lists
+    /// them (a manifest published, or captured by a snapshot, after the attachment was applied).
+    func attaching(_ segments: [SegmentRecord], lsn: UInt64) -> Manifest {
         guard !(attachedAfterCheckpoint ?? []).contains(lsn), lsn > checkpointLSN else { return self }
         var next = self
-        next.segments += attachment.segments
+        next.segments += segments
         next.attachedAfterCheckpoint = (attachedAfterCheckpoint ?? []) + [lsn]
         return next
     }

@@ -16,20 +16,33 @@ enum CatalogChange: Sendable, Codable {
     case deleteRole(String)
     case putUser(User)
     case deleteUser(String)
-    /// A restored tenant joins the database in one step: its segment files (already in place)
-    /// become a new incarnation of the tenant, replacing the one there if `replaces`.
-    case attachTenant(TenantAttachment)
+    /// Restored partitions join the database in one step: a tenant of a live collection, or a
+    /// whole collection (`attachment.schema` set) with its tenants. Their segment files are
+    /// already in place and become a new incarnation, replacing what has that name if `replaces`.
+    case attach(PartitionAttachment)
 }
 
-/// A tenant restored into the live database: what its attachment record holds.
-struct TenantAttachment: Sendable, Codable {
+/// Partitions restored into the live database: what their attachment record holds.
+struct PartitionAttachment: Sendable, Codable {
+    /// A restored tenant with its state and segment files (under the incarnation the record
+    /// creates). A collection without tenants has one, named `PartitionKey.defaultTenant`.
+    struct Tenant: Sendable, Codable {
+        var name: String
+        var state: TenantState
+        var segments: [Manifest.SegmentRecord]
+    }
+
     var collection: String
-    var tenant: String
-    var state: TenantState
-    /// Whether a tenant of that name is replaced (dropped in the same step).
+    /// The collection's schema when the attachment creates the collection; nil when it adds a
+    /// tenant to a live one.
+    var schema: CollectionSchema?
+    var tenants: [Tenant]
+    /// Whether a collection or tenant of that name is replaced (dropped in the same step; a
+    /// replaced collection keeps its aliases).
     var replaces: Bool
-    /// The tenant's segment files, under the incarnation the record creates.
-    var segments: [Manifest.SegmentRecord]
+
+    /// Every segment file the attachment adds.
+    var segments: [Manifest.SegmentRecord] { tenants.flatMap(\.segments) }
 }
 
 /// One WAL record's content: every mutation of the database is one of these, with one LSN.
@@ -99,11 +112,7 @@ enum Mutation: Sendable {
                 let id = try reader.readUUID()
                 let updatedAt = try reader.read(Int64.self)
                 let dimensions = Int(try reader.read(UInt32.self))
-                let raw = try reader.readRaw(count: dimensions * 4)
-                let vector = [Float](unsafeUninitializedCapacity: dimensions) { buffer, initialized in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
-                    initialized = dimensions
-                }
+                let vector = try reader.readFloats(count: dimensions)
                 let properties = try PropertyCoding.decodeProperties(from: &reader)
                 objects.append(ObjectVersion(id: id, properties: properties, vector: vector, updatedAt: updatedAt))
             }
