@@ -35,7 +35,7 @@ struct ControlBenchmark: AsyncParsableCommand {
         let remote = try await Thread.detachedResult {
             let client = try RemoteDatabase(directory: path)
             return try Self.measure(queries) { vector in
-                _ = try client.call(.search(collection: "articles", tenant: nil, vector: vector, limit: 10, filter: nil, ef: nil, withVectors: false),
+                _ = try client.call(.search(collection: "articles", tenant: nil, vector: FloatBlock(vector), limit: 10, filter: nil, ef: nil, withVectors: false),
                                     as: HitBatch.self)
             }
         }.value

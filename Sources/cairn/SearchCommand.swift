@@ -42,7 +42,7 @@ struct SearchCommand: AsyncParsableCommand {
             throw CairnError.invalidVector("the query must be a JSON array of numbers")
         }
         let query = try ObjectJSON.vector(from: components)
-        let hits = try await global.perform(.search(collection: collection, tenant: tenant, vector: query, limit: limit, filter: filter, ef: ef, withVectors: withVectors),
+        let hits = try await global.perform(.search(collection: collection, tenant: tenant, vector: FloatBlock(query), limit: limit, filter: filter, ef: ef, withVectors: withVectors),
                                             as: HitBatch.self).hits
         if global.json {
             Output.json(.array(hits.map { hit in

@@ -9,19 +9,12 @@ struct ControlHandler: Sendable {
     /// export's chunks, a backup's progress) goes to `stream`; without one, an export is refused.
     func handle(_ request: ControlRequest, stream: ControlReplyStream? = nil) async throws -> String {
         switch request {
+        case .count, .get, .search:
+            return try handleAtOnce(request)! // the short reads handleAtOnce answers
         case let .export(collection, tenant, filter, withMetadata):
             guard let stream else { throw ControlError(kind: "protocol", message: "an export streams its reply: use RemoteDatabase.stream") }
             let export = try database.export(collection, tenant: tenant, filter: try filter.map { try database.parseFilter($0, for: collection) })
             return try encode(try await Thread.runDetached { try ObjectJSON.writeLines(of: export, withMetadata: withMetadata, write: stream.chunk) })
-        case let .count(collection, tenant, filter):
-            return try encode(try database.count(collection, tenant: tenant, filter: try filter.map { try database.parseFilter($0, for: collection) }))
-        case let .get(collection, tenant, id):
-            return try encode(try database.get(id, from: collection, tenant: tenant))
-        case let .search(collection, tenant, vector, limit, filter, ef, withVectors):
-            var hits = try database.search(vector, in: collection, tenant: tenant, limit: limit,
-                                           filter: try filter.map { try database.parseFilter($0, for: collection) }, ef: ef)
-            if withVectors == false { for index in hits.indices { hits[index].object.vector = [] } }
-            return try encode(HitBatch(hits))
         case .stats:
             return try encode(database.stats())
         case .collections:
@@ -100,6 +93,25 @@ struct ControlHandler: Sendable {
             let usage = try database.snapshot(id)
             try database.deleteSnapshot(id)
             return try encode(usage.exclusiveBytes)
+        }
+    }
+
+    /// The reply to a short read (`count`, `get`, `search`), computed on the calling thread
+    /// without waiting: a transport answers these where the request arrived, with no hop to
+    /// another thread. Nil for every other request.
+    func handleAtOnce(_ request: ControlRequest) throws -> String? {
+        switch request {
+        case let .count(collection, tenant, filter):
+            return try encode(try database.count(collection, tenant: tenant, filter: try filter.map { try database.parseFilter($0, for: collection) }))
+        case let .get(collection, tenant, id):
+            return try encode(try database.get(id, from: collection, tenant: tenant))
+        case let .search(collection, tenant, vector, limit, filter, ef, withVectors):
+            var hits = try database.search(vector.values, in: collection, tenant: tenant, limit: limit,
+                                           filter: try filter.map { try database.parseFilter($0, for: collection) }, ef: ef)
+            if withVectors == false { for index in hits.indices { hits[index].object.vector = [] } }
+            return try encode(HitBatch(hits))
+        default:
+            return nil
         }
     }
 

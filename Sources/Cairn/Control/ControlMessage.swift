@@ -7,7 +7,7 @@ public enum ControlRequest: Codable, Sendable {
     case count(collection: String, tenant: String?, filter: String?)
     case get(collection: String, tenant: String?, id: UUID)
     /// Answered with a `HitBatch`; `withVectors` false leaves the hits' vectors out (nil: included).
-    case search(collection: String, tenant: String?, vector: [Float], limit: Int, filter: String?, ef: Int?, withVectors: Bool? = nil)
+    case search(collection: String, tenant: String?, vector: FloatBlock, limit: Int, filter: String?, ef: Int?, withVectors: Bool? = nil)
     case stats
     /// Every collection with its object count (nil: per tenant) and tenants: `[CollectionListing]`.
     case collections
@@ -114,6 +114,31 @@ public struct ObjectBatch: Codable, Sendable, Hashable {
             }
             offset += count * 4
             return NewObject(id: ids[index], properties: properties[index], vector: vector)
+        }
+    }
+}
+
+/// A vector as it crosses the control socket: its floats as one block of bytes (base64 in the
+/// JSON message), exact and without formatting or parsing a number per dimension.
+public struct FloatBlock: Codable, Sendable, Hashable {
+    public var values: [Float]
+
+    public init(_ values: [Float]) { self.values = values }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values.withUnsafeBytes { Data($0) })
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let data = try container.decode(Data.self)
+        guard data.count % 4 == 0 else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "a vector's bytes are not a whole number of floats")
+        }
+        values = data.withUnsafeBytes { raw in
+            var reader = ByteReader(raw)
+            return (try? reader.readFloats(count: raw.count / 4)) ?? []
         }
     }
 }

@@ -103,8 +103,9 @@ final class ControlServer: Sendable {
                 let envelope = try ControlFraming.decode(line)
                 guard let request = envelope.request else { throw ControlError(kind: "protocol", message: "a control message without a request") }
                 guard let handler = handler.withLock({ $0 }) else { throw ControlError(kind: "databaseClosed", message: "the database is closing") }
-                reply = ControlFraming.encodeReply(result: try run({ try await handler.handle(request, stream: Self.stream(to: connection)) },
-                                                                   cancellingWhenHungUp: connection))
+                let result = try handler.handleAtOnce(request)
+                    ?? run({ try await handler.handle(request, stream: Self.stream(to: connection)) }, cancellingWhenHungUp: connection)
+                reply = ControlFraming.encodeReply(result: result)
             } catch {
                 guard let encoded = try? ControlFraming.encode(ControlEnvelope(error: ControlError(error))) else { return }
                 reply = encoded
