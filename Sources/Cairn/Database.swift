@@ -185,10 +185,11 @@ public final class Database: Sendable {
     }
 
     /// The `limit` objects nearest to `vector` among those matching `filter`, nearest first.
-    /// `ef` widens (or narrows) the HNSW beam for this query: more recall, less speed.
+    /// `ef` widens (or narrows) the HNSW beam for this query: more recall, less speed. Each hit
+    /// carries its id, its distance and the parts of its object `fields` names (default: all).
     public func search(_ vector: [Float], in collection: String, tenant: String? = nil, limit: Int = 10,
-                       filter: Filter? = nil, ef: Int? = nil) throws -> [SearchHit] {
-        try engine.search(vector, collection: collection, tenant: tenant, limit: limit, filter: filter, ef: ef)
+                       filter: Filter? = nil, ef: Int? = nil, fields: ResultFields = .all) throws -> [SearchHit] {
+        try engine.search(vector, collection: collection, tenant: tenant, limit: limit, filter: filter, ef: ef, fields: fields)
     }
 
     /// Parses a filter expression such as `year >= 2020 and lang = "en"` against a collection's schema.

@@ -106,9 +106,9 @@ struct ControlHandler: Sendable {
         case let .get(collection, tenant, id):
             return try encode(try database.get(id, from: collection, tenant: tenant))
         case let .search(collection, tenant, vector, limit, filter, ef, withVectors):
-            var hits = try database.search(vector.values, in: collection, tenant: tenant, limit: limit,
-                                           filter: try filter.map { try database.parseFilter($0, for: collection) }, ef: ef)
-            if withVectors == false { for index in hits.indices { hits[index].object.vector = [] } }
+            let hits = try database.search(vector.values, in: collection, tenant: tenant, limit: limit,
+                                           filter: try filter.map { try database.parseFilter($0, for: collection) }, ef: ef,
+                                           fields: withVectors == false ? [.properties, .timestamps] : .all)
             return try encode(HitBatch(hits))
         default:
             return nil

@@ -108,9 +108,12 @@ final class Memtable: @unchecked Sendable {
         Array(vectors[slot * dimensions..<(slot + 1) * dimensions])
     }
 
-    func object(at slot: Int) -> StoredObject {
+    /// The object in slot `slot`, with the parts `fields` names (the others empty or 0).
+    func object(at slot: Int, fields: ResultFields = .all) -> StoredObject {
         let entry = entries[slot]
-        return StoredObject(id: entry.id, properties: entry.properties, vector: vector(at: slot),
-                            createdAtMilliseconds: entry.createdAt, updatedAtMilliseconds: entry.updatedAt)
+        let timestamps = fields.contains(.timestamps)
+        return StoredObject(id: entry.id, properties: fields.contains(.properties) ? entry.properties : [:],
+                            vector: fields.contains(.vector) ? vector(at: slot) : [],
+                            createdAtMilliseconds: timestamps ? entry.createdAt : 0, updatedAtMilliseconds: timestamps ? entry.updatedAt : 0)
     }
 }

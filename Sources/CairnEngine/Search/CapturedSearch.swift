@@ -9,11 +9,14 @@ struct CapturedSearch {
     private var search: PartitionSearch
     private let memtableObjects: [Int: StoredObject]
     private let segments: [(source: Int, view: SegmentView)]
+    private let fields: ResultFields
 
-    fileprivate init(search: PartitionSearch, memtableObjects: [Int: StoredObject], segments: [(source: Int, view: SegmentView)]) {
+    fileprivate init(search: PartitionSearch, memtableObjects: [Int: StoredObject], segments: [(source: Int, view: SegmentView)],
+                     fields: ResultFields) {
         self.search = search
         self.memtableObjects = memtableObjects
         self.segments = segments
+        self.fields = fields
     }
 
     /// Searches the captured segments (no lock needed) and returns the hits, closest first.
@@ -22,7 +25,7 @@ struct CapturedSearch {
         let firstSegmentSource = segments.first?.source ?? Int.max
         return try search.top.sorted().map { hit in
             let object = hit.row >> 32 < firstSegmentSource ? memtableObjects[hit.row]!
-                : try segments[(hit.row >> 32) - firstSegmentSource].view.segment.object(at: hit.row & 0xFFFF_FFFF)
+                : try segments[(hit.row >> 32) - firstSegmentSource].view.segment.object(at: hit.row & 0xFFFF_FFFF, fields: fields)
             return SearchHit(object: object, distance: hit.distance)
         }
     }
@@ -32,15 +35,17 @@ extension PartitionView {
     /// Begins a search for the `limit` objects closest to `vector` that satisfy `filter`; call
     /// under the state lock, then `finish()` after it. `exact` scans every row instead of
     /// walking graphs (the answer depends on the data only, not on how the graphs were built).
-    func beginSearch(_ vector: [Float], limit: Int, filter: Filter?, ef: Int?, exact: Bool = false) throws -> CapturedSearch {
+    /// Hits carry the parts of their objects that `fields` names.
+    func beginSearch(_ vector: [Float], limit: Int, filter: Filter?, ef: Int?, exact: Bool = false,
+                     fields: ResultFields = .all) throws -> CapturedSearch {
         var search = PartitionSearch(query: try schema.checkedVector(vector, isQuery: true), schema: schema,
                                      filter: try filter.map { try BoundFilter($0, schema: schema) },
                                      limit: limit, ef: max(ef ?? schema.hnsw.efSearch, limit), exact: exact)
         let tables = memtablesNewestFirst
         for (source, table) in tables.enumerated() { search.search(table, source: source) }
         var objects: [Int: StoredObject] = [:]
-        for hit in search.top.sorted() { objects[hit.row] = tables[hit.row >> 32].object(at: hit.row & 0xFFFF_FFFF) }
+        for hit in search.top.sorted() { objects[hit.row] = tables[hit.row >> 32].object(at: hit.row & 0xFFFF_FFFF, fields: fields) }
         let views = segments.compactMap(SegmentView.init).enumerated().map { (source: tables.count + $0.offset, view: $0.element) }
-        return CapturedSearch(search: search, memtableObjects: objects, segments: views)
+        return CapturedSearch(search: search, memtableObjects: objects, segments: views, fields: fields)
     }
 }

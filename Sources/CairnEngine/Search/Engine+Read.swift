@@ -14,6 +14,21 @@ public struct SearchHit: Sendable, Hashable, Codable {
     }
 }
 
+/// Which parts of each found object a search returns besides its id and distance: a caller
+/// that needs only ids pays for no property decoding and no vector copy.
+public struct ResultFields: OptionSet, Sendable, Hashable, Codable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Property values (otherwise `properties` is empty).
+    public static let properties = ResultFields(rawValue: 1)
+    /// The vector (otherwise `vector` is empty).
+    public static let vector = ResultFields(rawValue: 2)
+    /// Creation and update times (otherwise 0).
+    public static let timestamps = ResultFields(rawValue: 4)
+    public static let all: ResultFields = [.properties, .vector, .timestamps]
+}
+
 extension Engine {
     /// The newest version of an object, or nil when it does not exist or was deleted.
     package func get(_ id: UUID, collection: String, tenant: String? = nil) throws -> StoredObject? {
@@ -24,12 +39,13 @@ extension Engine {
     /// segments are searched through their HNSW graph with a beam of `ef` (default: the
     /// collection's `efSearch`), as are memtables as far as their live graph reaches; small
     /// sources and very selective filters are scanned exactly.
+    /// Each hit carries the parts of its object `fields` names.
     package func search(_ vector: [Float], collection: String, tenant: String? = nil, limit: Int,
-                       filter: Filter? = nil, ef: Int? = nil) throws -> [SearchHit] {
+                       filter: Filter? = nil, ef: Int? = nil, fields: ResultFields = .all) throws -> [SearchHit] {
         guard (1...10_000).contains(limit) else { throw CairnError.invalidArgument("limit must be between 1 and 10000, got \(limit)") }
         if let ef, !(1...4096).contains(ef) { throw CairnError.invalidArgument("ef must be between 1 and 4096, got \(ef)") }
         return try state.withLock { state in
-            try state.partition(collection, tenant: tenant).beginSearch(vector, limit: limit, filter: filter, ef: ef)
+            try state.partition(collection, tenant: tenant).beginSearch(vector, limit: limit, filter: filter, ef: ef, fields: fields)
         }.finish()
     }
 

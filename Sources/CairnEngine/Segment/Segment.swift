@@ -160,10 +160,11 @@ final class Segment: @unchecked Sendable {
                            encodedProperties: try encodedProperties(at: row))
     }
 
-    func object(at row: Int) throws -> StoredObject {
-        let (createdAt, updatedAt) = timestamps(at: row)
-        return StoredObject(id: id(at: row), properties: try properties(at: row),
-                            vector: Array(UnsafeBufferPointer(start: vector(at: row), count: dimensions)),
+    /// The object in row `row`, with the parts `fields` names (the others empty or 0).
+    func object(at row: Int, fields: ResultFields = .all) throws -> StoredObject {
+        let (createdAt, updatedAt) = fields.contains(.timestamps) ? timestamps(at: row) : (0, 0)
+        return StoredObject(id: id(at: row), properties: fields.contains(.properties) ? try properties(at: row) : [:],
+                            vector: fields.contains(.vector) ? Array(UnsafeBufferPointer(start: vector(at: row), count: dimensions)) : [],
                             createdAtMilliseconds: createdAt, updatedAtMilliseconds: updatedAt)
     }
 
