@@ -32,6 +32,12 @@ public struct CLIRunner: Sendable {
         }
     }
 
+    /// A runner of another program (`executable`), for what a test does beside `cairn`.
+    public init(executable: String, dataDirectory: String = "") {
+        self.executable = executable
+        self.dataDirectory = dataDirectory
+    }
+
     /// Starts `cairn --data DIR <arguments>` without waiting for it; `environment` adds variables.
     public func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
         let process = Process()

@@ -13,13 +13,9 @@ public enum NamedPipe {
     /// Opens the pipe's writing end, which waits until a reader opens the other end; the wait
     /// runs on a thread of its own.
     public static func openForWriting(_ path: String) async throws -> FileHandle {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                guard let handle = FileHandle(forWritingAtPath: path) else {
-                    return continuation.resume(throwing: CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]))
-                }
-                continuation.resume(returning: handle)
-            }
+        try await onOwnThread {
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+            return handle
         }
     }
 }

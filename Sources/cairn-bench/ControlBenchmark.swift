@@ -32,13 +32,13 @@ struct ControlBenchmark: AsyncParsableCommand {
         let queries = (0..<searches).map { _ in generator.vector(dimensions) }
 
         let local = try Self.measure(queries) { vector in _ = try db.search(vector, in: "articles", limit: 10) }
-        let remote = try await Thread.detachedResult {
+        let remote = try await onOwnThread {
             let client = try RemoteDatabase(directory: path)
             return try Self.measure(queries) { vector in
                 _ = try client.call(.search(collection: "articles", tenant: nil, vector: FloatBlock(vector), limit: 10, filter: nil, ef: nil, withVectors: false),
                                     as: HitBatch.self)
             }
-        }.value
+        }
         await db.close()
         print(String(format: "search of %d × %d-d, limit 10, %d searches each: in-process mean %.3f ms (p50 %.3f, p99 %.3f); "
                      + "through the control socket mean %.3f ms (p50 %.3f, p99 %.3f): %.3f ms more per search (goal ≤ 1 ms)",

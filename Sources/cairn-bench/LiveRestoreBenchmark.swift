@@ -88,7 +88,7 @@ struct LiveRestoreBenchmark: AsyncParsableCommand {
     private func searchLatencies(_ db: Database, while work: () async throws -> Void) async throws -> [Double] {
         let stop = StopFlag()
         let (tenants, dimensions) = (tenants, dimensions)
-        let searcher = Thread.detachedResult {
+        let searcher = Task { try await onOwnThread {
             var generator = SeededGenerator(seed: 5)
             var latencies: [Double] = []
             while !stop.isSet {
@@ -99,7 +99,7 @@ struct LiveRestoreBenchmark: AsyncParsableCommand {
                 latencies.append((ContinuousClock.now - started).seconds * 1000)
             }
             return latencies
-        }
+        } }
         try await work()
         stop.set()
         return try await searcher.value
@@ -113,15 +113,4 @@ struct LiveRestoreBenchmark: AsyncParsableCommand {
     }
 
     private func list(_ values: [Double]) -> String { values.map { String(format: "%.3f", $0) }.joined(separator: ", ") }
-}
-
-extension Thread {
-    /// Runs `body` on a thread of its own (not the concurrency pool) and hands back its result.
-    static func detachedResult<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> Task<T, Error> {
-        Task {
-            try await withCheckedThrowingContinuation { continuation in
-                Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-            }
-        }
-    }
 }

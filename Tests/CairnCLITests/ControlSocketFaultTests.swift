@@ -27,10 +27,12 @@ struct ControlSocketFaultTests {
                 pass  # the holder may have answered and hung up first
             print(s.recv(65536).decode())
             """
-        let reply = try await Self.run("/usr/bin/env", ["python3", "-c", script, data + "/control.sock"])
+        let reply = try await onOwnThread {
+            try CLIRunner(executable: "/usr/bin/env").run(["python3", "-c", script, data + "/control.sock"], passingData: false)
+        }
         #expect(reply.status == 0 && reply.stdout.contains("permission") && reply.stdout.contains("serves only the user"),
                 "\(reply.stdout)\(reply.stderr.suffix(400))")
-        let count = try await Self.run(CLIRunner(dataDirectory: data).executable, ["count", "articles", "--data", data])
+        let count = try await onOwnThread { try CLIRunner(dataDirectory: data).run(["count", "articles"]) }
         #expect(count.status == 0 && count.stdout.contains("0"), "the owner is still served: \(count.stderr)")
         await db.close()
     }
@@ -90,38 +92,15 @@ struct ControlSocketFaultTests {
     /// the pool busy.
     private static func waitFor(_ condition: @escaping @Sendable () -> Bool,
                                 then action: @escaping @Sendable () -> Void = {}) async throws -> Bool {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var waited = 0
-                while !condition() && waited < 60_000 {
-                    usleep(1000)
-                    waited += 1
-                }
-                let held = condition()
-                if held { action() }
-                continuation.resume(returning: held)
+        try await onOwnThread {
+            var waited = 0
+            while !condition() && waited < 60_000 {
+                usleep(1000)
+                waited += 1
             }
-        }
-    }
-
-    /// Runs a program to the end on a thread of its own (this process serves a control socket).
-    private static func run(_ program: String, _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: program)
-                    process.arguments = arguments
-                    let (out, err) = (Pipe(), Pipe())
-                    process.standardOutput = out
-                    process.standardError = err
-                    try process.run()
-                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-                })
-            }
+            let held = condition()
+            if held { action() }
+            return held
         }
     }
 }

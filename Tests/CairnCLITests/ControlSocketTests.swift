@@ -8,11 +8,7 @@ struct ControlSocketTests {
     /// Runs the CLI on a thread of its own, so the concurrency pool stays free to serve the
     /// control socket of the database this test process holds.
     private static func run(_ cli: CLIRunner, _ arguments: [String], input: Data? = nil) async throws -> CLIRunner.Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try cli.run(arguments, input: input) })
-            }
-        }
+        try await onOwnThread { try cli.run(arguments, input: input) }
     }
 
     @Test("while an application holds the database, count, stats, get, search, import, export, snapshots and storage-snapshot windows go through its socket")

@@ -91,8 +91,6 @@ struct LiveRestoreCLITests {
     }
 
     private static func run(_ cli: CLIRunner, _ arguments: [String]) async throws -> CLIRunner.Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try cli.run(arguments, passingData: false) }) }
-        }
+        try await onOwnThread { try cli.run(arguments, passingData: false) }
     }
 }

@@ -1,3 +1,4 @@
+import CairnEngine
 import Foundation
 
 /// Carries out control requests on an open database: the one place that maps a request to the
@@ -14,7 +15,7 @@ struct ControlHandler: Sendable {
         case let .export(collection, tenant, filter, withMetadata):
             guard let stream else { throw ControlError(kind: "protocol", message: "an export streams its reply: use RemoteDatabase.stream") }
             let export = try database.export(collection, tenant: tenant, filter: try filter.map { try database.parseFilter($0, for: collection) })
-            return try encode(try await Thread.runDetached { try ObjectJSON.writeLines(of: export, withMetadata: withMetadata, write: stream.chunk) })
+            return try encode(try await runBlocking { try ObjectJSON.writeLines(of: export, withMetadata: withMetadata, write: stream.chunk) })
         case .stats:
             return try encode(database.stats())
         case .collections:
@@ -125,13 +126,4 @@ struct ControlHandler: Sendable {
 struct ControlReplyStream: Sendable {
     let chunk: @Sendable ([UInt8]) throws -> Void
     let progress: ProgressHandler
-}
-
-extension Thread {
-    /// Runs blocking `work` on a thread of its own, keeping the concurrency pool free.
-    static func runDetached<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-        }
-    }
 }

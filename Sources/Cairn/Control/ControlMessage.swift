@@ -103,17 +103,11 @@ public struct ObjectBatch: Codable, Sendable, Hashable {
               dimensions.reduce(0, +) * 4 == vectors.count else {
             throw DecodingError.dataCorruptedError(forKey: .vectors, in: container, debugDescription: "the batch's parts do not fit together")
         }
-        var offset = 0
-        objects = ids.indices.map { index in
-            let count = dimensions[index]
-            let vector = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                vectors.withUnsafeBytes { raw in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + count * 4)]))
-                }
-                initialized = count
+        objects = try vectors.withUnsafeBytes { raw in
+            var reader = ByteReader(raw)
+            return try ids.indices.map { index in
+                NewObject(id: ids[index], properties: properties[index], vector: try reader.readFloats(count: dimensions[index]))
             }
-            offset += count * 4
-            return NewObject(id: ids[index], properties: properties[index], vector: vector)
         }
     }
 }
@@ -270,14 +264,17 @@ enum ControlFraming {
     /// A part of a streamed reply: the line `{"version":1,"chunk":N}`, then N raw bytes. The
     /// reply's result (or error) follows the last chunk as usual.
     static func encodeChunk(_ bytes: [UInt8]) -> [UInt8] {
-        Array("{\"version\":\(ControlEnvelope.currentVersion),\"chunk\":\(bytes.count)}\n".utf8) + bytes
+        chunkPrefix + Array("\(bytes.count)}\n".utf8) + bytes
     }
 
     /// A progress report of a long request (a backup, a restore): `{"version":1,"progress":{…}}`.
     static func encodeProgress(_ progress: TransferProgress) -> [UInt8] {
         let json = (try? JSONEncoder().encode(progress)).map { [UInt8]($0) } ?? Array("{}".utf8)
-        return Array("{\"version\":\(ControlEnvelope.currentVersion),\"progress\":".utf8) + json + [0x7D, 0x0A]
+        return progressPrefix + json + [0x7D, 0x0A]
     }
+
+    private static let chunkPrefix = Array("{\"version\":\(ControlEnvelope.currentVersion),\"chunk\":".utf8)
+    private static let progressPrefix = Array("{\"version\":\(ControlEnvelope.currentVersion),\"progress\":".utf8)
 
     /// What a line of a reply is before its result: a chunk header or a progress report.
     enum Interim {
@@ -287,14 +284,12 @@ enum ControlFraming {
 
     /// The chunk header or progress report `line` is, or nil for the reply's final line.
     static func interim(_ line: [UInt8]) -> Interim? {
-        let chunk = Array("{\"version\":\(ControlEnvelope.currentVersion),\"chunk\":".utf8)
-        if line.count > chunk.count + 1, line.starts(with: chunk), line.last == 0x7D,
-           let length = Int(String(decoding: line[chunk.count..<(line.count - 1)], as: UTF8.self)) {
+        if line.count > chunkPrefix.count + 1, line.starts(with: chunkPrefix), line.last == 0x7D,
+           let length = Int(String(decoding: line[chunkPrefix.count..<(line.count - 1)], as: UTF8.self)) {
             return .chunk(length: length)
         }
-        let progress = Array("{\"version\":\(ControlEnvelope.currentVersion),\"progress\":".utf8)
-        if line.count > progress.count + 1, line.starts(with: progress), line.last == 0x7D,
-           let report = try? JSONDecoder().decode(TransferProgress.self, from: Data(line[progress.count..<(line.count - 1)])) {
+        if line.count > progressPrefix.count + 1, line.starts(with: progressPrefix), line.last == 0x7D,
+           let report = try? JSONDecoder().decode(TransferProgress.self, from: Data(line[progressPrefix.count..<(line.count - 1)])) {
             return .progress(report)
         }
         return nil
@@ -357,40 +352,43 @@ final class ControlLineReader {
 
     /// The next `count` raw bytes (a chunk after its header), or nil if the stream ends first.
     func bytes(_ count: Int) throws -> [UInt8]? {
-        while buffer.count - start < count {
-            let read = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
-            if read < 0 && errno == EINTR { continue }
-            if read <= 0 { return nil }
-            buffer += chunk[0..<read]
+        while buffer.count - start < count { guard receive() else { return nil } }
+        return take(upTo: start + count, skipping: 0)
+    }
+
+    /// The next line without its newline, or nil at the end of the stream.
+    func next() throws -> [UInt8]? {
+        var searched = start
+        while true {
+            if let newline = buffer[searched...].firstIndex(of: 0x0A) { return take(upTo: newline, skipping: 1) }
+            guard buffer.count - start <= ControlFraming.maximumMessageBytes else {
+                throw ControlError(kind: "protocol", message: "a control message is longer than \(ControlFraming.maximumMessageBytes) bytes")
+            }
+            searched = buffer.count
+            guard receive() else { return nil }
         }
-        let bytes = Array(buffer[start..<(start + count)])
-        start += count
+    }
+
+    /// Appends what one `recv` brings; false at the end of the stream (or on an error).
+    private func receive() -> Bool {
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return false }
+            buffer += chunk[0..<count]
+            return true
+        }
+    }
+
+    /// The buffered bytes up to `end`, consumed with `skipping` more (a newline); the buffer is
+    /// compacted now and then.
+    private func take(upTo end: Int, skipping: Int) -> [UInt8] {
+        let bytes = Array(buffer[start..<end])
+        start = end + skipping
         if start > 1 << 20 {
             buffer.removeFirst(start)
             start = 0
         }
         return bytes
-    }
-
-    /// The next line without its newline, or nil at the end of the stream.
-    func next() throws -> [UInt8]? {
-        while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
-                let line = Array(buffer[start..<newline])
-                start = newline + 1
-                if start > 1 << 20 {
-                    buffer.removeFirst(start)
-                    start = 0
-                }
-                return line
-            }
-            guard buffer.count - start <= ControlFraming.maximumMessageBytes else {
-                throw ControlError(kind: "protocol", message: "a control message is longer than \(ControlFraming.maximumMessageBytes) bytes")
-            }
-            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return nil }
-            buffer += chunk[0..<count]
-        }
     }
 }

@@ -39,8 +39,7 @@ struct StateApplier: Sendable {
         case let .createCollection(schema):
             if !schema.multiTenant { try addPartition(PartitionKey(collection: schema.name, tenant: PartitionKey.defaultTenant), to: &state) }
         case let .dropCollection(name):
-            for (key, partition) in state.partitions where key.collection == name { partition.discardUnlinkedVectors() }
-            state.partitions = state.partitions.filter { $0.key.collection != name }
+            removePartitions(of: name, from: &state)
             try state.refreshVersion(loader: loader)
         case let .addTenant(collection, tenant):
             try addPartition(PartitionKey(collection: try state.catalog.resolve(collection).name, tenant: tenant), to: &state)
@@ -60,10 +59,7 @@ struct StateApplier: Sendable {
             if partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
         case let .attach(attachment):
             let name = attachment.collection
-            if attachment.schema != nil {
-                for (key, partition) in state.partitions where key.collection == name { partition.discardUnlinkedVectors() }
-                state.partitions = state.partitions.filter { $0.key.collection != name }
-            }
+            if attachment.schema != nil { removePartitions(of: name, from: &state) }
             var attached: [PartitionData] = []
             for tenant in attachment.tenants {
                 let key = PartitionKey(collection: name, tenant: tenant.name)
@@ -82,6 +78,12 @@ struct StateApplier: Sendable {
         case .configureCollection, .setAlias, .removeAlias, .putRole, .deleteRole, .putUser, .deleteUser:
             break
         }
+    }
+
+    /// Forgets every partition of collection `name` (its segments go at the next checkpoint).
+    private func removePartitions(of name: String, from state: inout EngineState) {
+        for (key, partition) in state.partitions where key.collection == name { partition.discardUnlinkedVectors() }
+        state.partitions = state.partitions.filter { $0.key.collection != name }
     }
 
     private func addPartition(_ key: PartitionKey, to state: inout EngineState) throws {
