@@ -16,6 +16,8 @@ public struct SchemaDocument: Codable, Sendable, Hashable {
     public var multiTenant: Bool
     public var ingestion: JSONValue?
     public var hnsw: HNSWParameters
+    /// Absent: the graph walk compares full vectors.
+    public var quantization: VectorQuantization?
     public var sources: [String]?
 
     /// The document of `schema`.
@@ -28,13 +30,15 @@ public struct SchemaDocument: Codable, Sendable, Hashable {
         multiTenant = schema.multiTenant
         ingestion = schema.ingestion
         hnsw = schema.hnsw
+        quantization = schema.quantization
         sources = schema.sources
     }
 
     /// The schema the document defines, named `name` (the document's name when nil).
     public func schema(named name: String? = nil) -> CollectionSchema {
         CollectionSchema(name: name ?? self.name, dimensions: dimensions, metric: metric, properties: properties,
-                         multiTenant: multiTenant, ingestion: ingestion, hnsw: hnsw, sources: sources ?? [])
+                         multiTenant: multiTenant, ingestion: ingestion, hnsw: hnsw,
+                         quantization: quantization, sources: sources ?? [])
     }
 
     /// The document as pretty-printed JSON with sorted keys, ending in a newline.

@@ -28,9 +28,9 @@ extension HNSWIndex {
             let queryScale = scale(Int(node))
             for index in 0..<dimensions { normalized[index] = vector[index] * queryScale }
         }
-        let query = UnsafePointer(normalized) ?? vector
+        let query = ExactDistance(UnsafePointer(normalized) ?? vector, in: self)
         var current = entryPoint
-        var currentDistance = distance(query, current)
+        var currentDistance = query.distance(to: current)
         if level < maxLevel {
             for layer in stride(from: maxLevel, to: level, by: -1) {
                 (current, currentDistance) = greedyClosest(query, from: current, distance: currentDistance, level: layer)
@@ -62,28 +62,6 @@ extension HNSWIndex {
             maxLevel = level
         }
         return Int(node)
-    }
-
-    /// Follows the closest neighbour on one layer until no neighbour is closer.
-    @usableFromInline
-    func greedyClosest(_ query: UnsafePointer<Float>, from start: UInt32, distance startDistance: Float,
-                       level: Int) -> (UInt32, Float) {
-        var current = start, currentDistance = startDistance
-        var changed = true
-        while changed {
-            changed = false
-            let list = links(current, level: level)
-            for index in 0..<Int(list[0]) {
-                let candidate = list[1 + index]
-                let candidateDistance = distance(query, candidate)
-                if candidateDistance < currentDistance {
-                    currentDistance = candidateDistance
-                    current = candidate
-                    changed = true
-                }
-            }
-        }
-        return (current, currentDistance)
     }
 
     /// The diversity heuristic: keep a candidate only if it is closer to the base than to every

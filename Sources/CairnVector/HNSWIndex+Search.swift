@@ -4,19 +4,46 @@ extension HNSWIndex {
     /// The `k` nearest nodes to `query` (closest first) among those `isAllowed` accepts, with a
     /// beam of `ef` (at least `k`). Nodes that are not allowed are still walked through, so a
     /// filter does not cut the graph apart. Safe to call from several threads at once.
-    public func search(_ query: UnsafePointer<Float>, k: Int, ef: Int? = nil,
+    ///
+    /// With `codes` (this graph's vectors quantized), the walk compares codes, and the `ef`
+    /// nodes it ends with are re-ranked by their full vectors: the distances returned are exact.
+    public func search(_ query: UnsafePointer<Float>, k: Int, ef: Int? = nil, codes: QuantizedVectors? = nil,
                        isAllowed: ((UInt32) -> Bool)? = nil) -> [ScoredRow] {
         guard maxLevel >= 0, k > 0 else { return [] }
+        let beam = max(ef ?? parameters.efSearch, k)
+        let exact = ExactDistance(query, in: self)
+        guard let codes, codes.count == count, codes.dimensions == dimensions else {
+            return walk(exact, k: k, ef: beam, isAllowed: isAllowed)
+        }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: dimensions) { weights in
+            let quantized = QuantizedDistance(query, codes: codes, in: self, weights: weights.baseAddress!)
+            return walk(quantized, k: k, ef: beam, isAllowed: isAllowed, reranking: exact)
+        }
+    }
+
+    /// Descends the upper layers greedily, walks layer 0 with a beam of `ef`, and returns the
+    /// `k` closest it found, re-measured by `reranking` when given.
+    @inlinable
+    func walk<Distance: NodeDistance>(_ distance: Distance, k: Int, ef: Int, isAllowed: ((UInt32) -> Bool)?,
+                                      reranking: ExactDistance? = nil) -> [ScoredRow] {
         var current = entryPoint
-        var currentDistance = distance(query, current)
+        var currentDistance = distance.distance(to: current)
         for layer in stride(from: maxLevel, to: 0, by: -1) {
-            (current, currentDistance) = greedyClosest(query, from: current, distance: currentDistance, level: layer)
+            (current, currentDistance) = greedyClosest(distance, from: current, distance: currentDistance, level: layer)
         }
         return scratchPool.withScratch(nodes: count) { scratch in
-            beamSearch(query, entry: current, entryDistance: currentDistance, ef: max(ef ?? parameters.efSearch, k),
-                       level: 0, isAllowed: isAllowed, scratch: scratch)
+            beamSearch(distance, entry: current, entryDistance: currentDistance, ef: ef, level: 0,
+                       isAllowed: isAllowed, scratch: scratch)
             var results = scratch.results
             defer { scratch.results = results }
+            if let reranking {
+                var top = TopK(k: k)
+                while !results.isEmpty {
+                    let node = results.pop().node
+                    top.offer(distance: reranking.distance(to: node), row: Int(node))
+                }
+                return top.sorted()
+            }
             while results.count > k { results.pop() }
             var hits = [ScoredRow](repeating: ScoredRow(distance: 0, row: 0), count: results.count)
             var index = results.count - 1
@@ -29,17 +56,35 @@ extension HNSWIndex {
         }
     }
 
+    /// Follows the closest neighbour on one layer until no neighbour is closer.
+    @inlinable
+    func greedyClosest<Distance: NodeDistance>(_ distance: Distance, from start: UInt32, distance startDistance: Float,
+                                               level: Int) -> (UInt32, Float) {
+        var current = start, currentDistance = startDistance
+        var changed = true
+        while changed {
+            changed = false
+            let list = links(current, level: level)
+            for index in 0..<Int(list[0]) {
+                let candidate = list[1 + index]
+                let candidateDistance = distance.distance(to: candidate)
+                if candidateDistance < currentDistance {
+                    currentDistance = candidateDistance
+                    current = candidate
+                    changed = true
+                }
+            }
+        }
+        return (current, currentDistance)
+    }
+
     /// Beam search on one layer from `entry`. Leaves the `ef` closest allowed nodes in
     /// `scratch.results` (a max-heap), whose visited set must be fresh.
-    @usableFromInline
-    func beamSearch(_ query: UnsafePointer<Float>, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
-                    isAllowed: ((UInt32) -> Bool)?, scratch: SearchScratch) {
+    @inlinable
+    func beamSearch<Distance: NodeDistance>(_ distance: Distance, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
+                                            isAllowed: ((UInt32) -> Bool)?, scratch: SearchScratch) {
         let generation = scratch.generation
         let visitedBase = scratch.visited.base
-        let vectorBase = UnsafePointer(vectors.base)
-        let scaleBase: UnsafePointer<Float>? = isScaled ? UnsafePointer(scales.base) : nil
-        let dimensions = self.dimensions
-        let metric = self.metric
         var candidates = scratch.candidates
         var results = scratch.results
         candidates.count = 0
@@ -51,15 +96,7 @@ extension HNSWIndex {
         visitedBase[Int(entry)] = generation
         candidates.push(entryDistance, entry)
         if isAllowed?(entry) ?? true { results.push(entryDistance, entry) }
-        // Up to `prefetchLines` lines of each vector (measured on 128-d: 1–2 lines 15–20% slower
-        // than 4–8; the hardware prefetcher does not cover the rest in time).
-        let prefetchBytes = min(dimensions * MemoryLayout<Float>.stride, HNSWIndex.prefetchLines * 64)
         let ahead = HNSWIndex.prefetchAhead
-        @inline(__always) func prefetchVector(_ node: UInt32) {
-            let start = UnsafeRawPointer(vectorBase + Int(node) * dimensions)
-            for offset in Swift.stride(from: 0, to: prefetchBytes, by: 64) { cairn_prefetch(start + offset) }
-            if let scaleBase { cairn_prefetch(scaleBase + Int(node)) }
-        }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: parameters.maxNeighborsLayer0) { fresh in
             while !candidates.isEmpty {
                 let closest = candidates.pop()
@@ -74,15 +111,14 @@ extension HNSWIndex {
                     let neighbor = list[1 + index]
                     guard visitedBase[Int(neighbor)] != generation else { continue }
                     visitedBase[Int(neighbor)] = generation
-                    if freshCount < ahead { prefetchVector(neighbor) }
+                    if freshCount < ahead { distance.prefetch(neighbor) }
                     fresh[freshCount] = neighbor
                     freshCount += 1
                 }
                 for index in 0..<freshCount {
-                    if index + ahead < freshCount { prefetchVector(fresh[index + ahead]) }
+                    if index + ahead < freshCount { distance.prefetch(fresh[index + ahead]) }
                     let neighbor = fresh[index]
-                    let neighborDistance = metric.distance(query, vectorBase + Int(neighbor) * dimensions, count: dimensions,
-                                                           scale: scaleBase?[Int(neighbor)] ?? 1)
+                    let neighborDistance = distance.distance(to: neighbor)
                     if results.count < ef || neighborDistance < results.top.distance {
                         candidates.push(neighborDistance, neighbor)
                         if isAllowed?(neighbor) ?? true {

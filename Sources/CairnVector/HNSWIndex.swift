@@ -108,11 +108,6 @@ public final class HNSWIndex: @unchecked Sendable {
         isScaled ? scales.base[node] : 1
     }
 
-    /// The distance from `query` (unit length for cosine) to node `node`.
-    @inlinable func distance(_ query: UnsafePointer<Float>, _ node: UInt32) -> Float {
-        metric.distance(query, vectors.base + Int(node) * dimensions, count: dimensions, scale: scale(Int(node)))
-    }
-
     /// The distance between two nodes.
     @inlinable func distance(between first: UInt32, _ second: UInt32) -> Float {
         metric.distance(vectors.base + Int(first) * dimensions, vectors.base + Int(second) * dimensions, count: dimensions,

@@ -76,6 +76,36 @@ public enum VectorKernels {
         return result
     }
 
+    /// The inner product of float `weights` with 8-bit `codes` (each widened to a float), over
+    /// `count` components: the core of a distance to a quantized vector.
+    @inlinable
+    public static func dot(_ weights: UnsafePointer<Float>, codes: UnsafePointer<UInt8>, count: Int) -> Float {
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+        var i = 0
+        let rawW = UnsafeRawPointer(weights), rawC = UnsafeRawPointer(codes)
+        @inline(__always) func widened(_ offset: Int) -> SIMD8<Float> {
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: rawC.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self)))
+        }
+        while i + 32 <= count {
+            let offset = i &* 4
+            acc0 += rawW.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * widened(i)
+            acc1 += rawW.loadUnaligned(fromByteOffset: offset &+ 32, as: SIMD8<Float>.self) * widened(i &+ 8)
+            acc2 += rawW.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD8<Float>.self) * widened(i &+ 16)
+            acc3 += rawW.loadUnaligned(fromByteOffset: offset &+ 96, as: SIMD8<Float>.self) * widened(i &+ 24)
+            i &+= 32
+        }
+        while i + 8 <= count {
+            acc0 += rawW.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) * widened(i)
+            i &+= 8
+        }
+        var result = horizontalSum((acc0 + acc1) + (acc2 + acc3))
+        while i < count {
+            result += weights[i] * Float(codes[i])
+            i &+= 1
+        }
+        return result
+    }
+
     /// Scales `vector` in place to unit length. Returns false (and leaves it unchanged) when its
     /// norm is zero or not finite.
     @inlinable

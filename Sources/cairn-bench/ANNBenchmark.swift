@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cairn
 import Foundation
+import Synchronization
 
 /// Builds an HNSW graph over a texmex data set and prints recall@10 and single-thread QPS per
 /// ef, in the same shape as `shared/bench/ann_peers.py`, so the two outputs compare line by line.
@@ -23,7 +24,9 @@ struct ANNBenchmark: AsyncParsableCommand {
     @Option(help: "Beam width while building.") var efConstruction = 200
     @Option(help: "Comma-separated beam widths to search with.") var ef = "16,32,64,128,256"
     @Option(help: "l2, cosine or dot (ip).") var metric = "l2"
-    @Option(help: "Threads (only 1 is supported for now).") var threads = 1
+    @Option(help: "Comma-separated numbers of concurrent searchers to time (each figure is the total QPS).") var threads = "1"
+    @Option(help: "int8: the segments code vectors for the graph walk; the final candidates are re-ranked exactly.") var quantization: String?
+    @Option(help: "Repeat the query set until each figure took at least this long.") var minimumSeconds = 1.0
     @Flag(help: "Time the bare HNSW index instead of the database's search path.") var rawIndex = false
     @Option(help: "Where the database goes (a temporary directory by default).") var workDirectory = NSTemporaryDirectory()
     @Option(help: ArgumentHelp("Also run filtered searches keeping these fractions of the ids (as ann_peers.py --filter-frac).",
@@ -31,7 +34,8 @@ struct ANNBenchmark: AsyncParsableCommand {
 
     func validate() throws {
         guard ["l2", "cosine", "dot", "ip"].contains(metric) else { throw ValidationError("--metric must be l2, cosine, dot or ip") }
-        guard threads == 1 else { throw ValidationError("only --threads 1 is supported for now") }
+        guard !searcherCounts.isEmpty, searcherCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads takes counts such as 1,2") }
+        if let quantization, VectorQuantization(rawValue: quantization) == nil { throw ValidationError("--quantization must be int8") }
     }
 
     func run() async throws {
@@ -55,15 +59,50 @@ struct ANNBenchmark: AsyncParsableCommand {
     }
 
     private var beams: [Int] { ef.split(separator: ",").compactMap { Int($0) } }
+    private var searcherCounts: [Int] { threads.split(separator: ",").compactMap { Int($0) } }
 
-    private func report(_ beam: Int, _ results: [[Int]], seconds: Double, truth: (rows: Int, dimensions: Int, values: [Int32])) {
+    /// Times `search` (query number → hit rows) with `searchers` threads sharing the query set,
+    /// repeating it until `minimumSeconds` have passed. Returns each query's hits and the QPS.
+    private func measure(queries: Int, searchers: Int, _ search: @escaping @Sendable (Int) throws -> [Int]) throws -> (hits: [[Int]], qps: Double) {
+        let results = ResultSlots(count: queries)
+        let minimum = minimumSeconds
+        let started = ContinuousClock.now
+        let done = Mutex<(queries: Int, error: (any Error)?)>((0, nil))
+        DispatchQueue.concurrentPerform(iterations: searchers) { searcher in
+            var answered = 0, firstPass = true
+            do {
+                repeat {
+                    for query in stride(from: searcher, to: queries, by: searchers) {
+                        let hits = try search(query)
+                        if firstPass { results.set(query, hits) }
+                    }
+                    answered += (queries - searcher + searchers - 1) / searchers
+                    firstPass = false
+                } while (ContinuousClock.now - started).seconds < minimum
+            } catch {
+                done.withLock { $0.error = error }
+            }
+            done.withLock { $0.queries += answered }
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        let (answered, failure) = done.withLock { ($0.queries, $0.error) }
+        if let failure { throw failure }
+        return (results.values, Double(answered) / seconds)
+    }
+
+    private func report(_ label: String, _ beam: Int, _ results: [[Int]], qps: Double, truth: (rows: Int, dimensions: Int, values: [Int32])) {
         var found = 0
         for (row, hits) in results.enumerated() {
             let expected = Set((0..<10).map { Int(truth.values[row * truth.dimensions + $0]) })
             found += hits.filter(expected.contains).count
         }
         let recall = Double(found) / Double(results.count * 10)
-        print(String(format: "  cairn ef=%4d recall@10=%.4f qps=%8.0f", beam, recall, Double(results.count) / seconds))
+        print(String(format: "  %@ ef=%4d recall@10=%.4f qps=%8.0f", label, beam, recall, qps))
+    }
+
+    /// The label of a figure: `cairn`, then the quantization and the searcher count when not 1.
+    private func label(_ base: String, searchers: Int) -> String {
+        base + (quantization.map { "-\($0)" } ?? "") + (searchers > 1 ? "-\(searchers)threads" : "")
     }
 
     /// Puts every vector into a database (the row number as a property) and flushes it into one
@@ -80,7 +119,7 @@ struct ANNBenchmark: AsyncParsableCommand {
             name: "ann", dimensions: dimensions, metric: metric,
             properties: [PropertyDefinition(name: "row", type: PropertyType(.int)),
                          PropertyDefinition(name: "bucket", type: PropertyType(.int))],
-            hnsw: HNSWParameters(M: m, efConstruction: efConstruction)))
+            hnsw: HNSWParameters(M: m, efConstruction: efConstruction), quantization: quantization.flatMap(VectorQuantization.init(rawValue:))))
         // Build: durable puts while the indexer links the memtable's live graph in the
         // background (one graph-building thread), then the flush writes that graph as is.
         let started = ContinuousClock.now
@@ -100,15 +139,13 @@ struct ANNBenchmark: AsyncParsableCommand {
                      buildSeconds, Double(rows) / buildSeconds, ingestSeconds, indexedSeconds, buildSeconds))
         let queryArrays = (0..<queryCount).map { Array(queries[$0 * dimensions..<($0 + 1) * dimensions]) }
         for beam in beams {
-            var results: [[Int]] = []
-            results.reserveCapacity(queryCount)
-            let searchStarted = ContinuousClock.now
-            for query in queryArrays {
+            for searchers in searcherCounts {
                 // Only the ids: the row is in them (as a user asks for what it needs).
-                let hits = try db.search(query, in: "ann", limit: 10, ef: beam, fields: [])
-                results.append(hits.map { RowID.row(of: $0.object.id) })
+                let (results, qps) = try measure(queries: queryCount, searchers: searchers) { query in
+                    try db.search(queryArrays[query], in: "ann", limit: 10, ef: beam, fields: []).map { RowID.row(of: $0.object.id) }
+                }
+                report(label("cairn", searchers: searchers), beam, results, qps: qps, truth: truth)
             }
-            report(beam, results, seconds: (ContinuousClock.now - searchStarted).seconds, truth: truth)
         }
         for fraction in (filterFrac ?? "").split(separator: ",").compactMap({ Double($0) }) {
             try runFiltered(db, fraction: fraction, base: base, rows: rows, queries: queryArrays, dimensions: dimensions, metric: metric)
@@ -143,17 +180,12 @@ struct ANNBenchmark: AsyncParsableCommand {
             }
         }
         for beam in beams {
-            var found = 0
-            let started = ContinuousClock.now
-            var results: [[Int]] = []
-            for query in queries {
-                let hits = try db.search(query, in: "ann", limit: 10, filter: filter, ef: beam, fields: [])
-                results.append(hits.map { RowID.row(of: $0.object.id) })
+            let (results, qps) = try measure(queries: queries.count, searchers: 1) { query in
+                try db.search(queries[query], in: "ann", limit: 10, filter: filter, ef: beam, fields: []).map { RowID.row(of: $0.object.id) }
             }
-            let seconds = (ContinuousClock.now - started).seconds
-            for (index, hits) in results.enumerated() { found += hits.filter(truth[index].contains).count }
-            print(String(format: "  cairn-filter%g ef=%4d recall@10=%.4f qps=%8.0f (allowed %d)", fraction, beam,
-                         Double(found) / Double(queries.count * 10), Double(queries.count) / seconds, allowedRows.count))
+            let found = results.enumerated().reduce(0) { $0 + $1.element.filter(truth[$1.offset].contains).count }
+            print(String(format: "  %@ ef=%4d recall@10=%.4f qps=%8.0f (allowed %d)", label("cairn-filter\(fraction)", searchers: 1), beam,
+                         Double(found) / Double(queries.count * 10), qps, allowedRows.count))
         }
     }
 
@@ -167,16 +199,14 @@ struct ANNBenchmark: AsyncParsableCommand {
         }
         let buildSeconds = (ContinuousClock.now - started).seconds
         print(String(format: "cairn: build %.1fs (%.0f vec/s, 1 thread, bare index)", buildSeconds, Double(rows) / buildSeconds))
+        let queryArrays = (0..<queryCount).map { Array(queries[$0 * dimensions..<($0 + 1) * dimensions]) }
         for beam in beams {
-            var results: [[Int]] = []
-            results.reserveCapacity(queryCount)
-            let searchStarted = ContinuousClock.now
-            queries.withUnsafeBufferPointer { buffer in
-                for row in 0..<queryCount {
-                    results.append(index.search(buffer.baseAddress! + row * dimensions, k: 10, ef: beam).map(\.row))
+            for searchers in searcherCounts {
+                let (results, qps) = try measure(queries: queryCount, searchers: searchers) { query in
+                    queryArrays[query].withUnsafeBufferPointer { index.search($0.baseAddress!, k: 10, ef: beam).map(\.row) }
                 }
+                report(label("cairn-bare", searchers: searchers), beam, results, qps: qps, truth: truth)
             }
-            report(beam, results, seconds: (ContinuousClock.now - searchStarted).seconds, truth: truth)
         }
     }
 
@@ -219,4 +249,16 @@ enum RowID {
         let bytes = id.uuid
         return [bytes.8, bytes.9, bytes.10, bytes.11, bytes.12, bytes.13, bytes.14, bytes.15].reduce(0) { $0 << 8 | Int($1) }
     }
+}
+
+/// The hits of each query, written by concurrent searchers (each query by one of them).
+final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [[Int]]
+
+    init(count: Int) { slots = Array(repeating: [], count: count) }
+
+    func set(_ query: Int, _ hits: [Int]) { lock.withLock { slots[query] = hits } }
+
+    var values: [[Int]] { lock.withLock { slots } }
 }

@@ -8,21 +8,22 @@ import Testing
 /// normalised, no scales block) and version 1 WAL files (no control records).
 @Suite("Older file formats")
 struct FormatCompatibilityTests {
-    /// A version 2 segment rewritten as version 1 would have written it: the same blocks
-    /// without the scales block, which is last.
-    private func versionOne(_ bytes: [UInt8]) -> [UInt8] {
+    /// A current segment rewritten as an older `version` would have written it: the same blocks
+    /// without the last `dropping` ones (version 2 had no codes block, version 1 no scales either).
+    private func olderVersion(_ bytes: [UInt8], version: UInt8, dropping: Int) -> [UInt8] {
         let blockCount = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self) })
+        let kept = blockCount - dropping
         let footerStart = bytes.count - SegmentFormat.trailerSize - blockCount * SegmentFormat.footerEntrySize
-        let entries = Array(bytes[footerStart..<(footerStart + (blockCount - 1) * SegmentFormat.footerEntrySize)])
-        let scalesOffset = Int(bytes.withUnsafeBytes {
-            $0.loadUnaligned(fromByteOffset: footerStart + (blockCount - 1) * SegmentFormat.footerEntrySize + 4, as: UInt64.self)
+        let entries = Array(bytes[footerStart..<(footerStart + kept * SegmentFormat.footerEntrySize)])
+        let firstDroppedOffset = Int(bytes.withUnsafeBytes {
+            $0.loadUnaligned(fromByteOffset: footerStart + kept * SegmentFormat.footerEntrySize + 4, as: UInt64.self)
         })
-        var blocks = Array(bytes[0..<min(scalesOffset, footerStart)])
-        blocks.replaceSubrange(8..<12, with: [1, 0, 0, 0])
+        var blocks = Array(bytes[0..<min(firstDroppedOffset, footerStart)])
+        blocks.replaceSubrange(8..<12, with: [version, 0, 0, 0])
         var file = ByteWriter()
         file.write(raw: blocks)
         file.write(raw: entries)
-        file.write(UInt32(blockCount - 1))
+        file.write(UInt32(kept))
         file.write(CRC32C.checksum(entries))
         file.write(raw: SegmentFormat.endMagic)
         return file.bytes
@@ -46,7 +47,7 @@ struct FormatCompatibilityTests {
         }
         let path = directory.appending("0123456789abcdef.seg")
         _ = try builder.finish()
-        try LocalFileSystem().writeNewFile(path, versionOne(try LocalFileSystem().readFile(built)))
+        try LocalFileSystem().writeNewFile(path, olderVersion(try LocalFileSystem().readFile(built), version: 1, dropping: 2))
         let segment = try Segment(file: try LocalFileSystem().map(path), id: "0123456789abcdef", schema: schema)
         #expect(segment.rowCount == 100)
         for (row, (id, vector)) in rows.enumerated() {
@@ -54,6 +55,32 @@ struct FormatCompatibilityTests {
             #expect(Array(UnsafeBufferPointer(start: segment.vector(at: row), count: 8)) == vector)
             #expect(segment.scale(at: row) == 1)
         }
+    }
+
+    @Test("a version 2 segment (no codes block) of a collection that now quantizes opens, and its graph walks full vectors")
+    func segmentVersionTwo() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let schema = CollectionSchema(name: "c", dimensions: 16, metric: .l2, quantization: .int8)
+        let built = directory.appending("fedcba9876543210.seg")
+        let builder = try SegmentBuilder(schema: schema, path: built, fs: LocalFileSystem())
+        let vectors = ClusteredData.vectors(count: SegmentFormat.graphThreshold, dimensions: 16, seed: 3)
+        var generator = SeededGenerator(seed: 6)
+        try vectors.withUnsafeBufferPointer { base in
+            for row in 0..<SegmentFormat.graphThreshold {
+                try builder.addRow(id: generator.uuid(), createdAt: 1, updatedAt: 2, properties: [:],
+                                   vector: UnsafeBufferPointer(rebasing: base[row * 16..<(row + 1) * 16]))
+            }
+        }
+        _ = try builder.finish()
+        let current = try Segment(file: try LocalFileSystem().map(built), id: "fedcba9876543210", schema: schema)
+        #expect(current.codes != nil && current.graph != nil)
+        let path = directory.appending("0123456789abcdef.seg")
+        try LocalFileSystem().writeNewFile(path, olderVersion(try LocalFileSystem().readFile(built), version: 2, dropping: 1))
+        let segment = try Segment(file: try LocalFileSystem().map(path), id: "0123456789abcdef", schema: schema)
+        #expect(segment.codes == nil)
+        let hits = try #require(segment.graph).search(segment.vector(at: 7), k: 1, ef: 32)
+        #expect(hits.first?.row == 7 && hits.first?.distance == 0)
     }
 
     @Test("a version 1 WAL file (no control records) is replayed")

@@ -17,9 +17,9 @@ struct VectorIndexTests {
         }
     }
 
-    private func schema(_ metric: DistanceMetric = .l2) -> CollectionSchema {
+    private func schema(_ metric: DistanceMetric = .l2, quantization: VectorQuantization? = nil) -> CollectionSchema {
         CollectionSchema(name: "docs", dimensions: Self.dimensions, metric: metric,
-                         properties: [PropertyDefinition(name: "year", type: PropertyType(.int))])
+                         properties: [PropertyDefinition(name: "year", type: PropertyType(.int))], quantization: quantization)
     }
 
     private func exact(_ query: [Float], among objects: [NewObject], k: Int) -> [UUID] {
@@ -32,8 +32,9 @@ struct VectorIndexTests {
         return scored.sorted { $0.distance < $1.distance }.prefix(k).map(\.id)
     }
 
-    @Test("a persisted graph gives identical results after reopen, and recall@10 stays at least 0.95")
-    func persistedGraphRoundTrips() async throws {
+    @Test("a persisted graph (and its codes) gives identical results after reopen, and recall@10 stays at least 0.95",
+          arguments: [nil, VectorQuantization.int8])
+    func persistedGraphRoundTrips(quantization: VectorQuantization?) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let all = objects(10_000, seed: 7)
@@ -41,14 +42,25 @@ struct VectorIndexTests {
         var before: [[SearchHit]] = []
         do {
             let db = try await Database.open(at: directory.path)
-            try await db.createCollection(schema())
+            try await db.createCollection(schema(quantization: quantization))
             for start in stride(from: 0, to: all.count, by: 1000) { try await db.put(Array(all[start..<start + 1000]), into: "docs") }
             try await db.flush()
+            let memory = db.stats().searchMemory
+            #expect(memory.vectorBytes == all.count * Self.dimensions * 4)
+            #expect(memory.graphBytes > 0)
+            // int8: a header, the ranges and each row's squared length (L2) padded to 64 bytes, then a byte per component.
+            let codesStart = (16 + 8 * Self.dimensions + 4 * all.count + 63) / 64 * 64
+            #expect(memory.codeBytes == (quantization == nil ? 0 : codesStart + all.count * Self.dimensions))
             var found = 0
             for q in 0..<50 {
                 let query = Array(queries[q * Self.dimensions..<(q + 1) * Self.dimensions])
                 let hits = try db.search(query, in: "docs", limit: 10)
                 before.append(hits)
+                // Distances are exact, whatever the walk compared.
+                for hit in hits {
+                    let exact = zip(hit.object.vector, query).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+                    #expect(abs(hit.distance - exact) <= 1e-4 * max(1, exact))
+                }
                 found += Set(hits.map(\.object.id)).intersection(exact(query, among: all, k: 10)).count
             }
             #expect(Double(found) / 500 >= 0.95)

@@ -41,6 +41,31 @@ public struct EngineStats: Sendable, Codable, Hashable {
     public var segmentBytesFlushed = 0
     /// Segment bytes written by compaction since the database was opened (data written again).
     public var segmentBytesCompacted = 0
+    /// What the loaded segments' searches read: vectors, graphs and quantized codes (mapped
+    /// from the files; the kernel keeps the pages searches use).
+    public var searchMemory = SearchMemory()
+}
+
+/// The bytes of segment blocks that searches read.
+public struct SearchMemory: Sendable, Codable, Hashable {
+    /// Full vectors (exact distances, re-ranking, walks without codes).
+    public var vectorBytes = 0
+    /// HNSW graphs (links and levels).
+    public var graphBytes = 0
+    /// Quantized codes (walks of collections that quantize).
+    public var codeBytes = 0
+
+    /// No bytes, or the given ones.
+    public init(vectorBytes: Int = 0, graphBytes: Int = 0, codeBytes: Int = 0) {
+        self.vectorBytes = vectorBytes
+        self.graphBytes = graphBytes
+        self.codeBytes = codeBytes
+    }
+
+    static func + (lhs: SearchMemory, rhs: SearchMemory) -> SearchMemory {
+        SearchMemory(vectorBytes: lhs.vectorBytes + rhs.vectorBytes, graphBytes: lhs.graphBytes + rhs.graphBytes,
+                     codeBytes: lhs.codeBytes + rhs.codeBytes)
+    }
 }
 
 extension Engine {
@@ -51,9 +76,11 @@ extension Engine {
             return (state.catalog, state.version.manifest, state.appliedLSN, state.segmentBytesWritten,
                     state.partitions.values.reduce(0) { $0 + state.view(of: $1).liveCount },
                     memtables, memtables.reduce(0) { $0 + $1.liveCount },
+                    state.partitions.values.flatMap { state.view(of: $0).segments.compactMap(\.segment) }
+                        .reduce(SearchMemory()) { $0 + $1.searchBytes },
                     (state.walBytesSinceCheckpoint, state.replayBytesPerSecond))
         }
-        let (catalog, manifest, applied, written, objects, memtables, unflushed, replay) = snapshot
+        let (catalog, manifest, applied, written, objects, memtables, unflushed, searchMemory, replay) = snapshot
         let walFiles = ((try? fs.listDirectory(walDirectory)) ?? []).filter { WALFormat.sequence(of: $0) != nil || $0.hasPrefix(SnapshotLayout.restoredWALPrefix) }
         let walBytes = walFiles.reduce(0) { $0 + ((try? fs.fileSize(walDirectory + "/" + $1)) ?? 0) }
         return EngineStats(collections: catalog.collections.count,
@@ -66,6 +93,7 @@ extension Engine {
                            estimatedReplaySeconds: Double(replay.0) / replay.1, snapshots: snapshots.list().count, storageSnapshotWindow: storageSnapshotWindow,
                            checkpointLSN: manifest.checkpointLSN,
                            lastLSN: applied, manifestSequence: manifest.sequence,
-                           segmentBytesFlushed: written.flush, segmentBytesCompacted: written.compaction)
+                           segmentBytesFlushed: written.flush, segmentBytesCompacted: written.compaction,
+                           searchMemory: searchMemory)
     }
 }

@@ -34,15 +34,17 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
     public var ingestion: JSONValue?
     /// The HNSW settings of the collection's vector index.
     public var hnsw: HNSWParameters
+    /// How segments code vectors for the graph walk (nil: the walk compares full vectors).
+    public var quantization: VectorQuantization?
     /// Files and directories (absolute paths) the objects were made from: a backup stores
     /// their content with the collection. Nil or empty: none declared.
     public var sources: [String]?
     /// The LSN that created this collection: tells a dropped-and-recreated collection from the old one.
     public internal(set) var createdLSN: UInt64
 
-    /// A collection's schema: its name, vector dimensions and metric, properties, tenancy, ingestion configuration and graph settings.
+    /// A collection's schema: its name, vector dimensions and metric, properties, tenancy, ingestion configuration, graph settings and quantization.
     public init(name: String, dimensions: Int, metric: DistanceMetric = .cosine, properties: [PropertyDefinition] = [],
-                multiTenant: Bool = false, ingestion: JSONValue? = nil, hnsw: HNSWParameters = HNSWParameters(), sources: [String] = []) {
+                multiTenant: Bool = false, ingestion: JSONValue? = nil, hnsw: HNSWParameters = HNSWParameters(), quantization: VectorQuantization? = nil, sources: [String] = []) {
         self.name = name
         self.dimensions = dimensions
         self.metric = metric
@@ -50,6 +52,7 @@ public struct CollectionSchema: Sendable, Hashable, Codable {
         self.multiTenant = multiTenant
         self.ingestion = ingestion
         self.hnsw = hnsw
+        self.quantization = quantization
         self.sources = sources.isEmpty ? nil : sources
         self.createdLSN = 0
     }

@@ -70,7 +70,8 @@ struct PartitionSearch {
                SearchPlan.usesGraph(allowed: segment.rowCount - view.deadCount, rows: segment.rowCount) {
                 // No filter: skip building an allow-list; only dead rows are stepped over.
                 let dead = view.deadRows
-                let hits = graph.search(query, k: limit, ef: ef, isAllowed: view.deadCount == 0 ? nil : { !dead[Int($0)] })
+                let hits = graph.search(query, k: limit, ef: ef, codes: segment.codes,
+                                        isAllowed: view.deadCount == 0 ? nil : { !dead[Int($0)] })
                 for hit in hits { offer(hit.distance, source: source, row: hit.row) }
                 return
             }
@@ -78,7 +79,7 @@ struct PartitionSearch {
             allowed.subtract(view.deadRows)
             if !exact, let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
                 let mask = allowed
-                for hit in graph.search(query, k: limit, ef: ef, isAllowed: { mask[Int($0)] }) {
+                for hit in graph.search(query, k: limit, ef: ef, codes: segment.codes, isAllowed: { mask[Int($0)] }) {
                     offer(hit.distance, source: source, row: hit.row)
                 }
             } else {

@@ -28,6 +28,11 @@ final class Segment: @unchecked Sendable {
 
     /// The HNSW graph over the rows, or nil for a small segment (searched exactly).
     let graph: HNSWIndex?
+    /// The bytes of the blocks a graph search reads: vectors, graph, codes.
+    let searchBytes: SearchMemory
+    /// The rows' quantized codes, which graph walks compare instead of the vectors (nil when
+    /// the collection does not quantize, or the segment predates it).
+    let codes: QuantizedVectors?
 
     /// Checks the mapped segment `file` (every block's checksum) against `schema`.
     init(file: MappedFile, id: String, schema: CollectionSchema) throws {
@@ -111,6 +116,17 @@ final class Segment: @unchecked Sendable {
         } catch {
             throw corrupt(graphBlock.baseAddress.map { $0 - bytes.baseAddress! } ?? 0, "malformed HNSW graph")
         }
+        if version >= 3 {
+            let codesBlock = try block(.codes, expected: nil)
+            do {
+                codes = graph == nil ? nil : try SegmentCodes.map(codesBlock, rows: rowCount, dimensions: dimensions, metric: schema.metric)
+            } catch {
+                throw corrupt(codesBlock.baseAddress.map { $0 - bytes.baseAddress! } ?? 0, "malformed quantized codes")
+            }
+        } else {
+            codes = nil
+        }
+        searchBytes = SearchMemory(vectorBytes: blocks[.vectors]!.count, graphBytes: graphBlock.count, codeBytes: codes == nil ? 0 : blocks[.codes]!.count)
         // Checking read every page; searches bring back the ones they use.
         file.evictResidentPages()
     }

@@ -15,6 +15,8 @@ final class SegmentBuilder {
     let hnsw: HNSWParameters?
     /// The properties that get an inverted index.
     let indexedProperties: [String]
+    /// How the graph walk codes vectors (a codes block is written with the graph), or nil.
+    let quantization: VectorQuantization?
     /// A graph already built over exactly these rows in this order (a memtable's live graph),
     /// written instead of building one.
     var prebuiltGraph: HNSWIndex?
@@ -24,6 +26,9 @@ final class SegmentBuilder {
     private let propertyData: FileAppender
     /// Each row's scale, for cosine (`DistanceMetric.scale(of:)`).
     private var scales = ByteWriter()
+    /// Per dimension, the smallest and largest value so far (with quantization: the codes' ranges).
+    private var minimum: [Float] = []
+    private var maximum: [Float] = []
     private var ids: [UUID] = []
     private var timestamps = ByteWriter()
     private var propertyOffsets = ByteWriter()
@@ -39,17 +44,23 @@ final class SegmentBuilder {
     /// A builder of a new segment of `schema`'s collection at `path` (which must not exist).
     convenience init(schema: CollectionSchema, path: String, fs: any FileSystem) throws {
         try self.init(dimensions: schema.dimensions, metric: schema.metric, hnsw: schema.hnsw,
-                      indexedProperties: schema.properties.filter(\.indexed).map(\.name), path: path, fs: fs)
+                      indexedProperties: schema.properties.filter(\.indexed).map(\.name), quantization: schema.quantization,
+                      path: path, fs: fs)
     }
 
     init(dimensions: Int, metric: DistanceMetric = .l2, hnsw: HNSWParameters? = nil, indexedProperties: [String],
-         path: String, fs: any FileSystem) throws {
+         quantization: VectorQuantization? = nil, path: String, fs: any FileSystem) throws {
         self.path = path
         self.fs = fs
         self.dimensions = dimensions
         self.metric = metric
         self.hnsw = hnsw
         self.indexedProperties = indexedProperties
+        self.quantization = hnsw == nil ? nil : quantization
+        if self.quantization != nil {
+            minimum = Array(repeating: .infinity, count: dimensions)
+            maximum = Array(repeating: -.infinity, count: dimensions)
+        }
         vectors = FileAppender(try fs.openForWriting(path, .createNew), at: SegmentFormat.headerSize)
         do {
             propertyData = FileAppender(try fs.openForWriting(path + SegmentFormat.spillSuffix, .createOrTruncate))
@@ -73,6 +84,12 @@ final class SegmentBuilder {
         ids.append(id)
         try vectors.append(UnsafeRawBufferPointer(vector))
         if metric == .cosine { scales.write(metric.scale(of: vector)) }
+        if quantization != nil {
+            for d in 0..<dimensions {
+                minimum[d] = min(minimum[d], vector[d])
+                maximum[d] = max(maximum[d], vector[d])
+            }
+        }
         timestamps.write(createdAt)
         timestamps.write(updatedAt)
         encodedProperties.removeAll()
@@ -127,8 +144,10 @@ final class SegmentBuilder {
         for id in tombstones.sorted(by: { UUIDOrder($0) < UUIDOrder($1) }) { tombstoneBlock.write(id) }
         try block(.tombstones, tombstoneBlock.bytes)
         try block(.invertedIndex, invertedIndex())
-        try block(.graph, try graph())
+        let graphBlock = try graph()
+        try block(.graph, graphBlock)
         try block(.scales, scales.bytes)
+        try block(.codes, graphBlock.isEmpty ? [] : try codes())
 
         try vectors.append(footer.bytes)
         var trailer = ByteWriter(capacity: SegmentFormat.trailerSize)
@@ -187,6 +206,18 @@ final class SegmentBuilder {
             let index = SegmentGraph.build(vectors: base.assumingMemoryBound(to: Float.self), rows: ids.count,
                                            dimensions: dimensions, metric: metric, parameters: hnsw)
             return SegmentGraph.encode(index)
+        }
+    }
+
+    /// The quantized codes block (empty without quantization), coded over the vectors mapped
+    /// back from the file.
+    private func codes() throws -> [UInt8] {
+        guard quantization == .int8 else { return [] }
+        try vectors.flush()
+        let quantizer = ScalarQuantizer(minimum: minimum, maximum: maximum)
+        return try fs.map(path).withBytes { file in
+            let base = (file.baseAddress! + SegmentFormat.headerSize).assumingMemoryBound(to: Float.self)
+            return SegmentCodes.encode(vectors: base, rows: ids.count, quantizer: quantizer, metric: metric)
         }
     }
 

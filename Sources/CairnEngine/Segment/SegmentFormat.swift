@@ -1,6 +1,6 @@
 import Foundation
 
-/// The on-disk format of a segment file (`segments/<collection>/<tenant>/<id>.seg`), version 2.
+/// The on-disk format of a segment file (`segments/<collection>/<tenant>/<id>.seg`), version 3.
 ///
 /// ```
 /// header (64 bytes): "CAIRNSEG" | u32 version | u32 dimensions | u32 rows | u32 tombstones | zero padding
@@ -20,12 +20,17 @@ import Foundation
 ///               4 bytes), upperStart (rows × u32), upperLinks, layer0 (rows × (1 + 2M) × u32)
 ///   scales      cosine: rows × f32, each vector's inverse norm (`DistanceMetric.scale(of:)`);
 ///               empty for other metrics
+///   codes       empty unless the collection quantizes and the segment has a graph; int8: u32 kind (1),
+///               u32 dimensions, u32 rows, u32 hasNorms (1 for L2), lower (dimensions × f32), step
+///               (dimensions × f32), L2 only: each decoded vector's squared length (rows × f32),
+///               zero padding to a 64-byte boundary of the block, codes (rows × dimensions × u8)
 /// footer: per block u32 kind | u64 offset | u64 length | u32 CRC32C;
 ///         then u32 block count | u32 CRC32C of the footer entries | "CAIRNEND"
 /// ```
 /// A segment is written once, fsynced, then only read and eventually deleted. Version 1 had no
 /// scales block and stored cosine vectors normalised; it is still read (its vectors are unit
-/// length, so their scale is 1).
+/// length, so their scale is 1). Version 2 had no codes block; it is still read (walks compare
+/// its full vectors).
 enum SegmentFormat {
     /// Whether `name` is a segment file as the engine names them: 16 hex digits and `.seg`.
     static func isSegmentFileName(_ name: String) -> Bool {
@@ -43,7 +48,7 @@ enum SegmentFormat {
 
     static let magic: [UInt8] = Array("CAIRNSEG".utf8)
     static let endMagic: [UInt8] = Array("CAIRNEND".utf8)
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     static let headerSize = 64
     static let alignment = 64
     static let footerEntrySize = 24
@@ -52,14 +57,15 @@ enum SegmentFormat {
     static let graphThreshold = 2048
 
     enum Block: UInt32, CaseIterable {
-        case vectors = 1, ids, idOrder, timestamps, propertyOffsets, propertyData, tombstones, invertedIndex, graph, scales
+        case vectors = 1, ids, idOrder, timestamps, propertyOffsets, propertyData, tombstones, invertedIndex, graph, scales, codes
     }
 
     /// The blocks a file of `version` has.
     static func blockCount(version: UInt32) -> Int? {
         switch version {
-        case 1: Block.allCases.count - 1
-        case 2: Block.allCases.count
+        case 1: Block.allCases.count - 2
+        case 2: Block.allCases.count - 1
+        case 3: Block.allCases.count
         default: nil
         }
     }

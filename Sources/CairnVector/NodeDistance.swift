@@ -1,0 +1,97 @@
+import CCairnSupport
+
+/// How a graph walk measures the distance from its query to a node, and starts loading what
+/// that will read. The walk is generic over it, so each kind compiles to its own loop.
+@usableFromInline
+protocol NodeDistance {
+    /// The distance from the query to `node` (smaller is closer).
+    func distance(to node: UInt32) -> Float
+    /// Starts loading the memory `distance(to:)` will read for `node`.
+    func prefetch(_ node: UInt32)
+}
+
+/// Distances to the full vectors, as given (cosine applies each node's scale).
+@usableFromInline
+struct ExactDistance: NodeDistance {
+    @usableFromInline let query: UnsafePointer<Float>
+    @usableFromInline let vectors: UnsafePointer<Float>
+    @usableFromInline let scales: UnsafePointer<Float>?
+    @usableFromInline let dimensions: Int
+    @usableFromInline let metric: DistanceMetric
+    @usableFromInline let prefetchBytes: Int
+
+    @inlinable init(_ query: UnsafePointer<Float>, in index: HNSWIndex) {
+        self.query = query
+        vectors = UnsafePointer(index.vectors.base)
+        scales = index.isScaled ? UnsafePointer(index.scales.base) : nil
+        dimensions = index.dimensions
+        metric = index.metric
+        // Up to `prefetchLines` lines of each vector (measured on 128-d: 1–2 lines 15–20% slower
+        // than 4–8; the hardware prefetcher does not cover the rest in time).
+        prefetchBytes = min(index.dimensions * MemoryLayout<Float>.stride, HNSWIndex.prefetchLines * 64)
+    }
+
+    @inlinable @inline(__always) func distance(to node: UInt32) -> Float {
+        metric.distance(query, vectors + Int(node) * dimensions, count: dimensions, scale: scales?[Int(node)] ?? 1)
+    }
+
+    @inlinable @inline(__always) func prefetch(_ node: UInt32) {
+        prefetchRange(UnsafeRawPointer(vectors + Int(node) * dimensions), bytes: prefetchBytes)
+        if let scales { cairn_prefetch(scales + Int(node)) }
+    }
+}
+
+/// Distances to 8-bit codes (`QuantizedVectors`), asymmetric: the query stays in floats. The
+/// inner product with a decoded vector is `bias + Σ weight[d]·code[d]`, where
+/// `weight[d] = q[d]·step[d]` and `bias = Σ q[d]·lower[d]`; cosine and L2 are built from it.
+@usableFromInline
+struct QuantizedDistance: NodeDistance {
+    @usableFromInline let weights: UnsafePointer<Float>
+    @usableFromInline let bias: Float
+    /// `‖q‖²`, for L2.
+    @usableFromInline let querySquaredNorm: Float
+    @usableFromInline let codes: QuantizedVectors
+    @usableFromInline let scales: UnsafePointer<Float>?
+    @usableFromInline let metric: DistanceMetric
+    @usableFromInline let prefetchBytes: Int
+
+    /// Fills `weights` (`dimensions` floats the caller owns for the walk) for `query`.
+    @inlinable init(_ query: UnsafePointer<Float>, codes: QuantizedVectors, in index: HNSWIndex,
+                    weights: UnsafeMutablePointer<Float>) {
+        var bias: Float = 0, norm: Float = 0
+        for d in 0..<codes.dimensions {
+            weights[d] = query[d] * codes.step[d]
+            bias += query[d] * codes.lower[d]
+            norm += query[d] * query[d]
+        }
+        self.weights = UnsafePointer(weights)
+        self.bias = bias
+        querySquaredNorm = norm
+        self.codes = codes
+        scales = index.isScaled ? UnsafePointer(index.scales.base) : nil
+        metric = index.metric
+        prefetchBytes = min(codes.dimensions, HNSWIndex.prefetchLines * 64)
+    }
+
+    @inlinable @inline(__always) func distance(to node: UInt32) -> Float {
+        let product = bias + VectorKernels.dot(weights, codes: codes.code(Int(node)), count: codes.dimensions)
+        switch metric {
+        case .cosine: return 1 - product * (scales?[Int(node)] ?? 1)
+        case .dot: return -product
+        case .l2: return querySquaredNorm - 2 * product + (codes.squaredNorms?[Int(node)] ?? 0)
+        }
+    }
+
+    @inlinable @inline(__always) func prefetch(_ node: UInt32) {
+        prefetchRange(UnsafeRawPointer(codes.code(Int(node))), bytes: prefetchBytes)
+        if let scales { cairn_prefetch(scales + Int(node)) }
+        if let norms = codes.squaredNorms { cairn_prefetch(norms + Int(node)) }
+    }
+}
+
+/// Starts loading every cache line that `bytes` bytes from `start` touch.
+@inlinable @inline(__always)
+func prefetchRange(_ start: UnsafeRawPointer, bytes: Int) {
+    let first = Int(bitPattern: start) & ~63, end = Int(bitPattern: start) + bytes
+    for line in stride(from: first, to: end, by: 64) { cairn_prefetch(UnsafeRawPointer(bitPattern: line)) }
+}

@@ -1,0 +1,103 @@
+import CairnTestSupport
+import CairnVector
+import Testing
+
+@Suite("Quantized traversal")
+struct QuantizationTests {
+    static let dimensions = 48
+
+    /// A quantizer over the data's ranges, and every row's code.
+    private func codes(of vectors: [Float], count: Int) -> (ScalarQuantizer, [UInt8]) {
+        var minimum = [Float](repeating: .infinity, count: Self.dimensions), maximum = [Float](repeating: -.infinity, count: Self.dimensions)
+        for row in 0..<count {
+            for d in 0..<Self.dimensions {
+                minimum[d] = min(minimum[d], vectors[row * Self.dimensions + d])
+                maximum[d] = max(maximum[d], vectors[row * Self.dimensions + d])
+            }
+        }
+        let quantizer = ScalarQuantizer(minimum: minimum, maximum: maximum)
+        var codes = [UInt8](repeating: 0, count: count * Self.dimensions)
+        vectors.withUnsafeBufferPointer { base in
+            codes.withUnsafeMutableBufferPointer { out in
+                for row in 0..<count { quantizer.encode(base.baseAddress! + row * Self.dimensions, into: out.baseAddress! + row * Self.dimensions) }
+            }
+        }
+        return (quantizer, codes)
+    }
+
+    @Test("a code reads back within half a step of each component, and clips values outside the range")
+    func roundTrip() {
+        let vectors = ClusteredData.vectors(count: 500, dimensions: Self.dimensions, seed: 11)
+        let (quantizer, codes) = codes(of: vectors, count: 500)
+        for row in 0..<500 {
+            for d in 0..<Self.dimensions {
+                let decoded = quantizer.lower[d] + quantizer.step[d] * Float(codes[row * Self.dimensions + d])
+                #expect(abs(decoded - vectors[row * Self.dimensions + d]) <= quantizer.step[d] * 0.5001)
+            }
+        }
+        var outside = [Float](repeating: 1e9, count: Self.dimensions)
+        outside[0] = -1e9
+        var code = [UInt8](repeating: 7, count: Self.dimensions)
+        outside.withUnsafeBufferPointer { vector in code.withUnsafeMutableBufferPointer { quantizer.encode(vector.baseAddress!, into: $0.baseAddress!) } }
+        #expect(code[0] == 0 && code[1...].allSatisfy { $0 == 255 })
+        let flat = ScalarQuantizer(minimum: [2, 2], maximum: [2, 3])
+        #expect(flat.step[0] == 1 && flat.step[1] > 0)
+    }
+
+    @Test("the code kernel equals a scalar loop at every length", arguments: [1, 7, 8, 31, 32, 33, 100, 384])
+    func kernel(count: Int) {
+        var generator = SeededGenerator(seed: UInt64(count))
+        let weights = (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
+        let codes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let expected = zip(weights, codes).reduce(Float(0)) { $0 + $1.0 * Float($1.1) }
+        let got = weights.withUnsafeBufferPointer { w in codes.withUnsafeBufferPointer { VectorKernels.dot(w.baseAddress!, codes: $0.baseAddress!, count: count) } }
+        #expect(abs(got - expected) <= 1e-3 * max(1, abs(expected)))
+    }
+
+    @Test("a walk over codes keeps recall@10 ≥ 0.95 and returns exact distances", arguments: DistanceMetric.allCases)
+    func recall(metric: DistanceMetric) {
+        let count = 8_000
+        var vectors = ClusteredData.vectors(count: count + 100, dimensions: Self.dimensions, seed: 12)
+        if metric == .dot {
+            vectors.withUnsafeMutableBufferPointer { buffer in
+                for row in 0..<(count + 100) {
+                    _ = VectorKernels.normalize(UnsafeMutableBufferPointer(rebasing: buffer[row * Self.dimensions..<(row + 1) * Self.dimensions]))
+                }
+            }
+        }
+        let index = HNSWIndex(dimensions: Self.dimensions, metric: metric, parameters: HNSWParameters(M: 16, efConstruction: 100))
+        vectors.withUnsafeBufferPointer { base in for row in 0..<count { index.insert(base.baseAddress! + row * Self.dimensions) } }
+        let (quantizer, codeBytes) = codes(of: vectors, count: count)
+        let norms = (0..<count).map { row in codeBytes.withUnsafeBufferPointer { quantizer.decodedSquaredNorm($0.baseAddress! + row * Self.dimensions) } }
+        var found = 0, mismatched = 0
+        quantizer.lower.withUnsafeBufferPointer { lower in
+            quantizer.step.withUnsafeBufferPointer { step in
+                codeBytes.withUnsafeBufferPointer { codeBase in
+                    norms.withUnsafeBufferPointer { normBase in
+                        let codes = QuantizedVectors(lower: lower.baseAddress!, step: step.baseAddress!, codes: codeBase.baseAddress!,
+                                                     squaredNorms: metric == .l2 ? normBase.baseAddress! : nil,
+                                                     dimensions: Self.dimensions, count: count)
+                        vectors.withUnsafeBufferPointer { base in
+                            for query in count..<(count + 100) {
+                                var normalized = Array(base[query * Self.dimensions..<(query + 1) * Self.dimensions])
+                                if metric.normalizesVectors { normalized.withUnsafeMutableBufferPointer { _ = VectorKernels.normalize($0) } }
+                                normalized.withUnsafeBufferPointer { q in
+                                    let hits = index.search(q.baseAddress!, k: 10, ef: 64, codes: codes)
+                                    let truth = Set(index.search(q.baseAddress!, k: 10, ef: 400).map(\.row))
+                                    found += hits.filter { truth.contains($0.row) }.count
+                                    for hit in hits {
+                                        let exact = metric.distance(q.baseAddress!, index.vector(hit.row), count: Self.dimensions, scale: index.scale(hit.row))
+                                        if hit.distance != exact { mismatched += 1 }
+                                    }
+                                    #expect(hits.map(\.distance) == hits.map(\.distance).sorted())
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(Double(found) / 1000 >= 0.95, "recall@10 over codes = \(Double(found) / 1000) for \(metric)")
+        #expect(mismatched == 0)
+    }
+}
