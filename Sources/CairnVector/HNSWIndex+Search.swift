@@ -37,10 +37,16 @@ extension HNSWIndex {
             var results = scratch.results
             defer { scratch.results = results }
             if let reranking {
+                // Every full vector is read once, from memory the walk did not touch: start
+                // loading a few ahead of the one being measured.
+                let nodes = UnsafeMutableBufferPointer(start: scratch.rerankNodes(results.count), count: results.count)
+                for index in nodes.indices { nodes[index] = results.base[index].node }
+                results.count = 0
+                for index in nodes.indices.prefix(HNSWIndex.prefetchAhead) { reranking.prefetchWhole(nodes[index]) }
                 var top = TopK(k: k)
-                while !results.isEmpty {
-                    let node = results.pop().node
-                    top.offer(distance: reranking.distance(to: node), row: Int(node))
+                for index in nodes.indices {
+                    if index + HNSWIndex.prefetchAhead < nodes.count { reranking.prefetchWhole(nodes[index + HNSWIndex.prefetchAhead]) }
+                    top.offer(distance: reranking.distance(to: nodes[index]), row: Int(nodes[index]))
                 }
                 return top.sorted()
             }

@@ -39,6 +39,12 @@ struct ExactDistance: NodeDistance {
         prefetchRange(UnsafeRawPointer(vectors + Int(node) * dimensions), bytes: prefetchBytes)
         if let scales { cairn_prefetch(scales + Int(node)) }
     }
+
+    /// Starts loading all of `node`'s vector (re-ranking reads each one whole, once).
+    @inlinable @inline(__always) func prefetchWhole(_ node: UInt32) {
+        prefetchRange(UnsafeRawPointer(vectors + Int(node) * dimensions), bytes: dimensions * MemoryLayout<Float>.stride)
+        if let scales { cairn_prefetch(scales + Int(node)) }
+    }
 }
 
 /// Distances to 8-bit codes (`QuantizedVectors`), asymmetric: the query stays in floats. The

@@ -10,6 +10,8 @@ final class SearchScratch: @unchecked Sendable {
     @usableFromInline var generation: UInt16 = 0
     @usableFromInline var candidates = CandidateHeap(isMaxHeap: false)
     @usableFromInline var results = CandidateHeap(isMaxHeap: true)
+    /// The nodes a quantized walk re-ranks.
+    @usableFromInline var rerank = GrowableBuffer<UInt32>(capacity: 64)
 
     @usableFromInline init(nodes: Int) {
         visited = GrowableBuffer(capacity: max(1, nodes))
@@ -20,6 +22,13 @@ final class SearchScratch: @unchecked Sendable {
         visited.deallocate()
         candidates.deallocate()
         results.deallocate()
+        rerank.deallocate()
+    }
+
+    /// Room for `count` nodes to re-rank.
+    @inlinable func rerankNodes(_ count: Int) -> UnsafeMutablePointer<UInt32> {
+        if rerank.count < count { rerank.append(repeating: 0, count: count - rerank.count) }
+        return rerank.base
     }
 
     /// Starts a new visited set over `nodes` nodes: O(1) by bumping the generation, except when
