@@ -65,12 +65,14 @@ extension HNSWIndex {
     /// Follows the closest neighbour on one layer until no neighbour is closer.
     @inlinable
     func greedyClosest<Distance: NodeDistance>(_ distance: Distance, from start: UInt32, distance startDistance: Float,
-                                               level: Int) -> (UInt32, Float) {
+                                               level: Int, locks: GraphLocks? = nil) -> (UInt32, Float) {
         var current = start, currentDistance = startDistance
         var changed = true
+        let copy = UnsafeMutablePointer<UInt32>.allocate(capacity: locks == nil ? 1 : 1 + parameters.maxNeighborsLayer0)
+        defer { copy.deallocate() }
         while changed {
             changed = false
-            let list = links(current, level: level)
+            let list = neighborList(current, level: level, locks: locks, copy: copy)
             for index in 0..<Int(list[0]) {
                 let candidate = list[1 + index]
                 let candidateDistance = distance.distance(to: candidate)
@@ -84,11 +86,23 @@ extension HNSWIndex {
         return (current, currentDistance)
     }
 
+    /// The neighbour list of `node` on `level` (a count, then the ids). While other threads link
+    /// nodes (`locks`), it is copied to `copy` under the node's lock; otherwise read in place.
+    @inlinable @inline(__always)
+    func neighborList(_ node: UInt32, level: Int, locks: GraphLocks?, copy: UnsafeMutablePointer<UInt32>) -> UnsafePointer<UInt32> {
+        guard let locks else { return UnsafePointer(links(node, level: level)) }
+        locks.lock(node)
+        let list = links(node, level: level)
+        copy.update(from: list, count: 1 + Int(list[0]))
+        locks.unlock(node)
+        return UnsafePointer(copy)
+    }
+
     /// Beam search on one layer from `entry`. Leaves the `ef` closest allowed nodes in
     /// `scratch.results` (a max-heap), whose visited set must be fresh.
     @inlinable
     func beamSearch<Distance: NodeDistance>(_ distance: Distance, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
-                                            isAllowed: ((UInt32) -> Bool)?, scratch: SearchScratch) {
+                                            isAllowed: ((UInt32) -> Bool)?, scratch: SearchScratch, locks: GraphLocks? = nil) {
         let generation = scratch.generation
         let visitedBase = scratch.visited.base
         var candidates = scratch.candidates
@@ -103,7 +117,8 @@ extension HNSWIndex {
         candidates.push(entryDistance, entry)
         if isAllowed?(entry) ?? true { results.push(entryDistance, entry) }
         let ahead = HNSWIndex.prefetchAhead
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: parameters.maxNeighborsLayer0) { fresh in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * parameters.maxNeighborsLayer0 + 1) { buffer in
+            let fresh = buffer.baseAddress!, copy = fresh + parameters.maxNeighborsLayer0
             while !candidates.isEmpty {
                 let closest = candidates.pop()
                 if results.count >= ef && closest.distance > results.top.distance { break }
@@ -111,7 +126,7 @@ extension HNSWIndex {
                 // First pass: keep the unvisited neighbours and start loading the first few
                 // vectors; the second pass keeps loading `ahead` neighbours in front of the one
                 // it compares, so cache misses overlap instead of coming one after another.
-                let list = UnsafePointer(links(closest.node, level: level))
+                let list = neighborList(closest.node, level: level, locks: locks, copy: copy)
                 var freshCount = 0
                 for index in 0..<Int(list[0]) {
                     let neighbor = list[1 + index]

@@ -69,6 +69,47 @@ struct HNSWTests {
         #expect(Double(found) / 500 >= 0.9)
     }
 
+    @Test("a graph linked by several threads at once is well formed and keeps recall@10 ≥ 0.95", arguments: [DistanceMetric.l2, .cosine])
+    func parallelBuild(metric: DistanceMetric) {
+        let count = 10_000
+        var vectors = ClusteredData.vectors(count: count + 100, dimensions: Self.dimensions, seed: 66)
+        let parameters = HNSWParameters(M: 16, efConstruction: 100)
+        let index = vectors.withUnsafeBufferPointer {
+            HNSWIndex.build(vectors: $0.baseAddress!, rows: count, dimensions: Self.dimensions, metric: metric, parameters: parameters, threads: 4)
+        }
+        #expect(index.count == count)
+        // Every list within its capacity, without the node itself or a node twice; every node has a neighbour.
+        let layout = index.layout, stride = 1 + parameters.maxNeighborsLayer0
+        var malformed = 0, isolated = 0
+        for node in 0..<count {
+            let list = Array(layout.layer0[(node * stride + 1)..<(node * stride + 1 + Int(layout.layer0[node * stride]))])
+            if list.count > parameters.maxNeighborsLayer0 || list.contains(UInt32(node)) || Set(list).count != list.count
+                || list.contains(where: { Int($0) >= count }) { malformed += 1 }
+            if list.isEmpty { isolated += 1 }
+        }
+        #expect(malformed == 0 && isolated == 0)
+        if metric.normalizesVectors {
+            vectors.withUnsafeMutableBufferPointer { buffer in
+                for row in count..<(count + 100) {
+                    _ = VectorKernels.normalize(UnsafeMutableBufferPointer(rebasing: buffer[row * Self.dimensions..<(row + 1) * Self.dimensions]))
+                }
+            }
+        }
+        var found = 0
+        vectors.withUnsafeBufferPointer { base in
+            for query in count..<(count + 100) {
+                let pointer = base.baseAddress! + query * Self.dimensions
+                var top = TopK(k: 10)
+                for row in 0..<count {
+                    top.offer(distance: metric.distance(pointer, index.vector(row), count: Self.dimensions, scale: index.scale(row)), row: row)
+                }
+                let truth = Set(top.sorted().map(\.row))
+                found += index.search(pointer, k: 10, ef: 64).filter { truth.contains($0.row) }.count
+            }
+        }
+        #expect(Double(found) / 1000 >= 0.95, "recall@10 = \(Double(found) / 1000) for \(metric)")
+    }
+
     @Test("a graph is deterministic for a seed")
     func deterministic() {
         var vectors = ClusteredData.vectors(count: 500, dimensions: Self.dimensions, seed: 66)

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// How writes reach the disk before they are acknowledged.
@@ -20,6 +21,9 @@ public struct EngineOptions: Sendable {
     public var compactionSegmentCount = 4
     /// The largest segment of the smallest compaction tier (each next tier is 4 times larger).
     package var compactionTierBytes = 4 << 20
+    /// Threads that link a segment's HNSW graph when a flush or compaction builds one (the
+    /// background indexer that links memtables as writes arrive is one thread). Default: every core.
+    public var graphBuildThreads = ProcessInfo.processInfo.activeProcessorCount
     /// Whether a write is acknowledged after its WAL record is synced (the default) or only written.
     public var durability = Durability.synchronous
     /// Checkpoint (flush) once the WAL since the last checkpoint holds this many bytes, so a

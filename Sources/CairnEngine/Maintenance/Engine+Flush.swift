@@ -43,11 +43,16 @@ extension Engine {
                     }
                 }
                 // The memtable's live graph becomes the segment's when no version in it was
-                // replaced (the usual append-only ingest); otherwise the segment builds its own.
-                // Segments too small for a graph skip both.
+                // replaced (the usual append-only ingest) and the indexer linked at least half
+                // of it (the rest is linked on one thread); otherwise the segment builds its
+                // own on every core. Segments too small for a graph skip both.
                 if rowSlots.count >= SegmentFormat.graphThreshold {
-                    memtable.graph.linkAll()
-                    builder.prebuiltGraph = memtable.graph.index(ifNodesAre: rowSlots)
+                    if memtable.graph.nodeCount * 2 >= rowSlots.count {
+                        memtable.graph.linkAll()
+                        builder.prebuiltGraph = memtable.graph.index(ifNodesAre: rowSlots)
+                    } else {
+                        memtable.graph.discardQueued()
+                    }
                 }
             }
             if let record {
@@ -112,6 +117,7 @@ extension Engine {
         let created = !fs.exists(folder)
         try fs.createDirectory(folder)
         let builder = try SegmentBuilder(schema: partition.schema, path: folder + "/" + id + ".seg", fs: fs)
+        builder.graphBuildThreads = options.graphBuildThreads
         let file: (bytes: Int, crc32c: UInt32)
         do {
             try fill(builder)

@@ -66,7 +66,8 @@ final class MemtableGraph: Sendable {
         return hasQueuedVectors
     }
 
-    /// Forgets the queued vectors (the memtable was dropped with its partition).
+    /// Forgets the queued vectors (the memtable was dropped with its partition, or its flush
+    /// builds the segment's graph on every core instead).
     func discardQueued() {
         queue.withLock { $0 = Queue() }
     }

@@ -20,6 +20,8 @@ final class SegmentBuilder {
     /// A graph already built over exactly these rows in this order (a memtable's live graph),
     /// written instead of building one.
     var prebuiltGraph: HNSWIndex?
+    /// Threads that link the graph when it is built here.
+    var graphBuildThreads = 1
 
     private let fs: any FileSystem
     private let vectors: FileAppender
@@ -203,8 +205,8 @@ final class SegmentBuilder {
         try vectors.flush()
         return try fs.map(path).withBytes { file in
             let base = file.baseAddress! + SegmentFormat.headerSize
-            let index = SegmentGraph.build(vectors: base.assumingMemoryBound(to: Float.self), rows: ids.count,
-                                           dimensions: dimensions, metric: metric, parameters: hnsw)
+            let index = HNSWIndex.build(vectors: base.assumingMemoryBound(to: Float.self), rows: ids.count, dimensions: dimensions,
+                                        metric: metric, parameters: hnsw, threads: graphBuildThreads)
             return SegmentGraph.encode(index)
         }
     }

@@ -5,14 +5,6 @@ import CairnVector
 enum SegmentGraph {
     static let headerSize = 24
 
-    /// Builds the graph of a segment's rows (vectors as stored; the index computes their scales).
-    static func build(vectors: UnsafePointer<Float>, rows: Int, dimensions: Int, metric: DistanceMetric,
-                      parameters: HNSWParameters) -> HNSWIndex {
-        let index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, capacity: rows)
-        for row in 0..<rows { index.insert(vectors + row * dimensions) }
-        return index
-    }
-
     static func encode(_ index: HNSWIndex) -> [UInt8] {
         let layout = index.layout
         var writer = ByteWriter(capacity: headerSize + layout.levels.count * 5 + (layout.upperLinks.count + layout.layer0.count) * 4 + 4)

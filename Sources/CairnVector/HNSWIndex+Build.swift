@@ -1,0 +1,60 @@
+import CCairnSupport
+import Dispatch
+
+/// The locks of a graph that several threads link nodes into at once: one byte per node, held
+/// while its neighbour lists are read or rewritten, and one for the entry point.
+@usableFromInline
+final class GraphLocks: @unchecked Sendable {
+    @usableFromInline let bytes: UnsafeMutablePointer<UInt8>
+    private let nodes: Int
+
+    init(nodes: Int) {
+        self.nodes = nodes
+        bytes = .allocate(capacity: nodes + 1)
+        bytes.initialize(repeating: 0, count: nodes + 1)
+    }
+
+    deinit { bytes.deallocate() }
+
+    @inlinable @inline(__always) func lock(_ node: UInt32) { cairn_spin_lock(bytes + Int(node)) }
+    @inlinable @inline(__always) func unlock(_ node: UInt32) { cairn_spin_unlock(bytes + Int(node)) }
+    func lockEntry() { cairn_spin_lock(bytes + nodes) }
+    func unlockEntry() { cairn_spin_unlock(bytes + nodes) }
+}
+
+extension HNSWIndex {
+    /// A graph over `rows` vectors of `dimensions` floats (row-major, kept as given), linked by
+    /// `threads` threads at once. Levels come from `seed` in row order as with `insert`; with
+    /// more than one thread the order nodes are linked in, and so the graph, varies from run to
+    /// run, its quality does not.
+    public static func build(vectors: UnsafePointer<Float>, rows: Int, dimensions: Int, metric: DistanceMetric,
+                             parameters: HNSWParameters, threads: Int, seed: UInt64 = 0x5EED) -> HNSWIndex {
+        let index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, capacity: max(1, rows), seed: seed)
+        for row in 0..<rows { _ = index.appendNode(vectors + row * dimensions) }
+        guard rows > 0 else { return index }
+        // The first nodes are linked one after another, so the walks of the others start from a graph.
+        let serial = min(rows, max(1, threads) * 64)
+        for node in 0..<serial { index.link(UInt32(node), locks: nil) }
+        guard serial < rows else { return index }
+        let locks = GraphLocks(nodes: rows)
+        let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        next.initialize(to: serial)
+        defer { next.deallocate() }
+        let counter = SendablePointer(next)
+        DispatchQueue.concurrentPerform(iterations: max(1, threads)) { _ in
+            let batch = 16
+            while true {
+                let start = cairn_fetch_add(counter.pointer, batch)
+                guard start < rows else { return }
+                for node in start..<min(rows, start + batch) { index.link(UInt32(node), locks: locks) }
+            }
+        }
+        return index
+    }
+}
+
+/// A pointer handed to the threads of one build, which outlives them.
+private struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int>
+    init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
+}
