@@ -54,6 +54,8 @@ struct CLITests {
         #expect(try cli.run(["collection", "create", "x"]).status == 2) // --dimensions missing
         #expect(try cli.run(["collection", "create", "x", "--dimensions", "4", "--metric", "hamming"]).status == 2)
         #expect(try cli.run(["collection", "create", "x", "--dimensions", "4", "--property", "a:blob"]).status == 2)
+        let badQuantization = try cli.run(["collection", "create", "x", "--dimensions", "4", "--quantization", "int4"])
+        #expect(badQuantization.status == 2 && badQuantization.stderr.contains("unknown quantization 'int4'"))
         #expect(try cli.run(["frobnicate"]).status == 2)
         // Read commands refuse a directory that holds no database instead of creating one.
         let noDatabase = try cli.run(["stats"])

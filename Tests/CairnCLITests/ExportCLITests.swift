@@ -45,7 +45,7 @@ struct ExportCLITests {
         let source = CLIRunner(dataDirectory: directory.appending("source"))
         let types = ["t:text", "k:keyword", "i:int", "f:float", "b:bool", "d:date", "u:uuid", "ts:text[]", "is:int[]", "fs:float[]:noindex"]
         let created = try source.run(["collection", "create", "things", "--dimensions", "3", "--metric", "dot", "--m", "12",
-                                      "--ef-search", "40", "--ingestion", #"{"model": "minilm", "fields": ["t"]}"#,
+                                      "--ef-search", "40", "--quantization", "int8", "--ingestion", #"{"model": "minilm", "fields": ["t"]}"#,
                                       "--source", directory.appending("corpus")] + types.flatMap { ["--property", $0] })
         #expect(created.status == 0 && created.stderr.contains("does not exist"), "a missing source is declared with a warning: \(created.stderr)")
         let lines = [
@@ -63,6 +63,7 @@ struct ExportCLITests {
         #expect(schema.status == 0, "\(schema.stderr)")
         let schemaText = try String(contentsOfFile: schemaFile, encoding: .utf8)
         #expect(schemaText.contains("\"minilm\"") && schemaText.contains(directory.appending("corpus")) && !schemaText.contains("createdLSN"))
+        #expect(schemaText.contains("\"quantization\" : \"int8\""), "\(schemaText)")
         let objects = directory.appending("things.jsonl")
         let exported = try source.run(["export", "things", "--output", objects])
         #expect(exported.status == 0 && exported.stdout.isEmpty && exported.stderr.contains("exported 3 objects"), "\(exported.stderr)")
