@@ -26,11 +26,18 @@ extension HNSWIndex {
     /// A graph over `rows` vectors of `dimensions` floats (row-major, kept as given), linked by
     /// `threads` threads at once. Levels come from `seed` in row order as with `insert`; with
     /// more than one thread the order nodes are linked in, and so the graph, varies from run to
-    /// run, its quality does not.
+    /// run, its quality does not. With `borrowing`, the index uses the vectors in place instead
+    /// of copying them: the caller keeps them alive and unchanged while the index lives.
     public static func build(vectors: UnsafePointer<Float>, rows: Int, dimensions: Int, metric: DistanceMetric,
-                             parameters: HNSWParameters, threads: Int, seed: UInt64 = 0x5EED) -> HNSWIndex {
-        let index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, capacity: max(1, rows), seed: seed)
-        for row in 0..<rows { _ = index.appendNode(vectors + row * dimensions) }
+                             parameters: HNSWParameters, threads: Int, borrowing: Bool = false, seed: UInt64 = 0x5EED) -> HNSWIndex {
+        let index: HNSWIndex
+        if borrowing {
+            index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, borrowing: vectors, rows: rows, seed: seed)
+            for _ in 0..<rows { _ = index.appendLinks() }
+        } else {
+            index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, capacity: max(1, rows), seed: seed)
+            for row in 0..<rows { _ = index.appendNode(vectors + row * dimensions) }
+        }
         guard rows > 0 else { return index }
         // The first nodes are linked one after another, so the walks of the others start from a graph.
         let serial = min(rows, max(1, threads) * 64)

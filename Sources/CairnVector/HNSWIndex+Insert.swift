@@ -13,11 +13,15 @@ extension HNSWIndex {
     /// Stores a vector as a new node with a random level and empty neighbour lists, not yet
     /// reachable from the graph.
     func appendNode(_ vector: UnsafePointer<Float>) -> UInt32 {
+        vectors.append(contentsOf: UnsafeBufferPointer(start: vector, count: dimensions))
+        return appendLinks()
+    }
+
+    /// Makes the next stored vector a node: a random level, its scale, empty neighbour lists.
+    func appendLinks() -> UInt32 {
         let node = UInt32(count)
         let level = min(Int(-log(max(nextRandomValue(), 1e-12)) / log(Double(parameters.M))), 32)
-        let input = UnsafeBufferPointer(start: vector, count: dimensions)
-        vectors.append(contentsOf: input)
-        if isScaled { scales.append(repeating: metric.scale(of: input), count: 1) }
+        if isScaled { scales.append(repeating: metric.scale(of: UnsafeBufferPointer(start: vector(Int(node)), count: dimensions)), count: 1) }
         layer0.append(repeating: 0, count: layer0Stride)
         levels.append(repeating: UInt8(level), count: 1)
         upperStart.append(repeating: UInt32(upperLinks.count), count: 1)

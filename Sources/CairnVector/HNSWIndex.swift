@@ -71,6 +71,24 @@ public final class HNSWIndex: @unchecked Sendable {
     /// Keeps borrowed memory (a mapped file) alive.
     private let owner: AnyObject?
 
+    /// An empty graph whose nodes will be the `rows` vectors at `vectors`, used in place: the
+    /// caller keeps them alive and unchanged while the index lives.
+    init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, borrowing vectors: UnsafePointer<Float>,
+         rows: Int, seed: UInt64) {
+        self.dimensions = dimensions
+        self.metric = metric
+        self.parameters = parameters
+        self.vectors = GrowableBuffer(borrowing: vectors, count: rows * dimensions)
+        isScaled = metric == .cosine
+        scales = GrowableBuffer(capacity: isScaled ? rows : 1)
+        layer0 = GrowableBuffer(capacity: rows * (1 + parameters.maxNeighborsLayer0))
+        levels = GrowableBuffer(capacity: rows)
+        upperStart = GrowableBuffer(capacity: rows)
+        upperLinks = GrowableBuffer(capacity: max(16, rows / parameters.M * (1 + parameters.M)))
+        random = seed
+        owner = nil
+    }
+
     init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, borrowedVectors: UnsafePointer<Float>,
          borrowedScales: UnsafePointer<Float>?, count: Int, layout: HNSWLayout, owner: AnyObject) {
         self.dimensions = dimensions

@@ -44,9 +44,10 @@ struct ANNBenchmark: AsyncParsableCommand {
         let baseSet = try TexmexFile.read(base, as: Float.self)
         let querySet = try TexmexFile.read(query, as: Float.self)
         let truth = try TexmexFile.read(groundtruth, as: Int32.self)
-        var baseVectors = baseSet.values, queryVectors = querySet.values
+        // Stored vectors are kept as given (cosine keeps a scale per vector); queries are unit length.
+        let baseVectors = baseSet.values
+        var queryVectors = querySet.values
         if distance.normalizesVectors {
-            for row in 0..<baseSet.rows { normalize(&baseVectors, row: row, dimensions: baseSet.dimensions) }
             for row in 0..<querySet.rows { normalize(&queryVectors, row: row, dimensions: querySet.dimensions) }
         }
         print("data n=\(baseSet.rows) d=\(baseSet.dimensions) nq=\(querySet.rows) metric=\(metric) M=\(m) efC=\(efConstruction)")
@@ -134,10 +135,16 @@ struct ANNBenchmark: AsyncParsableCommand {
             try await db.put(batch, into: "ann")
         }
         let ingestSeconds = (ContinuousClock.now - started).seconds
+        let ingestPeak = PeakMemory.mebibytes()
         try await db.flush()
         let buildSeconds = (ContinuousClock.now - started).seconds
-        print(String(format: "cairn: build %.1fs (%.0f vec/s, %d graph threads: puts %.1fs, index ready (flushed) at %.1fs); peak memory %.0f MiB",
-                     buildSeconds, Double(rows) / buildSeconds, options.graphBuildThreads, ingestSeconds, buildSeconds, PeakMemory.mebibytes()))
+        print(String(format: "cairn: build %.1fs (%.0f vec/s, %d graph threads: puts %.1fs, index ready (flushed) at %.1fs); "
+                     + "peak memory %.0f MiB after the puts, %.0f MiB after the flush",
+                     buildSeconds, Double(rows) / buildSeconds, options.graphBuildThreads, ingestSeconds, buildSeconds, ingestPeak,
+                     PeakMemory.mebibytes()))
+        let memory = db.stats().searchMemory
+        print(String(format: "cairn: search memory %.0f MiB vectors, %.0f MiB graph, %.0f MiB codes (mapped segment blocks)",
+                     Double(memory.vectorBytes) / 1_048_576, Double(memory.graphBytes) / 1_048_576, Double(memory.codeBytes) / 1_048_576))
         let queryArrays = (0..<queryCount).map { Array(queries[$0 * dimensions..<($0 + 1) * dimensions]) }
         for beam in beams {
             for searchers in searcherCounts {
@@ -174,7 +181,9 @@ struct ANNBenchmark: AsyncParsableCommand {
                 var top = TopK(k: 10)
                 query.withUnsafeBufferPointer { q in
                     for row in allowedRows {
-                        top.offer(distance: metric.distance(q.baseAddress!, vectors.baseAddress! + row * dimensions, count: dimensions), row: row)
+                        let vector = vectors.baseAddress! + row * dimensions
+                        top.offer(distance: metric.distance(q.baseAddress!, vector, count: dimensions,
+                                                            scale: metric.scale(of: UnsafeBufferPointer(start: vector, count: dimensions))), row: row)
                     }
                 }
                 truth.append(Set(top.sorted().map(\.row)))

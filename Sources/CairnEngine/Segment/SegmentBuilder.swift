@@ -206,7 +206,7 @@ final class SegmentBuilder {
         return try fs.map(path).withBytes { file in
             let base = file.baseAddress! + SegmentFormat.headerSize
             let index = HNSWIndex.build(vectors: base.assumingMemoryBound(to: Float.self), rows: ids.count, dimensions: dimensions,
-                                        metric: metric, parameters: hnsw, threads: graphBuildThreads)
+                                        metric: metric, parameters: hnsw, threads: graphBuildThreads, borrowing: true)
             return SegmentGraph.encode(index)
         }
     }
