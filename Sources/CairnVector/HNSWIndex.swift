@@ -51,13 +51,29 @@ public final class HNSWIndex: @unchecked Sendable {
     @usableFromInline var upperStride: Int { 1 + parameters.M }
 
     /// An empty graph. `seed` makes the layer assignment, and so the graph, repeatable.
-    public init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters = HNSWParameters(),
-                capacity: Int = 1024, seed: UInt64 = 0x5EED) {
+    public convenience init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters = HNSWParameters(),
+                            capacity: Int = 1024, seed: UInt64 = 0x5EED) {
         precondition(parameters.M >= 2 && dimensions >= 1)
+        self.init(dimensions: dimensions, metric: metric, parameters: parameters,
+                  vectors: GrowableBuffer(capacity: capacity * dimensions), capacity: capacity, seed: seed)
+    }
+
+    /// An empty graph whose nodes will be the `rows` vectors at `vectors`, used in place: the
+    /// caller keeps them alive and unchanged while the index lives.
+    convenience init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, borrowing vectors: UnsafePointer<Float>,
+                     rows: Int, seed: UInt64) {
+        self.init(dimensions: dimensions, metric: metric, parameters: parameters,
+                  vectors: GrowableBuffer(borrowing: vectors, count: rows * dimensions), capacity: rows, seed: seed)
+    }
+
+    /// An empty graph over `vectors` (grown as nodes are inserted, or borrowed whole) with room
+    /// for `capacity` nodes' links.
+    private init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, vectors: GrowableBuffer<Float>,
+                 capacity: Int, seed: UInt64) {
         self.dimensions = dimensions
         self.metric = metric
         self.parameters = parameters
-        vectors = GrowableBuffer(capacity: capacity * dimensions)
+        self.vectors = vectors
         isScaled = metric == .cosine
         scales = GrowableBuffer(capacity: isScaled ? capacity : 1)
         layer0 = GrowableBuffer(capacity: capacity * (1 + parameters.maxNeighborsLayer0))
@@ -70,24 +86,6 @@ public final class HNSWIndex: @unchecked Sendable {
 
     /// Keeps borrowed memory (a mapped file) alive.
     private let owner: AnyObject?
-
-    /// An empty graph whose nodes will be the `rows` vectors at `vectors`, used in place: the
-    /// caller keeps them alive and unchanged while the index lives.
-    init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, borrowing vectors: UnsafePointer<Float>,
-         rows: Int, seed: UInt64) {
-        self.dimensions = dimensions
-        self.metric = metric
-        self.parameters = parameters
-        self.vectors = GrowableBuffer(borrowing: vectors, count: rows * dimensions)
-        isScaled = metric == .cosine
-        scales = GrowableBuffer(capacity: isScaled ? rows : 1)
-        layer0 = GrowableBuffer(capacity: rows * (1 + parameters.maxNeighborsLayer0))
-        levels = GrowableBuffer(capacity: rows)
-        upperStart = GrowableBuffer(capacity: rows)
-        upperLinks = GrowableBuffer(capacity: max(16, rows / parameters.M * (1 + parameters.M)))
-        random = seed
-        owner = nil
-    }
 
     init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, borrowedVectors: UnsafePointer<Float>,
          borrowedScales: UnsafePointer<Float>?, count: Int, layout: HNSWLayout, owner: AnyObject) {
