@@ -71,6 +71,40 @@ struct CrashSafetyTests {
         #expect(stats.manifestSequence > 10, "the imports should have flushed and compacted many times")
     }
 
+    @Test("SIGKILL while a flush writes a quantized segment's graph or codes loses nothing; the next flush writes them whole",
+          arguments: ["segment-graph-written", "segment-codes-written"])
+    func killWhileWritingCodes(point: String) async throws {
+        let directory = TemporaryDirectory("cairn-crash")
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        let cli = CLIRunner(dataDirectory: data)
+        #expect(try cli.run(["collection", "create", "docs", "--dimensions", "8", "--metric", "cosine", "--quantization", "int8",
+                            "--property", "title:text", "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        let objects = SampleData.objects(count: 2_500, dimensions: 8, seed: 78)
+        let file = directory.appending("objects.jsonl")
+        try SampleData.jsonl(objects).write(toFile: file, atomically: true, encoding: .utf8)
+        let imported = try cli.run(["import", "docs", file, "--memtable-flush-bytes", "1000000000"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+
+        let flush = try cli.start(["flush"], environment: ["CAIRN_CRASH_AT": point])
+        flush.waitUntilExit()
+        #expect(flush.terminationReason == .uncaughtSignal, "killed at \(point)")
+        do {
+            let db = try await Database.open(at: data)
+            #expect(try db.count("docs") == 2_500, "every acknowledged object is replayed from the WAL")
+            #expect(db.stats().searchMemory.codeBytes == 0, "the half-written segment is not used")
+            await db.close()
+        }
+        #expect(try cli.run(["flush"]).status == 0)
+        let db = try await Database.open(at: data)
+        #expect(try db.count("docs") == 2_500)
+        #expect(db.stats().searchMemory.codeBytes > 0, "the segment carries its codes")
+        let hits = try db.search(objects[42].vector, in: "docs", limit: 1, fields: [])
+        #expect(hits.first?.object.id == objects[42].id)
+        await db.close()
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     /// The number of input lines the import reported as committed.
     static func acknowledgedLines(_ path: String) -> Int {
         (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").compactMap { Int($0) }.last ?? 0

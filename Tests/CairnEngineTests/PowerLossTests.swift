@@ -291,6 +291,32 @@ struct PowerLossTests {
         }
     }
 
+    @Test("a power cut at any file operation while quantized segments (graph and int8 codes) are flushed and compacted loses nothing")
+    func quantizedSegments() async throws {
+        let key = "q/_default"
+        let work: (Workload, EngineOptions) async throws -> Void = { workload, options in
+            try await workload.withEngine(options) { engine in
+                try await workload.step({ $0.partitions[key] = [:] }) {
+                    try await engine.createCollection(CollectionSchema(name: "q", dimensions: 4, metric: .l2, quantization: .int8))
+                }
+                // 2,100 objects: the flush writes a graph and codes; 100 more, then a compaction
+                // that builds both again over the merged rows.
+                for count in [2_100, 100] {
+                    let batch = workload.objects(count)
+                    try await workload.step({ contents in for object in batch { contents.partitions[key, default: [:]][object.id] = object.vector } }) {
+                        try await engine.put(batch, collection: "q")
+                    }
+                    try await workload.step { try await engine.flush() }
+                }
+                try await workload.step { try await engine.compact() }
+                #expect(engine.stats().searchMemory.codeBytes > 0, "the compacted segment carries codes")
+            }
+        }
+        let total = try await Self.powerCut(after: nil, seed: 3, work: work)
+        #expect(total > 20)
+        for cut in 0..<total { _ = try await Self.powerCut(after: cut, seed: UInt64(cut) &* 31 &+ 7, work: work) }
+    }
+
     @Test("random workloads cut at seeded points lose nothing acknowledged", arguments: [11, 12, 13, 14])
     func randomWorkloads(seed: UInt64) async throws {
         let work: (Workload, EngineOptions) async throws -> Void = { workload, options in

@@ -118,6 +118,7 @@ extension Engine {
         try fs.createDirectory(folder)
         let builder = try SegmentBuilder(schema: partition.schema, path: folder + "/" + id + ".seg", fs: fs)
         builder.graphBuildThreads = options.graphBuildThreads
+        builder.reachedStep = options.reachedStep
         let file: (bytes: Int, crc32c: UInt32)
         do {
             try fill(builder)

@@ -22,6 +22,8 @@ final class SegmentBuilder {
     var prebuiltGraph: HNSWIndex?
     /// Threads that link the graph when it is built here.
     var graphBuildThreads = 1
+    /// Called after the graph block and after the codes block are written (`EngineOptions.reachedStep`).
+    var reachedStep: @Sendable (String) -> Void = { _ in }
 
     private let fs: any FileSystem
     private let vectors: FileAppender
@@ -148,8 +150,10 @@ final class SegmentBuilder {
         try block(.invertedIndex, invertedIndex())
         let graphBlock = try graph()
         try block(.graph, graphBlock)
+        reachedStep("segment-graph-written")
         try block(.scales, scales.bytes)
         try block(.codes, graphBlock.isEmpty ? [] : try codes())
+        reachedStep("segment-codes-written")
 
         try vectors.append(footer.bytes)
         var trailer = ByteWriter(capacity: SegmentFormat.trailerSize)
