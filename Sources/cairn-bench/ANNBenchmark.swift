@@ -29,6 +29,8 @@ struct ANNBenchmark: AsyncParsableCommand {
     @Option(help: "Repeat the query set until each figure took at least this long.") var minimumSeconds = 1.0
     @Option(help: "Threads that build the graph (default: every core).") var buildThreads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Time the bare HNSW index instead of the database's search path.") var rawIndex = false
+    @Flag(help: ArgumentHelp("Also build the bare index in this process (the same graph: use --build-threads 1) and time it and the "
+                             + "database's path in alternating passes, for the path's cost per query.")) var pairedWithBare = false
     @Option(help: "Where the database goes (a temporary directory by default).") var workDirectory = NSTemporaryDirectory()
     @Option(help: ArgumentHelp("Also run filtered searches keeping these fractions of the ids (as ann_peers.py --filter-frac).",
                                valueName: "fractions")) var filterFrac: String?
@@ -155,6 +157,9 @@ struct ANNBenchmark: AsyncParsableCommand {
                 report(label("cairn", searchers: searchers), beam, results, qps: qps, truth: truth)
             }
         }
+        if pairedWithBare {
+            try comparePaths(db, base: base, rows: rows, queries: queryArrays, dimensions: dimensions, metric: metric)
+        }
         for fraction in (filterFrac ?? "").split(separator: ",").compactMap({ Double($0) }) {
             try runFiltered(db, fraction: fraction, base: base, rows: rows, queries: queryArrays, dimensions: dimensions, metric: metric)
         }
@@ -166,6 +171,39 @@ struct ANNBenchmark: AsyncParsableCommand {
         await reopened.close()
         print(String(format: "cairn: reopen %.0f ms (graph used in place, nothing rebuilt); peak memory %.0f MiB",
                      reopenSeconds * 1000, PeakMemory.mebibytes()))
+    }
+
+    /// Times the database's search path and the bare index over the same graph in alternating
+    /// passes over the query set (so drifts of the machine hit both alike), and prints each QPS
+    /// and the path's cost per query.
+    private func comparePaths(_ db: Database, base: [Float], rows: Int, queries: [[Float]], dimensions: Int, metric: DistanceMetric) throws {
+        let index = base.withUnsafeBufferPointer {
+            HNSWIndex.build(vectors: $0.baseAddress!, rows: rows, dimensions: dimensions, metric: metric,
+                            parameters: HNSWParameters(M: m, efConstruction: efConstruction), threads: buildThreads)
+        }
+        for beam in beams {
+            var databaseSeconds = 0.0, bareSeconds = 0.0, passes = 0, differing = 0
+            repeat {
+                var started = ContinuousClock.now
+                var fromDatabase: [[Int]] = []
+                for query in queries {
+                    fromDatabase.append(try db.search(query, in: "ann", limit: 10, ef: beam, fields: []).map { RowID.row(of: $0.object.id) })
+                }
+                databaseSeconds += (ContinuousClock.now - started).seconds
+                started = ContinuousClock.now
+                var fromIndex: [[Int]] = []
+                for query in queries {
+                    fromIndex.append(query.withUnsafeBufferPointer { index.search($0.baseAddress!, k: 10, ef: beam).map(\.row) })
+                }
+                bareSeconds += (ContinuousClock.now - started).seconds
+                if passes == 0 { differing = zip(fromDatabase, fromIndex).filter { $0 != $1 }.count }
+                passes += 1
+            } while databaseSeconds + bareSeconds < 2 * minimumSeconds
+            let count = Double(queries.count * passes)
+            print(String(format: "  paired ef=%4d database %8.0f qps, bare index %8.0f qps: the path costs %+.1f%% (%.2f µs a query; "
+                         + "%d of %d queries answered differently)", beam, count / databaseSeconds, count / bareSeconds,
+                         (databaseSeconds / bareSeconds - 1) * 100, (databaseSeconds - bareSeconds) / count * 1e6, differing, queries.count))
+        }
     }
 
     /// Filtered search keeping `fraction` of the ids (the ann_peers.py selection), against exact

@@ -72,7 +72,10 @@ struct PartitionSearch {
                 let dead = view.deadRows
                 let hits = graph.search(query, k: limit, ef: ef, codes: segment.codes,
                                         isAllowed: view.deadCount == 0 ? nil : { !dead[Int($0)] })
-                for hit in hits { offer(hit.distance, source: source, row: hit.row) }
+                for hit in hits {
+                    segment.prefetchID(at: hit.row)
+                    offer(hit.distance, source: source, row: hit.row)
+                }
                 return
             }
             var allowed = filter.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
