@@ -14,7 +14,7 @@ source scripts/setup.sh
 SETS="${1:-/tmp/cairn-ann-sets}"; shift || true
 NAMES=("${@:-clustered wordllama minilm small}")
 BENCH="$(cd .. && pwd)/shared/bench"
-EFS=16,32,48,64,96,128,256
+EFS=10,12,16,24,32,48,64,96,128,256
 python3 -c "import hnswlib, faiss, usearch, numpy" 2>/dev/null || pip install -q hnswlib faiss-cpu usearch numpy
 "${RELEASE_BUILD[@]}" --product cairn-bench >/dev/null
 
@@ -67,6 +67,6 @@ PY
   args=(--base "$dir/base.fvecs" --query "$dir/query.fvecs" --groundtruth "$dir/groundtruth.ivecs" --metric "$metric"
         --M 16 --ef-construction 200 --ef "$EFS")
   .build/release/cairn-bench ann "${args[@]}" --threads 1,2 --filter-frac 0.1,0.01
-  .build/release/cairn-bench ann "${args[@]}" --threads 1,2 --quantization int8
+  .build/release/cairn-bench ann "${args[@]}" --threads 1,2 --quantization int8 --filter-frac 0.1,0.01
   .build/release/cairn-bench ann "${args[@]}" --raw-index
 done
