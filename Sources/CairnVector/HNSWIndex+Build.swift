@@ -1,5 +1,6 @@
 import CCairnSupport
 import Dispatch
+import Synchronization
 
 /// The locks of a graph that several threads link nodes into at once: one byte per node, held
 /// while its neighbour lists are read or rewritten, and one for the entry point.
@@ -44,24 +45,15 @@ extension HNSWIndex {
         for node in 0..<serial { index.link(UInt32(node), locks: nil) }
         guard serial < rows else { return index }
         let locks = GraphLocks(nodes: rows)
-        let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        next.initialize(to: serial)
-        defer { next.deallocate() }
-        let counter = SendablePointer(next)
+        let next = Atomic<Int>(serial)
         DispatchQueue.concurrentPerform(iterations: max(1, threads)) { _ in
             let batch = 16
             while true {
-                let start = cairn_fetch_add(counter.pointer, batch)
+                let start = next.wrappingAdd(batch, ordering: .relaxed).oldValue
                 guard start < rows else { return }
                 for node in start..<min(rows, start + batch) { index.link(UInt32(node), locks: locks) }
             }
         }
         return index
     }
-}
-
-/// A pointer handed to the threads of one build, which outlives them.
-private struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Int>
-    init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
 }

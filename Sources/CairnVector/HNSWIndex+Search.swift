@@ -62,24 +62,25 @@ extension HNSWIndex {
         }
     }
 
-    /// Follows the closest neighbour on one layer until no neighbour is closer.
+    /// Follows the closest neighbour on one upper layer (lists of at most `M`) until no neighbour
+    /// is closer.
     @inlinable
     func greedyClosest<Distance: NodeDistance>(_ distance: Distance, from start: UInt32, distance startDistance: Float,
                                                level: Int, locks: GraphLocks? = nil) -> (UInt32, Float) {
         var current = start, currentDistance = startDistance
         var changed = true
-        let copy = UnsafeMutablePointer<UInt32>.allocate(capacity: locks == nil ? 1 : 1 + parameters.maxNeighborsLayer0)
-        defer { copy.deallocate() }
-        while changed {
-            changed = false
-            let list = neighborList(current, level: level, locks: locks, copy: copy)
-            for index in 0..<Int(list[0]) {
-                let candidate = list[1 + index]
-                let candidateDistance = distance.distance(to: candidate)
-                if candidateDistance < currentDistance {
-                    currentDistance = candidateDistance
-                    current = candidate
-                    changed = true
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 1 + parameters.M) { copy in
+            while changed {
+                changed = false
+                let list = neighborList(current, level: level, locks: locks, copy: copy.baseAddress!)
+                for index in 0..<Int(list[0]) {
+                    let candidate = list[1 + index]
+                    let candidateDistance = distance.distance(to: candidate)
+                    if candidateDistance < currentDistance {
+                        currentDistance = candidateDistance
+                        current = candidate
+                        changed = true
+                    }
                 }
             }
         }

@@ -18,7 +18,4 @@ static inline void cairn_spin_lock(uint8_t *lock) {
 /// Releases a lock taken with `cairn_spin_lock`.
 static inline void cairn_spin_unlock(uint8_t *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
 
-/// Adds one to the counter at `counter` and returns its value before (hands out work to threads).
-static inline long cairn_fetch_add(long *counter, long value) { return __atomic_fetch_add(counter, value, __ATOMIC_RELAXED); }
-
 #endif
