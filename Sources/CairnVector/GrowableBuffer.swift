@@ -1,7 +1,11 @@
+import Foundation
+
 /// A manually managed, growable buffer of trivial values, so hot loops can use raw pointers
 /// without array bounds, uniqueness or exclusivity checks. The owner frees it with `deallocate()`.
+/// It grows with `realloc`, which moves a large block by remapping its pages: growing never
+/// holds the old and the new copy resident at once.
 @usableFromInline
-struct GrowableBuffer<Element> {
+struct GrowableBuffer<Element: BitwiseCopyable> {
     @usableFromInline private(set) var base: UnsafeMutablePointer<Element>
     @usableFromInline private(set) var count = 0
     @usableFromInline private(set) var capacity: Int
@@ -10,7 +14,7 @@ struct GrowableBuffer<Element> {
 
     @inlinable init(capacity: Int = 16) {
         self.capacity = max(1, capacity)
-        base = .allocate(capacity: self.capacity)
+        base = Self.reallocate(nil, capacity: self.capacity)
         isBorrowed = false
     }
 
@@ -28,11 +32,16 @@ struct GrowableBuffer<Element> {
         precondition(!isBorrowed, "a borrowed buffer cannot grow")
         var newCapacity = capacity
         while newCapacity < count + extra { newCapacity *= 2 }
-        let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
-        grown.moveInitialize(from: base, count: count)
-        base.deallocate()
-        base = grown
+        base = Self.reallocate(base, capacity: newCapacity)
         capacity = newCapacity
+    }
+
+    /// `block` (or a new block when nil) resized to `capacity` elements, its contents kept.
+    @usableFromInline static func reallocate(_ block: UnsafeMutablePointer<Element>?, capacity: Int) -> UnsafeMutablePointer<Element> {
+        guard let grown = realloc(block, capacity * MemoryLayout<Element>.stride) else {
+            fatalError("out of memory growing a buffer to \(capacity) elements")
+        }
+        return grown.assumingMemoryBound(to: Element.self)
     }
 
     /// Appends `count` copies of `value`.
@@ -50,6 +59,6 @@ struct GrowableBuffer<Element> {
     }
 
     @inlinable func deallocate() {
-        if !isBorrowed { base.deallocate() }
+        if !isBorrowed { free(base) }
     }
 }

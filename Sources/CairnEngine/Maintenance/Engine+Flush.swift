@@ -30,22 +30,23 @@ extension Engine {
         for (partition, memtable) in frozen.tables where frozen.catalog.incarnation(of: partition.key) == partition.incarnation {
             let record = try buildSegment(of: partition) { builder in
                 var rowSlots: [Int32] = []
-                try memtable.vectors.withUnsafeBufferPointer { vectors in
-                    try memtable.forEachNewestSlot { slot in
-                        let entry = memtable.entries[slot]
-                        if entry.isTombstone {
-                            builder.addTombstone(entry.id)
-                        } else {
-                            rowSlots.append(Int32(slot))
-                            try builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt, properties: entry.properties,
-                                               vector: UnsafeBufferPointer(rebasing: vectors[slot * memtable.dimensions..<(slot + 1) * memtable.dimensions]))
-                        }
+                try memtable.forEachNewestSlot { slot in
+                    let entry = memtable.entries[slot]
+                    if entry.isTombstone {
+                        builder.addTombstone(entry.id)
+                    } else {
+                        rowSlots.append(Int32(slot))
+                        try builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt, properties: entry.properties,
+                                           vector: memtable.vectorBuffer(at: slot))
                     }
                 }
                 // The memtable's live graph becomes the segment's when no version in it was
                 // replaced (the usual append-only ingest) and the indexer linked at least half
                 // of it (the rest is linked on one thread); otherwise the segment builds its
                 // own on every core. Segments too small for a graph skip both.
+                // Every slot a row (no replaced version, no tombstone): the graph and codes are
+                // built over the memtable's own vectors, not the file's read back beside them.
+                if rowSlots.count == memtable.entries.count { builder.rowVectors = memtable.vectors.allRows }
                 if rowSlots.count >= SegmentFormat.graphThreshold {
                     if memtable.graph.nodeCount * 2 >= rowSlots.count {
                         memtable.graph.linkAll()

@@ -17,10 +17,8 @@ final class Memtable: @unchecked Sendable {
     let dimensions: Int
     let metric: DistanceMetric
     private(set) var entries: [Entry] = []
-    /// `dimensions` floats per entry as written (zeros for tombstones), so slot `i` starts at `i * dimensions`.
-    private(set) var vectors: [Float] = []
-    /// Each slot's scale (`DistanceMetric.scale(of:)`): what exact scans multiply by.
-    private(set) var scales: [Float] = []
+    /// Each slot's vector as written (zeros for tombstones) and scale.
+    let vectors: MemtableVectors
     /// Slots replaced by a newer version in this memtable (left out when it is flushed).
     private(set) var superseded: [Bool] = []
     /// Slots hidden by a newer version in a newer memtable (still flushed: a flush writes the
@@ -35,7 +33,8 @@ final class Memtable: @unchecked Sendable {
     init(schema: CollectionSchema) {
         dimensions = schema.dimensions
         metric = schema.metric
-        graph = MemtableGraph(dimensions: schema.dimensions, metric: schema.metric, parameters: schema.hnsw)
+        vectors = MemtableVectors(dimensions: schema.dimensions)
+        graph = MemtableGraph(vectors: vectors, metric: schema.metric, parameters: schema.hnsw)
     }
 
     var isEmpty: Bool { entries.isEmpty }
@@ -66,12 +65,10 @@ final class Memtable: @unchecked Sendable {
         superseded.append(false)
         hidden.append(false)
         if let vector {
-            vectors.append(contentsOf: vector)
-            scales.append(vector.withUnsafeBufferPointer { metric.scale(of: $0) })
-            graph.enqueue(slot: slot, vector: vector)
+            vector.withUnsafeBufferPointer { vectors.append($0, scale: metric.scale(of: $0)) }
+            graph.enqueue(slot: slot)
         } else {
-            vectors.append(contentsOf: repeatElement(0, count: dimensions))
-            scales.append(1)
+            vectors.append(nil, scale: 1)
         }
     }
 
@@ -104,8 +101,13 @@ final class Memtable: @unchecked Sendable {
         return count
     }
 
+    /// The vector of `slot`, in place (valid until the next write; callers hold the state lock).
+    func vectorBuffer(at slot: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: vectors.row(slot), count: dimensions)
+    }
+
     func vector(at slot: Int) -> [Float] {
-        Array(vectors[slot * dimensions..<(slot + 1) * dimensions])
+        Array(vectorBuffer(at: slot))
     }
 
     /// The object in slot `slot`, with the parts `fields` names (the others empty or 0).

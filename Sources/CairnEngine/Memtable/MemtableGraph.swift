@@ -13,53 +13,58 @@ final class MemtableGraph: Sendable {
         var indexedSlots = 0
     }
 
-    /// Vectors applied but not yet linked, in slot order (`head` is the next to link).
-    private struct Queue: @unchecked Sendable {
-        var items: [(slot: Int, vector: [Float])] = []
+    /// Slots applied but not yet linked, in order (`head` is the next to link).
+    private struct Queue {
+        var slots: [Int] = []
         var head = 0
-        var isEmpty: Bool { head == items.count }
+        var isEmpty: Bool { head == slots.count }
     }
 
+    /// The memtable's vectors, which queued slots are read from.
+    private let vectors: MemtableVectors
     private let linked: Mutex<Linked>
     private let queue = Mutex(Queue())
     /// Held while linking, so nodes join the graph in slot order even when a flush and the
     /// indexer thread both link.
     private let linking = Mutex(())
 
-    init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters) {
-        linked = Mutex(Linked(index: HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters)))
+    init(vectors: MemtableVectors, metric: DistanceMetric, parameters: HNSWParameters) {
+        self.vectors = vectors
+        linked = Mutex(Linked(index: HNSWIndex(dimensions: vectors.dimensions, metric: metric, parameters: parameters)))
     }
 
-    /// Queues the vector of `slot` (called while applying a write, in slot order).
-    func enqueue(slot: Int, vector: [Float]) {
-        queue.withLock { $0.items.append((slot, vector)) }
+    /// Queues `slot`, whose vector is already in the memtable's vectors (called while applying
+    /// a write, in slot order).
+    func enqueue(slot: Int) {
+        queue.withLock { $0.slots.append(slot) }
     }
 
     var hasQueuedVectors: Bool { queue.withLock { !$0.isEmpty } }
 
     /// The number of vectors waiting to be linked.
-    var queuedCount: Int { queue.withLock { $0.items.count - $0.head } }
+    var queuedCount: Int { queue.withLock { $0.slots.count - $0.head } }
 
     /// Links up to `limit` queued vectors into the graph. Returns whether more are queued.
     func linkQueued(limit: Int) -> Bool {
         linking.withLock { _ in
-            let batch = queue.withLock { queue -> ArraySlice<(slot: Int, vector: [Float])> in
-                let end = min(queue.items.count, queue.head + limit)
-                let batch = queue.items[queue.head..<end]
+            let batch = queue.withLock { queue -> ArraySlice<Int> in
+                let end = min(queue.slots.count, queue.head + limit)
+                let batch = queue.slots[queue.head..<end]
                 queue.head = end
-                if queue.head > 4096 && queue.head * 2 > queue.items.count {
-                    queue.items.removeFirst(queue.head)
+                if queue.head > 4096 && queue.head * 2 > queue.slots.count {
+                    queue.slots.removeFirst(queue.head)
                     queue.head = 0
                 }
                 return batch
             }
-            for item in batch {
-                item.vector.withUnsafeBufferPointer { vector in
-                    linked.withLock { linked in
-                        linked.index.insert(vector.baseAddress!)
-                        linked.nodeSlots.append(Int32(item.slot))
-                        linked.indexedSlots = item.slot + 1
-                    }
+            let vector = UnsafeMutablePointer<Float>.allocate(capacity: vectors.dimensions)
+            defer { vector.deallocate() }
+            for slot in batch {
+                vectors.copy(slot: slot, into: vector)
+                linked.withLock { linked in
+                    linked.index.insert(vector)
+                    linked.nodeSlots.append(Int32(slot))
+                    linked.indexedSlots = slot + 1
                 }
             }
         }

@@ -51,12 +51,10 @@ struct PartitionSearch {
                 for hit in found.hits { offer(hit.distance, source: source, row: hit.row) }
                 scanFrom = found.indexedSlots
             }
-            table.vectors.withUnsafeBufferPointer { vectors in
-                table.forEachLiveSlot(from: scanFrom) { slot in
-                    if let allowed, !allowed[slot] { return }
-                    offer(metric.distance(query, vectors.baseAddress! + slot * dimensions, count: dimensions, scale: table.scales[slot]),
-                          source: source, row: slot)
-                }
+            let vectors = table.vectors
+            table.forEachLiveSlot(from: scanFrom) { slot in
+                if let allowed, !allowed[slot] { return }
+                offer(metric.distance(query, vectors.row(slot), count: dimensions, scale: vectors.scales[slot]), source: source, row: slot)
             }
         }
     }

@@ -5,7 +5,7 @@ import Foundation
 /// per-row metadata (ids, timestamps, offsets, scales, postings: about 50 bytes a row) and the
 /// graph, not by the data: vectors stream straight into the file and property data into a
 /// spill file beside it, both through 1 MiB buffers. A graph that is not prebuilt is built over
-/// the vectors mapped back from the file. Used by flush (from a memtable) and by compaction
+/// the caller's vectors (`rowVectors`) or else the vectors mapped back from the file. Used by flush (from a memtable) and by compaction
 /// (from segments).
 final class SegmentBuilder {
     let path: String
@@ -20,6 +20,10 @@ final class SegmentBuilder {
     /// A graph already built over exactly these rows in this order (a memtable's live graph),
     /// written instead of building one.
     var prebuiltGraph: HNSWIndex?
+    /// The rows' vectors in row order, contiguous, when the caller already holds them (a flush of
+    /// a memtable whose slots are exactly the rows): the graph and the codes are built over
+    /// them, instead of over the file's vectors mapped back, which would be resident beside them.
+    var rowVectors: UnsafePointer<Float>?
     /// Threads that link the graph when it is built here.
     var graphBuildThreads = 1
     /// Called after the graph block and after the codes block are written (`EngineOptions.reachedStep`).
@@ -124,10 +128,14 @@ final class SegmentBuilder {
             footer.write(vectors.checksum)
         }
         func block(_ kind: SegmentFormat.Block, _ bytes: [UInt8]) throws {
+            try streamedBlock(kind) { append in try bytes.withUnsafeBytes(append) }
+        }
+        /// A block whose bytes `write` hands over in pieces.
+        func streamedBlock(_ kind: SegmentFormat.Block, _ write: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
             try vectors.pad(toMultipleOf: SegmentFormat.alignment)
             vectors.startChecksum()
             let start = vectors.position
-            try vectors.append(bytes)
+            try write(vectors.append)
             record(kind, start: start)
         }
         record(.vectors, start: SegmentFormat.headerSize)
@@ -148,11 +156,10 @@ final class SegmentBuilder {
         for id in tombstones.sorted(by: { UUIDOrder($0) < UUIDOrder($1) }) { tombstoneBlock.write(id) }
         try block(.tombstones, tombstoneBlock.bytes)
         try block(.invertedIndex, invertedIndex())
-        let graphBlock = try graph()
-        try block(.graph, graphBlock)
+        try streamedBlock(.graph, writeGraph)
         reachedStep("segment-graph-written")
         try block(.scales, scales.bytes)
-        try block(.codes, graphBlock.isEmpty ? [] : try codes())
+        try streamedBlock(.codes, writeCodes)
         reachedStep("segment-codes-written")
 
         try vectors.append(footer.bytes)
@@ -171,7 +178,8 @@ final class SegmentBuilder {
         header.pad(toMultipleOf: SegmentFormat.headerSize)
         try header.bytes.withUnsafeBytes { try vectors.file.write($0, at: 0) }
         try vectors.file.fullSync()
-        return try fs.map(path).withBytes { ($0.count, CRC32C.checksum($0)) }
+        let written = try fs.map(path)
+        return written.withBytes { ($0.count, written.checksumEvictingPages($0)) }
     }
 
     /// Closes both files and deletes them: the segment will not be used.
@@ -201,29 +209,39 @@ final class SegmentBuilder {
         }
     }
 
-    /// The HNSW graph block, empty below `SegmentFormat.graphThreshold` rows. Built over the
-    /// vectors mapped back from the file, unless prebuilt.
-    private func graph() throws -> [UInt8] {
-        guard let hnsw, ids.count >= SegmentFormat.graphThreshold else { return [] }
-        if let prebuiltGraph, prebuiltGraph.count == ids.count { return SegmentGraph.encode(prebuiltGraph) }
-        try vectors.flush()
-        return try fs.map(path).withBytes { file in
-            let base = file.baseAddress! + SegmentFormat.headerSize
-            let index = HNSWIndex.build(vectors: base.assumingMemoryBound(to: Float.self), rows: ids.count, dimensions: dimensions,
-                                        metric: metric, parameters: hnsw, threads: graphBuildThreads, borrowing: true)
-            return SegmentGraph.encode(index)
+    /// Whether the segment gets a graph (and, with quantization, codes): not below
+    /// `SegmentFormat.graphThreshold` rows.
+    private var hasGraph: Bool { hnsw != nil && ids.count >= SegmentFormat.graphThreshold }
+
+    /// Writes the HNSW graph block (nothing without a graph), built over the rows' vectors unless prebuilt.
+    private func writeGraph(to append: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let hnsw, hasGraph else { return }
+        if let prebuiltGraph, prebuiltGraph.count == ids.count { return try SegmentGraph.write(prebuiltGraph, to: append) }
+        try withRowVectors { rows in
+            let index = HNSWIndex.build(vectors: rows, rows: ids.count, dimensions: dimensions, metric: metric,
+                                        parameters: hnsw, threads: graphBuildThreads, borrowing: true)
+            try SegmentGraph.write(index, to: append)
         }
     }
 
-    /// The quantized codes block (empty without quantization), coded over the vectors mapped
-    /// back from the file.
-    private func codes() throws -> [UInt8] {
-        guard quantization == .int8 else { return [] }
-        try vectors.flush()
+    /// Writes the quantized codes block (nothing without a graph or quantization), coded from the rows' vectors.
+    private func writeCodes(to append: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard quantization == .int8, hasGraph else { return }
         let quantizer = ScalarQuantizer(minimum: minimum, maximum: maximum)
-        return try fs.map(path).withBytes { file in
-            let base = (file.baseAddress! + SegmentFormat.headerSize).assumingMemoryBound(to: Float.self)
-            return SegmentCodes.encode(vectors: base, rows: ids.count, quantizer: quantizer, metric: metric)
+        try withRowVectors { rows in
+            try SegmentCodes.write(vectors: rows, rows: ids.count, quantizer: quantizer, metric: metric, to: append)
+        }
+    }
+
+    /// Runs `body` over the rows' vectors: `rowVectors`, or else the file's mapped back (its pages
+    /// let go afterwards, so the whole vector block is not left resident).
+    private func withRowVectors<Result>(_ body: (UnsafePointer<Float>) throws -> Result) throws -> Result {
+        if let rowVectors { return try body(rowVectors) }
+        try vectors.flush()
+        let file = try fs.map(path)
+        defer { file.evictResidentPages() }
+        return try file.withBytes { bytes in
+            try body((bytes.baseAddress! + SegmentFormat.headerSize).assumingMemoryBound(to: Float.self))
         }
     }
 

@@ -7,27 +7,36 @@ enum SegmentCodes {
     static let headerSize = 16
     static let int8Kind: UInt32 = 1
 
-    /// The block for `rows` vectors (mapped from the segment being written), coded by `quantizer`.
-    /// L2 keeps each decoded vector's squared length too.
-    static func encode(vectors: UnsafePointer<Float>, rows: Int, quantizer: ScalarQuantizer, metric: DistanceMetric) -> [UInt8] {
+    /// Writes the block for `rows` vectors, coded by `quantizer`, through `append`, a slice of
+    /// rows at a time (the codes are never all held). L2 keeps each decoded vector's squared
+    /// length too, ahead of the codes.
+    static func write(vectors: UnsafePointer<Float>, rows: Int, quantizer: ScalarQuantizer, metric: DistanceMetric,
+                      to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         let dimensions = quantizer.dimensions
-        let codes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, rows * dimensions))
+        let sliceRows = max(1, (1 << 20) / dimensions)
+        let codes = UnsafeMutablePointer<UInt8>.allocate(capacity: sliceRows * dimensions)
         defer { codes.deallocate() }
-        for row in 0..<rows { quantizer.encode(vectors + row * dimensions, into: codes + row * dimensions) }
         let withNorms = metric == .l2
-        var writer = ByteWriter(capacity: headerSize + 8 * dimensions + (withNorms ? 4 * rows : 0) + 64 + rows * dimensions)
-        writer.write(int8Kind)
-        writer.write(UInt32(dimensions))
-        writer.write(UInt32(rows))
-        writer.write(UInt32(withNorms ? 1 : 0))
-        for value in quantizer.lower { writer.write(value) }
-        for value in quantizer.step { writer.write(value) }
+        var header = ByteWriter(capacity: headerSize + 8 * dimensions + (withNorms ? 4 * rows : 0) + 64)
+        header.write(int8Kind)
+        header.write(UInt32(dimensions))
+        header.write(UInt32(rows))
+        header.write(UInt32(withNorms ? 1 : 0))
+        for value in quantizer.lower { header.write(value) }
+        for value in quantizer.step { header.write(value) }
         if withNorms {
-            for row in 0..<rows { writer.write(quantizer.decodedSquaredNorm(codes + row * dimensions)) }
+            for row in 0..<rows {
+                quantizer.encode(vectors + row * dimensions, into: codes)
+                header.write(quantizer.decodedSquaredNorm(codes))
+            }
         }
-        writer.pad(toMultipleOf: SegmentFormat.alignment)
-        writer.write(raw: UnsafeRawBufferPointer(start: codes, count: rows * dimensions))
-        return writer.bytes
+        header.pad(toMultipleOf: SegmentFormat.alignment)
+        try header.bytes.withUnsafeBytes(append)
+        for first in stride(from: 0, to: rows, by: sliceRows) {
+            let count = min(sliceRows, rows - first)
+            for row in 0..<count { quantizer.encode(vectors + (first + row) * dimensions, into: codes + row * dimensions) }
+            try append(UnsafeRawBufferPointer(start: codes, count: count * dimensions))
+        }
     }
 
     /// The codes in `block` (which starts on a 64-byte boundary of the mapping); nil for an

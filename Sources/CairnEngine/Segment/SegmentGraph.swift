@@ -5,21 +5,23 @@ import CairnVector
 enum SegmentGraph {
     static let headerSize = 24
 
-    static func encode(_ index: HNSWIndex) -> [UInt8] {
+    /// Writes the block of `index` through `append` (the link arrays straight from the graph:
+    /// no second copy of them is held).
+    static func write(_ index: HNSWIndex, to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         let layout = index.layout
-        var writer = ByteWriter(capacity: headerSize + layout.levels.count * 5 + (layout.upperLinks.count + layout.layer0.count) * 4 + 4)
-        writer.write(UInt32(index.parameters.M))
-        writer.write(UInt32(index.parameters.efConstruction))
-        writer.write(Int32(layout.maxLevel))
-        writer.write(layout.entryPoint)
-        writer.write(UInt32(layout.levels.count))
-        writer.write(UInt32(layout.upperLinks.count))
-        writer.write(raw: UnsafeRawBufferPointer(layout.levels))
-        writer.pad(toMultipleOf: 4)
-        for buffer in [layout.upperStart, layout.upperLinks, layout.layer0] {
-            for value in buffer { writer.write(value) }
-        }
-        return writer.bytes
+        var header = ByteWriter(capacity: headerSize + layout.levels.count + 4)
+        header.write(UInt32(index.parameters.M))
+        header.write(UInt32(index.parameters.efConstruction))
+        header.write(Int32(layout.maxLevel))
+        header.write(layout.entryPoint)
+        header.write(UInt32(layout.levels.count))
+        header.write(UInt32(layout.upperLinks.count))
+        header.write(raw: UnsafeRawBufferPointer(layout.levels))
+        header.pad(toMultipleOf: 4)
+        try header.bytes.withUnsafeBytes(append)
+        // Little-endian like every other integer of the format: the in-memory order on the
+        // platforms Cairn runs on.
+        for buffer in [layout.upperStart, layout.upperLinks, layout.layer0] { try append(UnsafeRawBufferPointer(buffer)) }
     }
 
     /// The graph in `block` over the segment's mapped vectors; nil for an empty block.

@@ -113,10 +113,7 @@ extension PartitionView {
         for table in memtablesNewestFirst {
             table.forEachLiveSlot { slot in
                 let entry = table.entries[slot]
-                table.vectors.withUnsafeBufferPointer { vectors in
-                    let vector = UnsafeBufferPointer(rebasing: vectors[slot * table.dimensions..<(slot + 1) * table.dimensions])
-                    fingerprint.add(ContentFingerprint(id: entry.id, vector: vector, properties: entry.properties))
-                }
+                fingerprint.add(ContentFingerprint(id: entry.id, vector: table.vectorBuffer(at: slot), properties: entry.properties))
             }
         }
         let segmentViews = segments.compactMap { loaded in SegmentView(loaded).map { ($0, usingStored ? loaded.record.fingerprint : nil) } }

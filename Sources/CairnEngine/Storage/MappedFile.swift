@@ -24,10 +24,10 @@ package final class MappedFile: @unchecked Sendable {
         withExtendedLifetime(self) { evict?(bytes) }
     }
 
-    /// The CRC32C of `region` (part of this mapping), read 32 MiB at a time, each chunk's pages
-    /// let go once read: checking a file larger than memory never holds it.
+    /// The CRC32C of `region` (part of this mapping), read 4 MiB at a time, each chunk's pages
+    /// let go once read: checking a file larger than memory never holds more than a chunk of it.
     package func checksumEvictingPages(_ region: UnsafeRawBufferPointer) -> UInt32 {
-        let chunk = 32 << 20
+        let chunk = 4 << 20
         var crc: UInt32 = 0
         var start = 0
         while start < region.count {
