@@ -1,6 +1,6 @@
 /// A (distance, node) pair in a search queue.
 @usableFromInline
-struct Candidate {
+struct Candidate: BitwiseCopyable {
     @usableFromInline var distance: Float
     @usableFromInline var node: UInt32
 

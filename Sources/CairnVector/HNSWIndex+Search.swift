@@ -37,18 +37,7 @@ extension HNSWIndex {
             var results = scratch.results
             defer { scratch.results = results }
             if let reranking {
-                // Every full vector is read once, from memory the walk did not touch: start
-                // loading a few ahead of the one being measured.
-                let nodes = UnsafeMutableBufferPointer(start: scratch.rerankNodes(results.count), count: results.count)
-                for index in nodes.indices { nodes[index] = results.base[index].node }
-                results.count = 0
-                for index in nodes.indices.prefix(HNSWIndex.prefetchAhead) { reranking.prefetchWhole(nodes[index]) }
-                var top = TopK(k: k)
-                for index in nodes.indices {
-                    if index + HNSWIndex.prefetchAhead < nodes.count { reranking.prefetchWhole(nodes[index + HNSWIndex.prefetchAhead]) }
-                    top.offer(distance: reranking.distance(to: nodes[index]), row: Int(nodes[index]))
-                }
-                return top.sorted()
+                return rerank(scratch, k: k, approximate: distance, exact: reranking)
             }
             while results.count > k { results.pop() }
             var hits = [ScoredRow](repeating: ScoredRow(distance: 0, row: 0), count: results.count)
@@ -60,6 +49,31 @@ extension HNSWIndex {
             }
             return hits
         }
+    }
+
+    /// The `k` closest of the nodes a walk ended with (`scratch.results`), by `exact` distance.
+    /// Closest first by `approximate` distance, each node is measured exactly unless its
+    /// approximate distance proves it cannot beat the k-th exact one so far
+    /// (`NodeDistance.lowestExact`): the same hits as measuring every node, for fewer reads of
+    /// full vectors, which the walk did not touch. The next few to measure are loaded ahead.
+    @inlinable
+    func rerank<Distance: NodeDistance>(_ scratch: SearchScratch, k: Int, approximate: Distance, exact: ExactDistance) -> [ScoredRow] {
+        let nodes = scratch.takeResultsClosestFirst()
+        var top = TopK(k: k)
+        var loaded = 0
+        func mayEnter(_ candidate: Candidate) -> Bool {
+            approximate.lowestExact(candidate.distance, node: candidate.node) <= top.threshold
+        }
+        for index in nodes.indices {
+            // The threshold only falls, so a node that cannot enter now never will.
+            guard mayEnter(nodes[index]) else { continue }
+            while loaded < nodes.count && loaded <= index + HNSWIndex.prefetchAhead {
+                if mayEnter(nodes[loaded]) { exact.prefetchWhole(nodes[loaded].node) }
+                loaded += 1
+            }
+            top.offer(distance: exact.distance(to: nodes[index].node), row: Int(nodes[index].node))
+        }
+        return top.sorted()
     }
 
     /// Follows the closest neighbour on one upper layer (lists of at most `M`) until no neighbour
@@ -153,3 +167,4 @@ extension HNSWIndex {
         }
     }
 }
+

@@ -8,6 +8,8 @@ protocol NodeDistance {
     func distance(to node: UInt32) -> Float
     /// Starts loading the memory `distance(to:)` will read for `node`.
     func prefetch(_ node: UInt32)
+    /// The smallest exact distance `node` can have when this measure gave it `approximate`.
+    func lowestExact(_ approximate: Float, node: UInt32) -> Float
 }
 
 /// Distances to the full vectors, as given (cosine applies each node's scale).
@@ -40,6 +42,8 @@ struct ExactDistance: NodeDistance {
         if let scales { cairn_prefetch(scales + Int(node)) }
     }
 
+    @inlinable @inline(__always) func lowestExact(_ approximate: Float, node: UInt32) -> Float { approximate }
+
     /// Starts loading all of `node`'s vector (re-ranking reads each one whole, once).
     @inlinable @inline(__always) func prefetchWhole(_ node: UInt32) {
         prefetchRange(UnsafeRawPointer(vectors + Int(node) * dimensions), bytes: dimensions * MemoryLayout<Float>.stride)
@@ -60,16 +64,27 @@ struct QuantizedDistance: NodeDistance {
     @usableFromInline let scales: UnsafePointer<Float>?
     @usableFromInline let metric: DistanceMetric
     @usableFromInline let prefetchBytes: Int
+    /// How far the query's inner product with a decoded vector can be from that with the vector
+    /// itself: each component was rounded by at most half a step, so `Σ |q[d]|·step[d] / 2`.
+    @usableFromInline let productError: Float
+    /// How far a decoded vector can be from the vector itself: `√(Σ step[d]²) / 2`.
+    @usableFromInline let decodingError: Float
 
     /// Fills `weights` (`dimensions` floats the caller owns for the walk) for `query`.
     @inlinable init(_ query: UnsafePointer<Float>, codes: QuantizedVectors, in index: HNSWIndex,
                     weights: UnsafeMutablePointer<Float>) {
-        var bias: Float = 0, norm: Float = 0
+        var bias: Float = 0, norm: Float = 0, roundings: Float = 0, squaredSteps: Float = 0
         for d in 0..<codes.dimensions {
             weights[d] = query[d] * codes.step[d]
             bias += query[d] * codes.lower[d]
             norm += query[d] * query[d]
+            roundings += abs(weights[d])
+            squaredSteps += codes.step[d] * codes.step[d]
         }
+        // A little more than the rounding alone, for the floating-point error of the sums.
+        let slack: Float = 1.001
+        productError = roundings / 2 * slack + 1e-6
+        decodingError = squaredSteps.squareRoot() / 2 * slack + 1e-6
         self.weights = UnsafePointer(weights)
         self.bias = bias
         querySquaredNorm = norm
@@ -85,6 +100,19 @@ struct QuantizedDistance: NodeDistance {
         case .cosine: return 1 - product * (scales?[Int(node)] ?? 1)
         case .dot: return -product
         case .l2: return querySquaredNorm - 2 * product + (codes.squaredNorms?[Int(node)] ?? 0)
+        }
+    }
+
+    /// Cosine and dot: the inner product is off by at most `productError` (times the node's
+    /// scale). L2: the distance between the vectors, off by at most `decodingError` (the triangle
+    /// inequality), squared.
+    @inlinable @inline(__always) func lowestExact(_ approximate: Float, node: UInt32) -> Float {
+        switch metric {
+        case .cosine: return approximate - productError * (scales?[Int(node)] ?? 1)
+        case .dot: return approximate - productError
+        case .l2:
+            let distance = max(0, approximate).squareRoot() - decodingError
+            return distance > 0 ? distance * distance : 0
         }
     }
 

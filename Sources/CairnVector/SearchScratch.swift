@@ -10,8 +10,8 @@ final class SearchScratch: @unchecked Sendable {
     @usableFromInline var generation: UInt16 = 0
     @usableFromInline var candidates = CandidateHeap(isMaxHeap: false)
     @usableFromInline var results = CandidateHeap(isMaxHeap: true)
-    /// The nodes a quantized walk re-ranks.
-    @usableFromInline var rerank = GrowableBuffer<UInt32>(capacity: 64)
+    /// The nodes a quantized walk re-ranks, with their approximate distances.
+    @usableFromInline var rerank = GrowableBuffer<Candidate>(capacity: 64)
 
     @usableFromInline init(nodes: Int) {
         visited = GrowableBuffer(capacity: max(1, nodes))
@@ -25,10 +25,13 @@ final class SearchScratch: @unchecked Sendable {
         rerank.deallocate()
     }
 
-    /// Room for `count` nodes to re-rank.
-    @inlinable func rerankNodes(_ count: Int) -> UnsafeMutablePointer<UInt32> {
-        if rerank.count < count { rerank.append(repeating: 0, count: count - rerank.count) }
-        return rerank.base
+    /// Empties `results` into the re-rank list, closest first.
+    @inlinable func takeResultsClosestFirst() -> UnsafeMutableBufferPointer<Candidate> {
+        let count = results.count
+        if rerank.count < count { rerank.append(repeating: Candidate(0, 0), count: count - rerank.count) }
+        // The results are a max-heap: each pop is the farthest left.
+        for index in stride(from: count - 1, through: 0, by: -1) { rerank.base[index] = results.pop() }
+        return UnsafeMutableBufferPointer(start: rerank.base, count: count)
     }
 
     /// Starts a new visited set over `nodes` nodes: O(1) by bumping the generation, except when

@@ -1,5 +1,5 @@
 import CairnTestSupport
-import CairnVector
+@testable import CairnVector
 import Testing
 
 @Suite("Quantized traversal")
@@ -99,5 +99,49 @@ struct QuantizationTests {
         }
         #expect(Double(found) / 1000 >= 0.95, "recall@10 over codes = \(Double(found) / 1000) for \(metric)")
         #expect(mismatched == 0)
+    }
+
+    @Test("the approximate distance bounds the exact one from below, closely enough to spare most re-ranking reads",
+          arguments: DistanceMetric.allCases)
+    func exactDistanceBound(metric: DistanceMetric) {
+        let count = 2_000
+        let vectors = ClusteredData.vectors(count: count + 20, dimensions: Self.dimensions, seed: 13)
+        let index = HNSWIndex(dimensions: Self.dimensions, metric: metric, parameters: HNSWParameters(M: 8, efConstruction: 32))
+        vectors.withUnsafeBufferPointer { base in for row in 0..<count { index.insert(base.baseAddress! + row * Self.dimensions) } }
+        let (quantizer, codeBytes) = codes(of: vectors, count: count)
+        let norms = (0..<count).map { row in codeBytes.withUnsafeBufferPointer { quantizer.decodedSquaredNorm($0.baseAddress! + row * Self.dimensions) } }
+        var below = 0, beyondTenth = 0
+        quantizer.lower.withUnsafeBufferPointer { lower in
+            quantizer.step.withUnsafeBufferPointer { step in
+                codeBytes.withUnsafeBufferPointer { codeBase in
+                    norms.withUnsafeBufferPointer { normBase in
+                        let codes = QuantizedVectors(lower: lower.baseAddress!, step: step.baseAddress!, codes: codeBase.baseAddress!,
+                                                     squaredNorms: metric == .l2 ? normBase.baseAddress! : nil,
+                                                     dimensions: Self.dimensions, count: count)
+                        vectors.withUnsafeBufferPointer { base in
+                            for query in count..<(count + 20) {
+                                var q = Array(base[query * Self.dimensions..<(query + 1) * Self.dimensions])
+                                if metric.normalizesVectors { q.withUnsafeMutableBufferPointer { _ = VectorKernels.normalize($0) } }
+                                q.withUnsafeBufferPointer { q in
+                                    var weights = [Float](repeating: 0, count: Self.dimensions)
+                                    weights.withUnsafeMutableBufferPointer { weights in
+                                        let approximate = QuantizedDistance(q.baseAddress!, codes: codes, in: index, weights: weights.baseAddress!)
+                                        let exact = (0..<count).map { metric.distance(q.baseAddress!, index.vector($0), count: Self.dimensions, scale: index.scale($0)) }
+                                        let tenth = exact.sorted()[9]
+                                        for node in 0..<count {
+                                            let lowest = approximate.lowestExact(approximate.distance(to: UInt32(node)), node: UInt32(node))
+                                            if lowest <= exact[node] { below += 1 }
+                                            if lowest > tenth { beyondTenth += 1 }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(below == 20 * count, "\(20 * count - below) bounds above the exact distance for \(metric)")
+        #expect(beyondTenth >= 20 * count / 2, "only \(beyondTenth) of \(20 * count) nodes provably outside the top 10 for \(metric)")
     }
 }
