@@ -25,6 +25,33 @@ struct QuantizationTests {
         return (quantizer, codes)
     }
 
+    /// Links the first `count` of `vectors` into a graph, codes them, and calls `body` with the
+    /// graph, the codes and each of the next `queries` vectors as a query (unit length when the
+    /// metric compares directions).
+    private func forEachQuery(_ vectors: [Float], count: Int, queries: Int, metric: DistanceMetric, parameters: HNSWParameters,
+                              _ body: (HNSWIndex, QuantizedVectors, UnsafePointer<Float>) -> Void) {
+        let index = HNSWIndex(dimensions: Self.dimensions, metric: metric, parameters: parameters)
+        vectors.withUnsafeBufferPointer { base in for row in 0..<count { index.insert(base.baseAddress! + row * Self.dimensions) } }
+        let (quantizer, codeBytes) = codes(of: vectors, count: count)
+        let norms = (0..<count).map { row in codeBytes.withUnsafeBufferPointer { quantizer.decodedSquaredNorm($0.baseAddress! + row * Self.dimensions) } }
+        quantizer.lower.withUnsafeBufferPointer { lower in
+            quantizer.step.withUnsafeBufferPointer { step in
+                codeBytes.withUnsafeBufferPointer { codeBase in
+                    norms.withUnsafeBufferPointer { normBase in
+                        let codes = QuantizedVectors(lower: lower.baseAddress!, step: step.baseAddress!, codes: codeBase.baseAddress!,
+                                                     squaredNorms: metric == .l2 ? normBase.baseAddress! : nil,
+                                                     dimensions: Self.dimensions, count: count)
+                        for query in count..<(count + queries) {
+                            var q = Array(vectors[query * Self.dimensions..<(query + 1) * Self.dimensions])
+                            if metric.normalizesVectors { q.withUnsafeMutableBufferPointer { _ = VectorKernels.normalize($0) } }
+                            q.withUnsafeBufferPointer { body(index, codes, $0.baseAddress!) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a code reads back within half a step of each component, and clips values outside the range")
     func roundTrip() {
         let vectors = ClusteredData.vectors(count: 500, dimensions: Self.dimensions, seed: 11)
@@ -65,37 +92,16 @@ struct QuantizationTests {
                 }
             }
         }
-        let index = HNSWIndex(dimensions: Self.dimensions, metric: metric, parameters: HNSWParameters(M: 16, efConstruction: 100))
-        vectors.withUnsafeBufferPointer { base in for row in 0..<count { index.insert(base.baseAddress! + row * Self.dimensions) } }
-        let (quantizer, codeBytes) = codes(of: vectors, count: count)
-        let norms = (0..<count).map { row in codeBytes.withUnsafeBufferPointer { quantizer.decodedSquaredNorm($0.baseAddress! + row * Self.dimensions) } }
         var found = 0, mismatched = 0
-        quantizer.lower.withUnsafeBufferPointer { lower in
-            quantizer.step.withUnsafeBufferPointer { step in
-                codeBytes.withUnsafeBufferPointer { codeBase in
-                    norms.withUnsafeBufferPointer { normBase in
-                        let codes = QuantizedVectors(lower: lower.baseAddress!, step: step.baseAddress!, codes: codeBase.baseAddress!,
-                                                     squaredNorms: metric == .l2 ? normBase.baseAddress! : nil,
-                                                     dimensions: Self.dimensions, count: count)
-                        vectors.withUnsafeBufferPointer { base in
-                            for query in count..<(count + 100) {
-                                var normalized = Array(base[query * Self.dimensions..<(query + 1) * Self.dimensions])
-                                if metric.normalizesVectors { normalized.withUnsafeMutableBufferPointer { _ = VectorKernels.normalize($0) } }
-                                normalized.withUnsafeBufferPointer { q in
-                                    let hits = index.search(q.baseAddress!, k: 10, ef: 64, codes: codes)
-                                    let truth = Set(index.search(q.baseAddress!, k: 10, ef: 400).map(\.row))
-                                    found += hits.filter { truth.contains($0.row) }.count
-                                    for hit in hits {
-                                        let exact = metric.distance(q.baseAddress!, index.vector(hit.row), count: Self.dimensions, scale: index.scale(hit.row))
-                                        if hit.distance != exact { mismatched += 1 }
-                                    }
-                                    #expect(hits.map(\.distance) == hits.map(\.distance).sorted())
-                                }
-                            }
-                        }
-                    }
-                }
+        forEachQuery(vectors, count: count, queries: 100, metric: metric, parameters: HNSWParameters(M: 16, efConstruction: 100)) { index, codes, q in
+            let hits = index.search(q, k: 10, ef: 64, codes: codes)
+            let truth = Set(index.search(q, k: 10, ef: 400).map(\.row))
+            found += hits.filter { truth.contains($0.row) }.count
+            for hit in hits {
+                let exact = metric.distance(q, index.vector(hit.row), count: Self.dimensions, scale: index.scale(hit.row))
+                if hit.distance != exact { mismatched += 1 }
             }
+            #expect(hits.map(\.distance) == hits.map(\.distance).sorted())
         }
         #expect(Double(found) / 1000 >= 0.95, "recall@10 over codes = \(Double(found) / 1000) for \(metric)")
         #expect(mismatched == 0)
@@ -106,38 +112,16 @@ struct QuantizationTests {
     func exactDistanceBound(metric: DistanceMetric) {
         let count = 2_000
         let vectors = ClusteredData.vectors(count: count + 20, dimensions: Self.dimensions, seed: 13)
-        let index = HNSWIndex(dimensions: Self.dimensions, metric: metric, parameters: HNSWParameters(M: 8, efConstruction: 32))
-        vectors.withUnsafeBufferPointer { base in for row in 0..<count { index.insert(base.baseAddress! + row * Self.dimensions) } }
-        let (quantizer, codeBytes) = codes(of: vectors, count: count)
-        let norms = (0..<count).map { row in codeBytes.withUnsafeBufferPointer { quantizer.decodedSquaredNorm($0.baseAddress! + row * Self.dimensions) } }
         var below = 0, beyondTenth = 0
-        quantizer.lower.withUnsafeBufferPointer { lower in
-            quantizer.step.withUnsafeBufferPointer { step in
-                codeBytes.withUnsafeBufferPointer { codeBase in
-                    norms.withUnsafeBufferPointer { normBase in
-                        let codes = QuantizedVectors(lower: lower.baseAddress!, step: step.baseAddress!, codes: codeBase.baseAddress!,
-                                                     squaredNorms: metric == .l2 ? normBase.baseAddress! : nil,
-                                                     dimensions: Self.dimensions, count: count)
-                        vectors.withUnsafeBufferPointer { base in
-                            for query in count..<(count + 20) {
-                                var q = Array(base[query * Self.dimensions..<(query + 1) * Self.dimensions])
-                                if metric.normalizesVectors { q.withUnsafeMutableBufferPointer { _ = VectorKernels.normalize($0) } }
-                                q.withUnsafeBufferPointer { q in
-                                    var weights = [Float](repeating: 0, count: Self.dimensions)
-                                    weights.withUnsafeMutableBufferPointer { weights in
-                                        let approximate = QuantizedDistance(q.baseAddress!, codes: codes, in: index, weights: weights.baseAddress!)
-                                        let exact = (0..<count).map { metric.distance(q.baseAddress!, index.vector($0), count: Self.dimensions, scale: index.scale($0)) }
-                                        let tenth = exact.sorted()[9]
-                                        for node in 0..<count {
-                                            let lowest = approximate.lowestExact(approximate.distance(to: UInt32(node)), node: UInt32(node))
-                                            if lowest <= exact[node] { below += 1 }
-                                            if lowest > tenth { beyondTenth += 1 }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
+        forEachQuery(vectors, count: count, queries: 20, metric: metric, parameters: HNSWParameters(M: 8, efConstruction: 32)) { index, codes, q in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.dimensions) { weights in
+                let approximate = QuantizedDistance(q, codes: codes, in: index, weights: weights.baseAddress!)
+                let exact = (0..<count).map { metric.distance(q, index.vector($0), count: Self.dimensions, scale: index.scale($0)) }
+                let tenth = exact.sorted()[9]
+                for node in 0..<count {
+                    let lowest = approximate.lowestExact(approximate.distance(to: UInt32(node)), node: UInt32(node))
+                    if lowest <= exact[node] { below += 1 }
+                    if lowest > tenth { beyondTenth += 1 }
                 }
             }
         }
