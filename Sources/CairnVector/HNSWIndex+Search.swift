@@ -34,11 +34,11 @@ extension HNSWIndex {
         return scratchPool.withScratch(nodes: count) { scratch in
             beamSearch(distance, entry: current, entryDistance: currentDistance, ef: ef, level: 0,
                        isAllowed: isAllowed, scratch: scratch)
-            var results = scratch.results
-            defer { scratch.results = results }
             if let reranking {
                 return rerank(scratch, k: k, approximate: distance, exact: reranking)
             }
+            var results = scratch.results
+            defer { scratch.results = results }
             while results.count > k { results.pop() }
             var hits = [ScoredRow](repeating: ScoredRow(distance: 0, row: 0), count: results.count)
             var index = results.count - 1
@@ -167,4 +167,3 @@ extension HNSWIndex {
         }
     }
 }
-
