@@ -2,8 +2,8 @@ import Foundation
 
 /// A manually managed, growable buffer of trivial values, so hot loops can use raw pointers
 /// without array bounds, uniqueness or exclusivity checks. The owner frees it with `deallocate()`.
-/// It grows with `realloc`, which moves a large block by remapping its pages: growing never
-/// holds the old and the new copy resident at once.
+/// It grows with `realloc`, which moves a large block by remapping its pages: growing a large
+/// buffer does not hold an old and a new copy resident at once.
 @usableFromInline
 struct GrowableBuffer<Element: BitwiseCopyable> {
     @usableFromInline private(set) var base: UnsafeMutablePointer<Element>

@@ -3,8 +3,8 @@ import Synchronization
 
 /// The vectors of a memtable's slots, `dimensions` floats per slot in one contiguous block, and
 /// each slot's scale. The block grows with `realloc`, which moves large blocks by remapping
-/// their pages instead of copying them, so growing never holds the old and the new block at
-/// once (a Swift array doubles by copying: twice the vectors resident at that moment).
+/// their pages instead of copying them, so growing a large block does not hold an old and a new
+/// one at once (a Swift array doubles by copying: twice the vectors resident at that moment).
 ///
 /// Writers append under the engine's state lock; readers that hold that lock read in place.
 /// The graph indexer, which does not, copies a slot out with `copy(slot:into:)`, which excludes
