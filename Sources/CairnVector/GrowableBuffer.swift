@@ -5,21 +5,21 @@ import Foundation
 /// It grows with `realloc`, which moves a large block by remapping its pages: growing a large
 /// buffer does not hold an old and a new copy resident at once.
 @usableFromInline
-struct GrowableBuffer<Element: BitwiseCopyable> {
-    @usableFromInline private(set) var base: UnsafeMutablePointer<Element>
-    @usableFromInline private(set) var count = 0
-    @usableFromInline private(set) var capacity: Int
+package struct GrowableBuffer<Element: BitwiseCopyable> {
+    @usableFromInline package private(set) var base: UnsafeMutablePointer<Element>
+    @usableFromInline package private(set) var count = 0
+    @usableFromInline package private(set) var capacity: Int
     /// Memory someone else owns (a mapped file): never grown, written or freed.
-    @usableFromInline let isBorrowed: Bool
+    @usableFromInline package let isBorrowed: Bool
 
-    @inlinable init(capacity: Int = 16) {
+    @inlinable package init(capacity: Int = 16) {
         self.capacity = max(1, capacity)
         base = Self.reallocate(nil, capacity: self.capacity)
         isBorrowed = false
     }
 
     /// A read-only view of `count` elements owned elsewhere.
-    @inlinable init(borrowing elements: UnsafePointer<Element>, count: Int) {
+    @inlinable package init(borrowing elements: UnsafePointer<Element>, count: Int) {
         base = UnsafeMutablePointer(mutating: elements)
         self.count = count
         capacity = count
@@ -27,7 +27,7 @@ struct GrowableBuffer<Element: BitwiseCopyable> {
     }
 
     /// Makes room for `extra` more elements (doubling), so `base` stays valid until the next growth.
-    @inlinable mutating func reserve(_ extra: Int) {
+    @inlinable package mutating func reserve(_ extra: Int) {
         guard count + extra > capacity else { return }
         precondition(!isBorrowed, "a borrowed buffer cannot grow")
         var newCapacity = capacity
@@ -45,20 +45,20 @@ struct GrowableBuffer<Element: BitwiseCopyable> {
     }
 
     /// Appends `count` copies of `value`.
-    @inlinable mutating func append(repeating value: Element, count extra: Int) {
+    @inlinable package mutating func append(repeating value: Element, count extra: Int) {
         reserve(extra)
         (base + count).initialize(repeating: value, count: extra)
         count += extra
     }
 
     /// Appends the elements of a buffer.
-    @inlinable mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
+    @inlinable package mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
         reserve(elements.count)
         if let source = elements.baseAddress { (base + count).initialize(from: source, count: elements.count) }
         count += elements.count
     }
 
-    @inlinable func deallocate() {
+    @inlinable package func deallocate() {
         if !isBorrowed { free(base) }
     }
 }

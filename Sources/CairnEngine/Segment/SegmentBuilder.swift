@@ -5,8 +5,8 @@ import Foundation
 /// per-row metadata (ids, timestamps, offsets, scales, postings: about 50 bytes a row) and the
 /// graph, not by the data: vectors stream straight into the file and property data into a
 /// spill file beside it, both through 1 MiB buffers. A graph that is not prebuilt is built over
-/// the caller's vectors (`rowVectors`) or else the vectors mapped back from the file. Used by flush (from a memtable) and by compaction
-/// (from segments).
+/// the caller's vectors (`rowVectors`) or else the vectors mapped back from the file. Used by
+/// flush (from a memtable) and by compaction (from segments).
 final class SegmentBuilder {
     let path: String
     let dimensions: Int

@@ -9,7 +9,8 @@ enum SegmentCodes {
 
     /// Writes the block for `rows` vectors, coded by `quantizer`, through `append`, a slice of
     /// rows at a time (the codes are never all held). L2 keeps each decoded vector's squared
-    /// length too, ahead of the codes.
+    /// length too, ahead of the codes: each row is coded once for its length and again when its
+    /// code is written, which costs far less than holding every code until the lengths are out.
     static func write(vectors: UnsafePointer<Float>, rows: Int, quantizer: ScalarQuantizer, metric: DistanceMetric,
                       to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         let dimensions = quantizer.dimensions
