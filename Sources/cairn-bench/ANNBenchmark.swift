@@ -28,7 +28,7 @@ struct ANNBenchmark: AsyncParsableCommand {
     @Option(help: "int8: the segments code vectors for the graph walk; the final candidates are re-ranked exactly.") var quantization: String?
     @Option(help: "Repeat the query set until each figure took at least this long.") var minimumSeconds = 1.0
     @Option(help: "Threads that build the graph (default: every core).") var buildThreads = ProcessInfo.processInfo.activeProcessorCount
-    @Flag(help: "Time the bare HNSW index instead of the database's search path.") var rawIndex = false
+    @Flag(help: "Time the bare HNSW index (in the locality order segments store) instead of the database's search path.") var rawIndex = false
     @Flag(help: ArgumentHelp("Also build the bare index in this process (the same graph: use --build-threads 1) and time it and the "
                              + "database's path in alternating passes, for the path's cost per query.")) var pairedWithBare = false
     @Option(help: "Where the database goes (a temporary directory by default).") var workDirectory = NSTemporaryDirectory()
@@ -194,10 +194,7 @@ struct ANNBenchmark: AsyncParsableCommand {
     /// passes over the query set (so drifts of the machine hit both alike), and prints each QPS
     /// and the path's cost per query.
     private func comparePaths(_ db: Database, base: [Float], rows: Int, queries: [[Float]], dimensions: Int, metric: DistanceMetric) throws {
-        let index = base.withUnsafeBufferPointer {
-            HNSWIndex.build(vectors: $0.baseAddress!, rows: rows, dimensions: dimensions, metric: metric,
-                            parameters: HNSWParameters(M: m, efConstruction: efConstruction), threads: buildThreads)
-        }
+        let (index, order) = bareIndex(base, rows: rows, dimensions: dimensions, metric: metric)
         for beam in beams {
             var databaseSeconds = 0.0, bareSeconds = 0.0, passes = 0, differing = 0
             repeat {
@@ -210,7 +207,7 @@ struct ANNBenchmark: AsyncParsableCommand {
                 started = ContinuousClock.now
                 var fromIndex: [[Int]] = []
                 for query in queries {
-                    fromIndex.append(query.withUnsafeBufferPointer { index.search($0.baseAddress!, k: 10, ef: beam).map(\.row) })
+                    fromIndex.append(query.withUnsafeBufferPointer { index.search($0.baseAddress!, k: 10, ef: beam).map { Int(order[$0.row]) } })
                 }
                 bareSeconds += (ContinuousClock.now - started).seconds
                 if passes == 0 { differing = zip(fromDatabase, fromIndex).filter { $0 != $1 }.count }
@@ -257,21 +254,29 @@ struct ANNBenchmark: AsyncParsableCommand {
     private func runRawIndex(_ base: [Float], _ rows: Int, _ queries: [Float], _ queryCount: Int, dimensions: Int,
                              metric: DistanceMetric, truth: (rows: Int, dimensions: Int, values: [Int32])) throws {
         let started = ContinuousClock.now
-        let index = base.withUnsafeBufferPointer { vectors in
-            HNSWIndex.build(vectors: vectors.baseAddress!, rows: rows, dimensions: dimensions, metric: metric,
-                            parameters: HNSWParameters(M: m, efConstruction: efConstruction), threads: buildThreads)
-        }
+        let (index, order) = bareIndex(base, rows: rows, dimensions: dimensions, metric: metric)
         let buildSeconds = (ContinuousClock.now - started).seconds
         print(String(format: "cairn: build %.1fs (%.0f vec/s, %d threads, bare index)", buildSeconds, Double(rows) / buildSeconds, buildThreads))
         let queryArrays = (0..<queryCount).map { Array(queries[$0 * dimensions..<($0 + 1) * dimensions]) }
         for beam in beams {
             for searchers in searcherCounts {
                 let (results, qps) = try measure(queries: queryCount, searchers: searchers) { query in
-                    queryArrays[query].withUnsafeBufferPointer { index.search($0.baseAddress!, k: 10, ef: beam).map(\.row) }
+                    queryArrays[query].withUnsafeBufferPointer { index.search($0.baseAddress!, k: 10, ef: beam).map { Int(order[$0.row]) } }
                 }
                 report(label("cairn-bare", searchers: searchers), beam, results, qps: qps, truth: truth)
             }
         }
+    }
+
+    /// The bare index over `base`, its nodes renumbered in locality order as a segment stores
+    /// them (the same layout the database's searches walk), and the order: node `i` is row `order[i]`.
+    private func bareIndex(_ base: [Float], rows: Int, dimensions: Int, metric: DistanceMetric) -> (HNSWIndex, [UInt32]) {
+        let built = base.withUnsafeBufferPointer { vectors in
+            HNSWIndex.build(vectors: vectors.baseAddress!, rows: rows, dimensions: dimensions, metric: metric,
+                            parameters: HNSWParameters(M: m, efConstruction: efConstruction), threads: buildThreads)
+        }
+        let order = built.localityOrder()
+        return (built.renumbered(order), order)
     }
 
     private func normalize(_ values: inout [Float], row: Int, dimensions: Int) {

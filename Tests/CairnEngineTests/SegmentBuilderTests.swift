@@ -38,16 +38,26 @@ struct SegmentBuilderTests {
 
         let segment = try Segment(file: try LocalFileSystem().map(path), id: "00000000000000aa", schema: schema)
         #expect(segment.rowCount == 5000 && segment.tombstoneCount == 1 && segment.hasTombstone(deleted))
-        for (row, (id, vector, text)) in rows.enumerated() where row % 7 == 0 || row == 4999 {
-            #expect(segment.id(at: row) == id && segment.row(of: id) == row)
+        // With a graph, rows are stored in its locality order, not the order they arrived in:
+        // every object must still be found whole under its id.
+        var positions = Set<Int>()
+        for (index, (id, vector, text)) in rows.enumerated() {
+            let row = try #require(segment.row(of: id))
+            positions.insert(row)
+            #expect(segment.id(at: row) == id)
             #expect(Array(UnsafeBufferPointer(start: segment.vector(at: row), count: 64)) == vector)
-            #expect(try segment.properties(at: row) == ["text": .string(text), "n": .int(Int64(row))])
-            #expect(segment.timestamps(at: row) == (Int64(row), Int64(row) + 1))
+            #expect(try segment.properties(at: row) == ["text": .string(text), "n": .int(Int64(index))])
+            #expect(segment.timestamps(at: row) == (Int64(index), Int64(index) + 1))
         }
-        let graph = try #require(segment.graph, "5,000 rows get a graph built over the vectors mapped back from the file")
+        #expect(positions.count == 5000)
+        #expect((0..<5000).contains { segment.id(at: $0) != rows[$0].0 }, "the rows were reordered")
+        let below = segment.rows(matching: .compare("n", .less, IndexKey(PropertyValue.int(1000))))
+        #expect(Set((0..<5000).filter { below[$0] }.map(segment.id(at:))) == Set(rows.prefix(1000).map(\.0)),
+                "the inverted index names the rows' new numbers")
+        let graph = try #require(segment.graph, "5,000 rows get a graph built over the vectors read back from the file")
         let probe = rows[1234].1
         let hits = probe.withUnsafeBufferPointer { graph.search($0.baseAddress!, k: 1, ef: 64) }
-        #expect(hits.first?.row == 1234)
+        #expect(hits.first?.row == segment.row(of: rows[1234].0))
     }
 
     @Test("a graph and codes built over the caller's vectors (a flush) make the same file as those built over the vectors read back")

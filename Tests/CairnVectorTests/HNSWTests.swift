@@ -141,4 +141,37 @@ struct HNSWTests {
             #expect(concurrent[worker]! == (0..<200).filter { $0 % 4 == worker }.flatMap { serial[$0] })
         }
     }
+
+    @Test("the locality order numbers every node once and puts linked nodes closer together than insertion order")
+    func localityOrder() {
+        let count = 5000
+        var vectors = ClusteredData.vectors(count: count, dimensions: Self.dimensions, seed: 65)
+        let index = build(&vectors, count: count, metric: .l2)
+        let order = index.localityOrder()
+        #expect(order.count == count && Set(order).count == count)
+        var position = [Int](repeating: 0, count: count)
+        for (newNumber, node) in order.enumerated() { position[Int(node)] = newNumber }
+        // The share of layer-0 links whose two ends are numbered at most 64 apart (vectors a
+        // few pages apart), before and after.
+        let layer0 = index.layout.layer0, stride = layer0.count / count
+        var nearBefore = 0, nearAfter = 0, links = 0
+        for node in 0..<count {
+            for slot in 0..<Int(layer0[node * stride]) {
+                let neighbor = Int(layer0[node * stride + 1 + slot])
+                if abs(neighbor - node) <= 64 { nearBefore += 1 }
+                if abs(position[neighbor] - position[node]) <= 64 { nearAfter += 1 }
+                links += 1
+            }
+        }
+        #expect(links > count * 8)
+        #expect(nearAfter > 2 * nearBefore, "\(nearAfter) of \(links) links near in locality order, \(nearBefore) in insertion order")
+
+        let copy = index.renumbered(order)
+        let queries = ClusteredData.vectors(count: 20, dimensions: Self.dimensions, seed: 66)
+        for query in 0..<20 {
+            let hits = queries.withUnsafeBufferPointer { index.search($0.baseAddress! + query * Self.dimensions, k: 10, ef: 32) }
+            let renumberedHits = queries.withUnsafeBufferPointer { copy.search($0.baseAddress! + query * Self.dimensions, k: 10, ef: 32) }
+            #expect(renumberedHits.map { Int(order[$0.row]) } == hits.map(\.row), "the renumbered graph walks the same way")
+        }
+    }
 }

@@ -17,8 +17,13 @@ struct PostingsBuilder {
         }
     }
 
-    /// Appends this property's index in the layout `SegmentFormat` describes.
-    func write(name: String, into writer: inout ByteWriter) {
+    /// Appends this property's index in the layout `SegmentFormat` describes, each row `r`
+    /// written as `newRow[r]` when the rows were reordered.
+    func write(name: String, newRow: [UInt32]? = nil, into writer: inout ByteWriter) {
+        var entries = entries
+        if let newRow {
+            for index in entries.indices { entries[index].row = newRow[Int(entries[index].row)] }
+        }
         let order = keyBytes.withUnsafeBufferPointer { buffer -> [(offset: UInt32, length: UInt32, row: UInt32)] in
             let base = buffer.baseAddress
             func compare(_ a: (offset: UInt32, length: UInt32, row: UInt32), _ b: (offset: UInt32, length: UInt32, row: UInt32)) -> Int {

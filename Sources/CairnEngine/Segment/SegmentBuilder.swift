@@ -4,9 +4,10 @@ import Foundation
 /// Writes one segment file (see `SegmentFormat`) as rows arrive, with memory bounded by the
 /// per-row metadata (ids, timestamps, offsets, scales, postings: about 50 bytes a row) and the
 /// graph, not by the data: vectors stream straight into the file and property data into a
-/// spill file beside it, both through 1 MiB buffers. A graph that is not prebuilt is built over
-/// the caller's vectors (`rowVectors`) or else the vectors mapped back from the file. Used by
-/// flush (from a memtable) and by compaction (from segments).
+/// spill file beside it, both through 1 MiB buffers. A segment with a graph also needs the
+/// rows' vectors once all have arrived, to build the graph and to write the rows again in its
+/// locality order: the caller's (`rowVectors`), or else a copy read back from the file for
+/// that while. Used by flush (from a memtable) and by compaction (from segments).
 final class SegmentBuilder {
     let path: String
     let dimensions: Int
@@ -20,9 +21,9 @@ final class SegmentBuilder {
     /// A graph already built over exactly these rows in this order (a memtable's live graph),
     /// written instead of building one.
     var prebuiltGraph: HNSWIndex?
-    /// The rows' vectors in row order, contiguous, when the caller already holds them (a flush of
-    /// a memtable whose slots are exactly the rows): the graph and the codes are built over
-    /// them, instead of over the file's vectors mapped back, which would be resident beside them.
+    /// The rows' vectors in arrival order, contiguous, when the caller already holds them (a
+    /// flush of a memtable whose slots are exactly the rows): the graph, the codes and the
+    /// reordered vectors block come from them, instead of from a copy of the file's.
     var rowVectors: UnsafePointer<Float>?
     /// Threads that link the graph when it is built here.
     var graphBuildThreads = 1
@@ -116,16 +117,37 @@ final class SegmentBuilder {
 
     /// Writes the remaining blocks, the footer and the header, syncs the file and removes the
     /// spill file. Returns the file's size and CRC32C.
+    ///
+    /// With a graph, the rows are written in the graph's locality order
+    /// (`HNSWIndex.localityOrder`), not the order they arrived in: the vectors a walk reads one
+    /// after another then lie near one another in the file. Row numbers are internal to a
+    /// segment (lookups go by id), so nothing outside it sees the change.
     func finish() throws -> (bytes: Int, crc32c: UInt32) {
         defer { close() }
         try vectors.flush()
         try propertyData.flush()
+        guard let hnsw, hasGraph else { return try writeBlocks(vectorsChecksum: vectors.checksum, graph: nil) }
+        return try withRowVectors { rows in
+            let graph = prebuiltGraph.flatMap { $0.count == ids.count ? $0 : nil }
+                ?? HNSWIndex.build(vectors: rows, rows: ids.count, dimensions: dimensions, metric: metric,
+                                   parameters: hnsw, threads: graphBuildThreads, borrowing: true)
+            let order = graph.localityOrder()
+            let vectorsChecksum = try rewriteVectors(rows, in: order)
+            return try writeBlocks(vectorsChecksum: vectorsChecksum, graph: (graph, order, rows))
+        }
+    }
+
+    /// Writes every block after the vectors, the footer and the header. `graph` is the rows'
+    /// graph, the order the rows take (row `i` is the one that arrived `order[i]`th) and their
+    /// vectors in arrival order; nil when the segment has none.
+    private func writeBlocks(vectorsChecksum: UInt32,
+                             graph: (index: HNSWIndex, order: [UInt32], vectors: UnsafePointer<Float>)?) throws -> (bytes: Int, crc32c: UInt32) {
         var footer = ByteWriter(capacity: SegmentFormat.Block.allCases.count * SegmentFormat.footerEntrySize)
-        func record(_ kind: SegmentFormat.Block, start: Int) {
+        func record(_ kind: SegmentFormat.Block, start: Int, checksum: UInt32) {
             footer.write(kind.rawValue)
             footer.write(UInt64(start))
             footer.write(UInt64(vectors.position - start))
-            footer.write(vectors.checksum)
+            footer.write(checksum)
         }
         func block(_ kind: SegmentFormat.Block, _ bytes: [UInt8]) throws {
             try streamedBlock(kind) { append in try bytes.withUnsafeBytes(append) }
@@ -136,9 +158,11 @@ final class SegmentBuilder {
             vectors.startChecksum()
             let start = vectors.position
             try write(vectors.append)
-            record(kind, start: start)
+            record(kind, start: start, checksum: vectors.checksum)
         }
-        record(.vectors, start: SegmentFormat.headerSize)
+        let order = graph?.order
+        record(.vectors, start: SegmentFormat.headerSize, checksum: vectorsChecksum)
+        let ids = order.map { $0.map { self.ids[Int($0)] } } ?? self.ids
         var idBlock = ByteWriter(capacity: ids.count * 16)
         for id in ids { idBlock.write(id) }
         try block(.ids, idBlock.bytes)
@@ -148,18 +172,22 @@ final class SegmentBuilder {
         for row in keys.indices.sorted(by: { keys[$0] < keys[$1] }) { orderBlock.write(UInt32(row)) }
         try block(.idOrder, orderBlock.bytes)
         orderBlock = ByteWriter()
-        try block(.timestamps, timestamps.bytes)
-        try block(.propertyOffsets, propertyOffsets.bytes)
-        try copyPropertyData()
-        record(.propertyData, start: vectors.position - propertyData.position)
+        try block(.timestamps, Self.records(of: timestamps, size: 16, in: order))
+        try writeProperties(in: order, block: block, streamedBlock: streamedBlock)
         var tombstoneBlock = ByteWriter(capacity: tombstones.count * 16)
         for id in tombstones.sorted(by: { UUIDOrder($0) < UUIDOrder($1) }) { tombstoneBlock.write(id) }
         try block(.tombstones, tombstoneBlock.bytes)
-        try block(.invertedIndex, invertedIndex())
-        try streamedBlock(.graph, writeGraph)
+        try block(.invertedIndex, invertedIndex(in: order))
+        try streamedBlock(.graph) { append in
+            if let graph { try SegmentGraph.write(graph.index, order: graph.order, to: append) }
+        }
         reachedStep("segment-graph-written")
-        try block(.scales, scales.bytes)
-        try streamedBlock(.codes, writeCodes)
+        try block(.scales, Self.records(of: scales, size: 4, in: order))
+        try streamedBlock(.codes) { append in
+            guard let graph, quantization == .int8 else { return }
+            try SegmentCodes.write(vectors: graph.vectors, rows: ids.count, order: graph.order,
+                                   quantizer: ScalarQuantizer(minimum: minimum, maximum: maximum), metric: metric, to: append)
+        }
         reachedStep("segment-codes-written")
 
         try vectors.append(footer.bytes)
@@ -182,6 +210,31 @@ final class SegmentBuilder {
         return written.withBytes { ($0.count, written.checksumEvictingPages($0)) }
     }
 
+    /// Writes the vectors block again with the rows in `order` (from `rows`, their vectors in
+    /// arrival order) over the one `addRow` wrote, which has not been synced: usually only the
+    /// page cache sees the first. Returns its CRC32C.
+    private func rewriteVectors(_ rows: UnsafePointer<Float>, in order: [UInt32]) throws -> UInt32 {
+        let rewriter = FileAppender(vectors.file, at: SegmentFormat.headerSize)
+        let rowBytes = dimensions * MemoryLayout<Float>.stride
+        for row in order { try rewriter.append(UnsafeRawBufferPointer(start: rows + Int(row) * dimensions, count: rowBytes)) }
+        try rewriter.flush()
+        return rewriter.checksum
+    }
+
+    /// The fixed-size records of `writer` (one per row), in `order` when given.
+    private static func records(of writer: ByteWriter, size: Int, in order: [UInt32]?) -> [UInt8] {
+        guard let order, !writer.bytes.isEmpty else { return writer.bytes }
+        var reordered = [UInt8](repeating: 0, count: writer.count)
+        writer.bytes.withUnsafeBytes { source in
+            reordered.withUnsafeMutableBytes { target in
+                for (row, original) in order.enumerated() {
+                    target.baseAddress!.advanced(by: row * size).copyMemory(from: source.baseAddress! + Int(original) * size, byteCount: size)
+                }
+            }
+        }
+        return reordered
+    }
+
     /// Closes both files and deletes them: the segment will not be used.
     func abandon() {
         close()
@@ -194,18 +247,39 @@ final class SegmentBuilder {
         try? fs.remove(spillPath)
     }
 
-    /// Appends the spill file's bytes to the segment as the property data block.
-    private func copyPropertyData() throws {
-        try vectors.pad(toMultipleOf: SegmentFormat.alignment)
-        vectors.startChecksum()
-        guard propertyData.position > 0 else { return }
-        try fs.map(spillPath).withBytes { spill in
-            let chunk = 1 << 20
-            var start = 0
-            while start < spill.count {
-                try vectors.append(UnsafeRawBufferPointer(rebasing: spill[start..<min(start + chunk, spill.count)]))
-                start += chunk
+    /// Writes the property offsets and property data blocks: the spill file's bytes as they are,
+    /// or each row's bytes in `order`, with offsets to match.
+    private func writeProperties(in order: [UInt32]?, block: (SegmentFormat.Block, [UInt8]) throws -> Void,
+                                 streamedBlock: (SegmentFormat.Block, ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Void) throws {
+        let offsets = propertyOffsets.bytes.withUnsafeBytes { raw in
+            (0...ids.count).map { Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+        }
+        var reorderedOffsets = ByteWriter(capacity: order == nil ? 0 : propertyOffsets.count)
+        if let order {
+            var end = 0
+            reorderedOffsets.write(UInt64(0))
+            for row in order {
+                end += offsets[Int(row) + 1] - offsets[Int(row)]
+                reorderedOffsets.write(UInt64(end))
             }
+        }
+        try block(.propertyOffsets, order == nil ? propertyOffsets.bytes : reorderedOffsets.bytes)
+        try streamedBlock(.propertyData) { append in
+            guard propertyData.position > 0 else { return }
+            let spill = try fs.map(spillPath)
+            try spill.withBytes { bytes in
+                guard let order else {
+                    let chunk = 1 << 20
+                    for start in stride(from: 0, to: bytes.count, by: chunk) {
+                        try append(UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + chunk, bytes.count)]))
+                    }
+                    return
+                }
+                for row in order {
+                    try append(UnsafeRawBufferPointer(rebasing: bytes[offsets[Int(row)]..<offsets[Int(row) + 1]]))
+                }
+            }
+            spill.evictResidentPages()
         }
     }
 
@@ -213,42 +287,36 @@ final class SegmentBuilder {
     /// `SegmentFormat.graphThreshold` rows.
     private var hasGraph: Bool { hnsw != nil && ids.count >= SegmentFormat.graphThreshold }
 
-    /// Writes the HNSW graph block (nothing without a graph), built over the rows' vectors unless prebuilt.
-    private func writeGraph(to append: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard let hnsw, hasGraph else { return }
-        if let prebuiltGraph, prebuiltGraph.count == ids.count { return try SegmentGraph.write(prebuiltGraph, to: append) }
-        try withRowVectors { rows in
-            let index = HNSWIndex.build(vectors: rows, rows: ids.count, dimensions: dimensions, metric: metric,
-                                        parameters: hnsw, threads: graphBuildThreads, borrowing: true)
-            try SegmentGraph.write(index, to: append)
-        }
-    }
-
-    /// Writes the quantized codes block (nothing without a graph or quantization), coded from the rows' vectors.
-    private func writeCodes(to append: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard quantization == .int8, hasGraph else { return }
-        let quantizer = ScalarQuantizer(minimum: minimum, maximum: maximum)
-        try withRowVectors { rows in
-            try SegmentCodes.write(vectors: rows, rows: ids.count, quantizer: quantizer, metric: metric, to: append)
-        }
-    }
-
-    /// Runs `body` over the rows' vectors: `rowVectors`, or else the file's mapped back (its pages
-    /// let go afterwards, so the whole vector block is not left resident).
+    /// Runs `body` over the rows' vectors in arrival order: `rowVectors`, or else a copy of the
+    /// vectors block read back from the file (its pages let go as they are copied), since the
+    /// block is rewritten in the graph's order while they are still needed.
     private func withRowVectors<Result>(_ body: (UnsafePointer<Float>) throws -> Result) throws -> Result {
         if let rowVectors { return try body(rowVectors) }
-        try vectors.flush()
+        let count = ids.count * dimensions
+        let copy = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        defer { copy.deallocate() }
         let file = try fs.map(path)
-        defer { file.evictResidentPages() }
-        return try file.withBytes { bytes in
-            try body((bytes.baseAddress! + SegmentFormat.headerSize).assumingMemoryBound(to: Float.self))
+        file.withBytes { bytes in
+            var copied = 0
+            file.forEachChunkEvictingPages(of: UnsafeRawBufferPointer(rebasing: bytes[SegmentFormat.headerSize..<SegmentFormat.headerSize + count * 4])) { piece in
+                UnsafeMutableRawPointer(copy.baseAddress!).advanced(by: copied).copyMemory(from: piece.baseAddress!, byteCount: piece.count)
+                copied += piece.count
+            }
         }
+        file.evictResidentPages()
+        return try body(copy.baseAddress!)
     }
 
-    private func invertedIndex() -> [UInt8] {
+    private func invertedIndex(in order: [UInt32]?) -> [UInt8] {
+        var newRow: [UInt32]?
+        if let order {
+            var numbers = [UInt32](repeating: 0, count: order.count)
+            for (row, original) in order.enumerated() { numbers[Int(original)] = UInt32(row) }
+            newRow = numbers
+        }
         var writer = ByteWriter()
         writer.write(UInt32(indexedProperties.count))
-        for (index, name) in indexedProperties.enumerated() { postings[index].write(name: name, into: &writer) }
+        for (index, name) in indexedProperties.enumerated() { postings[index].write(name: name, newRow: newRow, into: &writer) }
         return writer.bytes
     }
 }

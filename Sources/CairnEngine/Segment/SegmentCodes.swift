@@ -8,12 +8,14 @@ enum SegmentCodes {
     static let int8Kind: UInt32 = 1
 
     /// Writes the block for `rows` vectors, coded by `quantizer`, through `append`, a slice of
-    /// rows at a time (the codes are never all held). L2 keeps each decoded vector's squared
+    /// rows at a time (the codes are never all held). Row `i` is the vector at `order[i]` when
+    /// an order is given (the rows' order in the segment), else the `i`th. L2 keeps each decoded vector's squared
     /// length too, ahead of the codes: each row is coded once for its length and again when its
     /// code is written, which costs far less than holding every code until the lengths are out.
-    static func write(vectors: UnsafePointer<Float>, rows: Int, quantizer: ScalarQuantizer, metric: DistanceMetric,
-                      to append: (UnsafeRawBufferPointer) throws -> Void) throws {
+    static func write(vectors: UnsafePointer<Float>, rows: Int, order: [UInt32]? = nil, quantizer: ScalarQuantizer,
+                      metric: DistanceMetric, to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         let dimensions = quantizer.dimensions
+        func vector(_ row: Int) -> UnsafePointer<Float> { vectors + (order.map { Int($0[row]) } ?? row) * dimensions }
         let sliceRows = max(1, (1 << 20) / dimensions)
         let codes = UnsafeMutablePointer<UInt8>.allocate(capacity: sliceRows * dimensions)
         defer { codes.deallocate() }
@@ -27,7 +29,7 @@ enum SegmentCodes {
         for value in quantizer.step { header.write(value) }
         if withNorms {
             for row in 0..<rows {
-                quantizer.encode(vectors + row * dimensions, into: codes)
+                quantizer.encode(vector(row), into: codes)
                 header.write(quantizer.decodedSquaredNorm(codes))
             }
         }
@@ -35,7 +37,7 @@ enum SegmentCodes {
         try header.bytes.withUnsafeBytes(append)
         for first in stride(from: 0, to: rows, by: sliceRows) {
             let count = min(sliceRows, rows - first)
-            for row in 0..<count { quantizer.encode(vectors + (first + row) * dimensions, into: codes + row * dimensions) }
+            for row in 0..<count { quantizer.encode(vector(first + row), into: codes + row * dimensions) }
             try append(UnsafeRawBufferPointer(start: codes, count: count * dimensions))
         }
     }

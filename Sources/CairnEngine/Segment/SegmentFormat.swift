@@ -4,7 +4,8 @@ import Foundation
 ///
 /// ```
 /// header (64 bytes): "CAIRNSEG" | u32 version | u32 dimensions | u32 rows | u32 tombstones | zero padding
-/// blocks, each starting on a 64-byte boundary (so vectors can be used straight from the mapping):
+/// blocks, each starting on a 64-byte boundary (so vectors can be used straight from the mapping).
+/// Rows are in any order the writer chose (with a graph, its locality order; lookups go by id):
 ///   vectors     rows × dimensions × f32, row-major, exactly as written
 ///   ids         rows × 16-byte UUID, in row order
 ///   idOrder     rows × u32: row numbers sorted by id (binary search for lookups)

@@ -5,23 +5,59 @@ import CairnVector
 enum SegmentGraph {
     static let headerSize = 24
 
-    /// Writes the block of `index` through `append` (the link arrays straight from the graph:
-    /// no second copy of them is held).
-    static func write(_ index: HNSWIndex, to append: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Writes the block of `index` through `append`, its nodes renumbered so that node
+    /// `order[i]` becomes node `i` (the rows' order in the segment), or as they are without an
+    /// order. The link arrays are written from the graph a megabyte at a time, renumbered on the
+    /// way: no second copy of them is held.
+    static func write(_ index: HNSWIndex, order: [UInt32]? = nil, to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         let layout = index.layout
-        var header = ByteWriter(capacity: headerSize + layout.levels.count + 4)
+        let count = layout.levels.count
+        var newNumber: [UInt32] = []
+        if let order {
+            precondition(order.count == count, "the order must cover every node")
+            newNumber = [UInt32](repeating: 0, count: count)
+            for (position, node) in order.enumerated() { newNumber[Int(node)] = UInt32(position) }
+        }
+        func renumbered(_ node: UInt32) -> UInt32 { order == nil ? node : newNumber[Int(node)] }
+        func original(_ node: Int) -> Int { order.map { Int($0[node]) } ?? node }
+
+        var header = ByteWriter(capacity: headerSize + count + 4)
         header.write(UInt32(index.parameters.M))
         header.write(UInt32(index.parameters.efConstruction))
         header.write(Int32(layout.maxLevel))
-        header.write(layout.entryPoint)
-        header.write(UInt32(layout.levels.count))
+        header.write(renumbered(layout.entryPoint))
+        header.write(UInt32(count))
         header.write(UInt32(layout.upperLinks.count))
-        header.write(raw: UnsafeRawBufferPointer(layout.levels))
+        for node in 0..<count { header.write(layout.levels[original(node)]) }
         header.pad(toMultipleOf: 4)
         try header.bytes.withUnsafeBytes(append)
         // Little-endian like every other integer of the format: the in-memory order on the
-        // platforms Cairn runs on.
-        for buffer in [layout.upperStart, layout.upperLinks, layout.layer0] { try append(UnsafeRawBufferPointer(buffer)) }
+        // platforms Cairn runs on. Upper lists stay where they are; only their ids change.
+        var chunk = ByteWriter(capacity: 1 << 20)
+        func emit(_ word: UInt32) throws {
+            chunk.write(word)
+            if chunk.count >= 1 << 20 { try flush() }
+        }
+        func flush() throws {
+            try chunk.bytes.withUnsafeBytes(append)
+            chunk.removeAll()
+        }
+        /// A neighbour list (a count, then `slots` ids), its live ids renumbered, the rest zero.
+        func emitList(_ list: UnsafeBufferPointer<UInt32>.SubSequence) throws {
+            let live = Int(list.first!)
+            try emit(UInt32(live))
+            for (slot, node) in list.dropFirst().enumerated() { try emit(slot < live ? renumbered(node) : 0) }
+        }
+        for node in 0..<count { try emit(layout.upperStart[original(node)]) }
+        let upperStride = 1 + index.parameters.M, layer0Stride = 1 + index.parameters.maxNeighborsLayer0
+        for start in Swift.stride(from: 0, to: layout.upperLinks.count, by: upperStride) {
+            try emitList(layout.upperLinks[start..<start + upperStride])
+        }
+        for node in 0..<count {
+            let start = original(node) * layer0Stride
+            try emitList(layout.layer0[start..<start + layer0Stride])
+        }
+        try flush()
     }
 
     /// The graph in `block` over the segment's mapped vectors; nil for an empty block.

@@ -27,16 +27,22 @@ package final class MappedFile: @unchecked Sendable {
     /// The CRC32C of `region` (part of this mapping), read 4 MiB at a time, each chunk's pages
     /// let go once read: checking a file larger than memory never holds more than a chunk of it.
     package func checksumEvictingPages(_ region: UnsafeRawBufferPointer) -> UInt32 {
-        let chunk = 4 << 20
         var crc: UInt32 = 0
+        forEachChunkEvictingPages(of: region) { crc = CRC32C.checksum($0, extending: crc) }
+        return crc
+    }
+
+    /// Hands `region` (part of this mapping) to `body` 4 MiB at a time, in order, each chunk's
+    /// pages let go once `body` returns.
+    package func forEachChunkEvictingPages(of region: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        let chunk = 4 << 20
         var start = 0
         while start < region.count {
             let piece = UnsafeRawBufferPointer(rebasing: region[start..<min(region.count, start + chunk)])
-            crc = CRC32C.checksum(piece, extending: crc)
+            body(piece)
             if let evict, piece.count == chunk { evict(piece) }
             start += chunk
         }
-        return crc
     }
 
     /// A copy of `contents` (for file systems without mappings).
