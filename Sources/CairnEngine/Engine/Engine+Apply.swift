@@ -17,12 +17,13 @@ struct StateApplier: Sendable {
             try applyPartitionEffects(of: change, lsn: lsn, to: &state)
         case let .putObjects(key, versions):
             let partition = try state.view(of: key)
+            var propertyBytes = 0
             for version in versions {
                 let createdAt = partition.hideOlderVersions(of: version.id) ?? version.updatedAt
-                partition.data.memtable.put(version, createdAt: createdAt)
+                propertyBytes += partition.data.memtable.put(version, createdAt: createdAt)
             }
             indexer.schedule(partition.data.memtable.graph)
-            state.memtableBytes += versions.count * (96 + partition.schema.dimensions * 4)
+            state.memtableBytes += versions.count * (96 + partition.schema.dimensions * 4) + propertyBytes
         case let .deleteObjects(key, ids, time):
             let partition = try state.view(of: key)
             for id in ids {

@@ -36,7 +36,7 @@ extension Engine {
                         builder.addTombstone(entry.id)
                     } else {
                         rowSlots.append(Int32(slot))
-                        try builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt, properties: entry.properties,
+                        try builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt, properties: memtable.properties(at: slot),
                                            vector: memtable.vectorBuffer(at: slot))
                     }
                 }

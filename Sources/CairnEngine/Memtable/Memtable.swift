@@ -5,18 +5,24 @@ import Foundation
 /// last flush, in apply order. A newer version of an id supersedes its older slot. Its vectors
 /// also go into a live HNSW graph, linked in the background (`MemtableGraph`).
 final class Memtable: @unchecked Sendable {
-    /// One applied change: an object version, or a tombstone when `isTombstone`.
+    /// One applied change: an object version, or a tombstone when `isTombstone`. Its properties
+    /// are kept encoded (`properties(at:)`).
     struct Entry {
         var id: UUID
         var createdAt: Int64
         var updatedAt: Int64
-        var properties: [String: PropertyValue]
+        /// Where the entry's properties, as `PropertyCoding` encodes them, start in `propertyBytes`.
+        fileprivate var propertyStart: Int
+        fileprivate var propertyLength: UInt32
         var isTombstone: Bool
     }
 
     let dimensions: Int
     let metric: DistanceMetric
     private(set) var entries: [Entry] = []
+    /// Every entry's properties, encoded one after another: a few dozen bytes an object, where a
+    /// Swift dictionary of them costs hundreds.
+    private var propertyBytes = ByteWriter(capacity: 0)
     /// Each slot's vector as written (zeros for tombstones) and scale.
     let vectors: MemtableVectors
     /// Slots replaced by a newer version in this memtable (left out when it is flushed).
@@ -45,13 +51,46 @@ final class Memtable: @unchecked Sendable {
         return (entries[slot], slot)
     }
 
-    func put(_ version: ObjectVersion, createdAt: Int64) {
-        append(Entry(id: version.id, createdAt: createdAt, updatedAt: version.updatedAt,
-                     properties: version.properties, isTombstone: false), vector: version.vector)
+    /// Adds an object version. Returns the bytes its encoded properties take.
+    @discardableResult
+    func put(_ version: ObjectVersion, createdAt: Int64) -> Int {
+        let start = propertyBytes.count
+        PropertyCoding.encode(version.properties, into: &propertyBytes)
+        append(Entry(id: version.id, createdAt: createdAt, updatedAt: version.updatedAt, propertyStart: start,
+                     propertyLength: UInt32(propertyBytes.count - start), isTombstone: false), vector: version.vector)
+        return propertyBytes.count - start
     }
 
     func delete(_ id: UUID, at time: Int64) {
-        append(Entry(id: id, createdAt: time, updatedAt: time, properties: [:], isTombstone: true), vector: nil)
+        append(Entry(id: id, createdAt: time, updatedAt: time, propertyStart: propertyBytes.count, propertyLength: 0, isTombstone: true),
+               vector: nil)
+    }
+
+    /// The properties of `slot` (none for a tombstone).
+    func properties(at slot: Int) -> [String: PropertyValue] {
+        withEncodedProperties(at: slot) { bytes in
+            guard !bytes.isEmpty else { return [:] }
+            var reader = ByteReader(bytes)
+            do {
+                return try PropertyCoding.decodeProperties(from: &reader)
+            } catch {
+                preconditionFailure("a memtable's own property encoding did not decode: \(error)")
+            }
+        }
+    }
+
+    /// Runs `body` over the encoded properties of `slot` (empty for a tombstone).
+    func withEncodedProperties<Result>(at slot: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        let entry = entries[slot]
+        return propertyBytes.bytes.withUnsafeBytes { all in
+            body(UnsafeRawBufferPointer(rebasing: all[entry.propertyStart..<entry.propertyStart + Int(entry.propertyLength)]))
+        }
+    }
+
+    /// Whether the object in `slot` passes `filter`, read from its encoded properties without
+    /// decoding the ones the filter does not name.
+    func matches(_ filter: BoundFilter, at slot: Int) -> Bool {
+        withEncodedProperties(at: slot) { bytes in filter.matches { PropertyCoding.value(named: $0, in: bytes) } }
     }
 
     private func append(_ entry: Entry, vector: [Float]?) {
@@ -114,7 +153,7 @@ final class Memtable: @unchecked Sendable {
     func object(at slot: Int, fields: ResultFields = .all) -> StoredObject {
         let entry = entries[slot]
         let timestamps = fields.contains(.timestamps)
-        return StoredObject(id: entry.id, properties: fields.contains(.properties) ? entry.properties : [:],
+        return StoredObject(id: entry.id, properties: fields.contains(.properties) ? properties(at: slot) : [:],
                             vector: fields.contains(.vector) ? vector(at: slot) : [],
                             createdAtMilliseconds: timestamps ? entry.createdAt : 0, updatedAtMilliseconds: timestamps ? entry.updatedAt : 0)
     }

@@ -25,13 +25,6 @@ public struct ContentFingerprint: Hashable, Sendable, Codable, CustomStringConve
         }
     }
 
-    /// The hash of one object whose properties are not encoded yet.
-    package init(id: UUID, vector: UnsafeBufferPointer<Float>, properties: [String: PropertyValue]) {
-        var writer = ByteWriter()
-        PropertyCoding.encode(properties, into: &writer)
-        self = writer.bytes.withUnsafeBytes { ContentFingerprint(id: id, vector: vector, encodedProperties: $0) }
-    }
-
     /// Adds an object (or a set of objects) to the set.
     package mutating func add(_ other: ContentFingerprint) {
         let (sum, carry) = low.addingReportingOverflow(other.low)

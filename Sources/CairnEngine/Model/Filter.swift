@@ -59,17 +59,22 @@ indirect enum BoundFilter: Sendable {
 
     /// Evaluates the filter on one object's properties (the memtable's path; segments use their index).
     func matches(_ properties: [String: PropertyValue]) -> Bool {
+        matches { properties[$0] }
+    }
+
+    /// Evaluates the filter on one object whose property named `name` is `property(name)`.
+    func matches(_ property: (String) -> PropertyValue?) -> Bool {
         switch self {
         case let .compare(name, op, key):
-            guard let value = properties[name] else { return op == .notEqual }
+            guard let value = property(name) else { return op == .notEqual }
             if op == .notEqual { return !value.elements.contains { IndexKey($0) == key } }
             return value.elements.contains { op.holds(IndexKey($0), key) }
         case let .isIn(name, keys):
-            guard let value = properties[name] else { return false }
+            guard let value = property(name) else { return false }
             return value.elements.contains { keys.contains(IndexKey($0)) }
-        case let .and(filters): return filters.allSatisfy { $0.matches(properties) }
-        case let .or(filters): return filters.contains { $0.matches(properties) }
-        case let .not(inner): return !inner.matches(properties)
+        case let .and(filters): return filters.allSatisfy { $0.matches(property) }
+        case let .or(filters): return filters.contains { $0.matches(property) }
+        case let .not(inner): return !inner.matches(property)
         }
     }
 }

@@ -15,7 +15,7 @@ public struct PartitionExport: @unchecked Sendable {
         var objects: [StoredObject] = []
         for table in partition.memtablesNewestFirst {
             table.forEachLiveSlot { slot in
-                if bound?.matches(table.entries[slot].properties) ?? true { objects.append(table.object(at: slot)) }
+                if bound.map({ table.matches($0, at: slot) }) ?? true { objects.append(table.object(at: slot)) }
             }
         }
         memtableObjects = objects.sorted { UUIDOrder($0.id) < UUIDOrder($1.id) }

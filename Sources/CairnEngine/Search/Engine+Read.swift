@@ -57,7 +57,7 @@ extension Engine {
             let bound = try BoundFilter(filter, schema: partition.schema)
             var count = 0
             for table in partition.memtablesNewestFirst {
-                table.forEachLiveSlot { slot in if bound.matches(table.entries[slot].properties) { count += 1 } }
+                table.forEachLiveSlot { slot in if table.matches(bound, at: slot) { count += 1 } }
             }
             for loaded in partition.segments {
                 guard let segment = loaded.segment else { continue }

@@ -38,7 +38,7 @@ struct PartitionSearch {
         var allowedCount = nodes - table.replacedCount
         if let filter {
             var matching = Bitmap(count: table.entries.count)
-            table.forEachLiveSlot { slot in if filter.matches(table.entries[slot].properties) { matching[slot] = true } }
+            table.forEachLiveSlot { slot in if table.matches(filter, at: slot) { matching[slot] = true } }
             allowedCount = matching.cardinality
             allowed = matching
         }

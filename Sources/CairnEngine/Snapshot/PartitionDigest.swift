@@ -112,8 +112,10 @@ extension PartitionView {
         var fingerprint = ContentFingerprint()
         for table in memtablesNewestFirst {
             table.forEachLiveSlot { slot in
-                let entry = table.entries[slot]
-                fingerprint.add(ContentFingerprint(id: entry.id, vector: table.vectorBuffer(at: slot), properties: entry.properties))
+                let fingerprintOfSlot = table.withEncodedProperties(at: slot) {
+                    ContentFingerprint(id: table.entries[slot].id, vector: table.vectorBuffer(at: slot), encodedProperties: $0)
+                }
+                fingerprint.add(fingerprintOfSlot)
             }
         }
         let segmentViews = segments.compactMap { loaded in SegmentView(loaded).map { ($0, usingStored ? loaded.record.fingerprint : nil) } }

@@ -39,6 +39,37 @@ package enum PropertyCoding {
         return properties
     }
 
+    /// The value of the property named `name` in `encoded` (one object's properties, as
+    /// `encode` writes them), decoding no other value; nil when it has none or the bytes do not
+    /// decode.
+    static func value(named name: String, in encoded: UnsafeRawBufferPointer) -> PropertyValue? {
+        guard !encoded.isEmpty else { return nil }
+        var reader = ByteReader(encoded)
+        var name = name
+        return name.withUTF8 { wanted -> PropertyValue? in
+            guard let count = try? reader.read(UInt16.self) else { return nil }
+            for _ in 0..<count {
+                guard let length = try? reader.read(UInt32.self), let key = try? reader.readRaw(count: Int(length)) else { return nil }
+                if key.elementsEqual(UnsafeRawBufferPointer(wanted)) { return try? decodeValue(from: &reader) }
+                guard (try? skipValue(from: &reader)) != nil else { return nil }
+            }
+            return nil
+        }
+    }
+
+    /// Moves `reader` past one encoded value.
+    private static func skipValue(from reader: inout ByteReader) throws {
+        let tagOffset = reader.offset
+        switch try reader.read(UInt8.self) {
+        case 1: _ = try reader.readRaw(count: Int(try reader.read(UInt32.self)))
+        case 2, 3, 5: _ = try reader.readRaw(count: 8)
+        case 4: _ = try reader.readRaw(count: 1)
+        case 6: _ = try reader.readRaw(count: 16)
+        case 7: for _ in 0..<Int(try reader.read(UInt32.self)) { try skipValue(from: &reader) }
+        default: throw ByteReader.Truncated(offset: tagOffset)
+        }
+    }
+
     static func decodeValue(from reader: inout ByteReader) throws -> PropertyValue {
         let tagOffset = reader.offset
         switch try reader.read(UInt8.self) {
