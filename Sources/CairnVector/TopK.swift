@@ -21,13 +21,15 @@ public struct ScoredRow: Sendable, Comparable {
 /// Keeps the `k` closest rows seen so far. Insertion is O(log k); rows farther than the
 /// current k-th are rejected in O(1).
 public struct TopK: Sendable {
-    @usableFromInline var heap = Heap<ScoredRow>()
+    @usableFromInline var heap: Heap<ScoredRow>
     /// How many rows are kept.
     public let k: Int
 
-    /// A collector for the `k` closest rows.
+    /// A collector for the `k` closest rows, with room for them reserved up front (a search
+    /// fills it, and growing it one doubling at a time cost a query several allocations).
     public init(k: Int) {
         self.k = max(0, k)
+        heap = Heap(minimumCapacity: min(self.k, 1024))
     }
 
     /// The distance a new row must beat to enter, or infinity while fewer than `k` are held.
