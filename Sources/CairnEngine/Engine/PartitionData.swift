@@ -22,7 +22,13 @@ final class PartitionData: @unchecked Sendable {
     }
 
     /// Memtables newest first: the live one, then the frozen ones.
-    var memtablesNewestFirst: [Memtable] { [memtable] + frozen.reversed() }
+    var memtablesNewestFirst: [Memtable] {
+        var tables: [Memtable] = []
+        tables.reserveCapacity(1 + frozen.count)
+        tables.append(memtable)
+        tables.append(contentsOf: frozen.reversed())
+        return tables
+    }
 
     /// Drops the vectors still waiting for the indexer (the partition is going away).
     func discardUnlinkedVectors() {

@@ -38,6 +38,7 @@ extension PartitionView {
     /// Hits carry the parts of their objects that `fields` names.
     func beginSearch(_ vector: [Float], limit: Int, filter: Filter?, ef: Int?, exact: Bool = false,
                      fields: ResultFields = .all) throws -> CapturedSearch {
+        let schema = schema
         var search = PartitionSearch(query: try schema.checkedVector(vector, isQuery: true), schema: schema,
                                      filter: try filter.map { try BoundFilter($0, schema: schema) },
                                      limit: limit, ef: max(ef ?? schema.hnsw.efSearch, limit), exact: exact)
@@ -45,7 +46,11 @@ extension PartitionView {
         for (source, table) in tables.enumerated() { search.search(table, source: source) }
         var objects: [Int: StoredObject] = [:]
         for hit in search.top.sorted() { objects[hit.row] = tables[hit.row >> 32].object(at: hit.row & 0xFFFF_FFFF, fields: fields) }
-        let views = segments.compactMap(SegmentView.init).enumerated().map { (source: tables.count + $0.offset, view: $0.element) }
+        var views: [(source: Int, view: SegmentView)] = []
+        views.reserveCapacity(segments.count)
+        for loaded in segments {
+            if let view = SegmentView(loaded) { views.append((tables.count + views.count, view)) }
+        }
         return CapturedSearch(search: search, memtableObjects: objects, segments: views, fields: fields)
     }
 }

@@ -7,7 +7,10 @@ import CairnVector
 /// `SegmentView` captured under it.
 struct PartitionSearch {
     let query: [Float]
-    let schema: CollectionSchema
+    /// The collection's vector shape: all a search needs of its schema (a copy of the whole
+    /// schema would be retained and released with every copy of the search).
+    let dimensions: Int
+    let metric: DistanceMetric
     let filter: BoundFilter?
     let limit: Int
     let ef: Int
@@ -19,7 +22,8 @@ struct PartitionSearch {
     init(query: [Float], schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int, exact: Bool = false) {
         self.query = query
         self.exact = exact
-        self.schema = schema
+        dimensions = schema.dimensions
+        metric = schema.metric
         self.filter = filter
         self.limit = limit
         self.ef = ef
@@ -42,7 +46,7 @@ struct PartitionSearch {
             allowedCount = matching.cardinality
             allowed = matching
         }
-        let dimensions = schema.dimensions, metric = schema.metric
+        let dimensions = self.dimensions, metric = self.metric
         query.withUnsafeBufferPointer { queryBuffer in
             let query = queryBuffer.baseAddress!
             var scanFrom = 0
@@ -61,7 +65,7 @@ struct PartitionSearch {
 
     /// Searches a segment (no lock needed), stepping over the rows dead in `view`.
     mutating func search(_ view: SegmentView, source: Int) {
-        let segment = view.segment, dimensions = schema.dimensions, metric = schema.metric
+        let segment = view.segment, dimensions = self.dimensions, metric = self.metric
         query.withUnsafeBufferPointer { queryBuffer in
             let query = queryBuffer.baseAddress!
             if !exact, filter == nil, let graph = segment.graph,
