@@ -36,8 +36,7 @@ extension HNSWIndex {
     /// `localityOrder()` gives. A hit's `row` is then `i`; `order[i]` is the original node.
     public func renumbered(_ order: [UInt32]) -> HNSWIndex {
         precondition(order.count == count, "the order must cover every node")
-        var newNumber = [UInt32](repeating: 0, count: count)
-        for (position, node) in order.enumerated() { newNumber[Int(node)] = UInt32(position) }
+        let newNumber = Self.newNumbers(for: order)
         let copy = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, capacity: max(1, count))
         for node in order.map(Int.init) {
             copy.vectors.append(contentsOf: UnsafeBufferPointer(start: vector(node), count: dimensions))
@@ -58,5 +57,12 @@ extension HNSWIndex {
         copy.entryPoint = count == 0 ? 0 : newNumber[Int(entryPoint)]
         copy.maxLevel = maxLevel
         return copy
+    }
+
+    /// Each node's number in `order` (where node `order[i]` becomes node `i`): the inverse permutation.
+    public static func newNumbers(for order: [UInt32]) -> [UInt32] {
+        var newNumber = [UInt32](repeating: 0, count: order.count)
+        for (position, node) in order.enumerated() { newNumber[Int(node)] = UInt32(position) }
+        return newNumber
     }
 }

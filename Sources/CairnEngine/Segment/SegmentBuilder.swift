@@ -251,36 +251,42 @@ final class SegmentBuilder {
     /// or each row's bytes in `order`, with offsets to match.
     private func writeProperties(in order: [UInt32]?, block: (SegmentFormat.Block, [UInt8]) throws -> Void,
                                  streamedBlock: (SegmentFormat.Block, ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Void) throws {
-        let offsets = propertyOffsets.bytes.withUnsafeBytes { raw in
-            (0...ids.count).map { Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
-        }
-        var reorderedOffsets = ByteWriter(capacity: order == nil ? 0 : propertyOffsets.count)
-        if let order {
-            var end = 0
-            reorderedOffsets.write(UInt64(0))
-            for row in order {
-                end += offsets[Int(row) + 1] - offsets[Int(row)]
-                reorderedOffsets.write(UInt64(end))
-            }
-        }
-        try block(.propertyOffsets, order == nil ? propertyOffsets.bytes : reorderedOffsets.bytes)
-        try streamedBlock(.propertyData) { append in
-            guard propertyData.position > 0 else { return }
-            let spill = try fs.map(spillPath)
-            try spill.withBytes { bytes in
-                guard let order else {
+        guard let order else {
+            try block(.propertyOffsets, propertyOffsets.bytes)
+            try streamedBlock(.propertyData) { append in
+                try withSpill { bytes in
                     let chunk = 1 << 20
                     for start in stride(from: 0, to: bytes.count, by: chunk) {
                         try append(UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + chunk, bytes.count)]))
                     }
-                    return
-                }
-                for row in order {
-                    try append(UnsafeRawBufferPointer(rebasing: bytes[offsets[Int(row)]..<offsets[Int(row) + 1]]))
                 }
             }
-            spill.evictResidentPages()
+            return
         }
+        let offsets = propertyOffsets.bytes.withUnsafeBytes { raw in
+            (0...ids.count).map { Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+        }
+        var reorderedOffsets = ByteWriter(capacity: propertyOffsets.count)
+        var end = 0
+        reorderedOffsets.write(UInt64(0))
+        for row in order {
+            end += offsets[Int(row) + 1] - offsets[Int(row)]
+            reorderedOffsets.write(UInt64(end))
+        }
+        try block(.propertyOffsets, reorderedOffsets.bytes)
+        try streamedBlock(.propertyData) { append in
+            try withSpill { bytes in
+                for row in order { try append(UnsafeRawBufferPointer(rebasing: bytes[offsets[Int(row)]..<offsets[Int(row) + 1]])) }
+            }
+        }
+    }
+
+    /// Runs `body` over the spill file's bytes (nothing when there are none), its pages let go afterwards.
+    private func withSpill(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard propertyData.position > 0 else { return }
+        let spill = try fs.map(spillPath)
+        defer { spill.evictResidentPages() }
+        try spill.withBytes(body)
     }
 
     /// Whether the segment gets a graph (and, with quantization, codes): not below
@@ -308,12 +314,7 @@ final class SegmentBuilder {
     }
 
     private func invertedIndex(in order: [UInt32]?) -> [UInt8] {
-        var newRow: [UInt32]?
-        if let order {
-            var numbers = [UInt32](repeating: 0, count: order.count)
-            for (row, original) in order.enumerated() { numbers[Int(original)] = UInt32(row) }
-            newRow = numbers
-        }
+        let newRow = order.map(HNSWIndex.newNumbers(for:))
         var writer = ByteWriter()
         writer.write(UInt32(indexedProperties.count))
         for (index, name) in indexedProperties.enumerated() { postings[index].write(name: name, newRow: newRow, into: &writer) }

@@ -8,14 +8,14 @@ enum SegmentCodes {
     static let int8Kind: UInt32 = 1
 
     /// Writes the block for `rows` vectors, coded by `quantizer`, through `append`, a slice of
-    /// rows at a time (the codes are never all held). Row `i` is the vector at `order[i]` when
-    /// an order is given (the rows' order in the segment), else the `i`th. L2 keeps each decoded vector's squared
+    /// rows at a time (the codes are never all held). Row `i` is the vector at `order[i]` (the
+    /// rows' order in the segment). L2 keeps each decoded vector's squared
     /// length too, ahead of the codes: each row is coded once for its length and again when its
     /// code is written, which costs far less than holding every code until the lengths are out.
-    static func write(vectors: UnsafePointer<Float>, rows: Int, order: [UInt32]? = nil, quantizer: ScalarQuantizer,
+    static func write(vectors: UnsafePointer<Float>, rows: Int, order: [UInt32], quantizer: ScalarQuantizer,
                       metric: DistanceMetric, to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         let dimensions = quantizer.dimensions
-        func vector(_ row: Int) -> UnsafePointer<Float> { vectors + (order.map { Int($0[row]) } ?? row) * dimensions }
+        func vector(_ row: Int) -> UnsafePointer<Float> { vectors + Int(order[row]) * dimensions }
         let sliceRows = max(1, (1 << 20) / dimensions)
         let codes = UnsafeMutablePointer<UInt8>.allocate(capacity: sliceRows * dimensions)
         defer { codes.deallocate() }

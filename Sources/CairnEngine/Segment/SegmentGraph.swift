@@ -6,20 +6,15 @@ enum SegmentGraph {
     static let headerSize = 24
 
     /// Writes the block of `index` through `append`, its nodes renumbered so that node
-    /// `order[i]` becomes node `i` (the rows' order in the segment), or as they are without an
-    /// order. The link arrays are written from the graph a megabyte at a time, renumbered on the
-    /// way: no second copy of them is held.
-    static func write(_ index: HNSWIndex, order: [UInt32]? = nil, to append: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// `order[i]` becomes node `i` (the rows' order in the segment). The link arrays are written
+    /// from the graph a megabyte at a time, renumbered on the way: no second copy of them is held.
+    static func write(_ index: HNSWIndex, order: [UInt32], to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         let layout = index.layout
         let count = layout.levels.count
-        var newNumber: [UInt32] = []
-        if let order {
-            precondition(order.count == count, "the order must cover every node")
-            newNumber = [UInt32](repeating: 0, count: count)
-            for (position, node) in order.enumerated() { newNumber[Int(node)] = UInt32(position) }
-        }
-        func renumbered(_ node: UInt32) -> UInt32 { order == nil ? node : newNumber[Int(node)] }
-        func original(_ node: Int) -> Int { order.map { Int($0[node]) } ?? node }
+        precondition(order.count == count, "the order must cover every node")
+        let newNumber = HNSWIndex.newNumbers(for: order)
+        func renumbered(_ node: UInt32) -> UInt32 { newNumber[Int(node)] }
+        func original(_ node: Int) -> Int { Int(order[node]) }
 
         var header = ByteWriter(capacity: headerSize + count + 4)
         header.write(UInt32(index.parameters.M))
