@@ -72,6 +72,9 @@ package struct LocalFileSystem: FileSystem {
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
             throw Self.failure(path, "mmap")
         }
+        // Read in again after eviction, a large file comes back in 2 MiB folios, mapped as huge
+        // pages (`FileAppender` writes in pieces that leave it so in the first place).
+        if size >= 2 << 20 { _ = madvise(address, size, MADV_HUGEPAGE) }
         return MappedFile(path: path, bytes: UnsafeRawBufferPointer(start: address, count: size), release: { bytes in
             munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count)
         }, evict: { range in
