@@ -185,7 +185,9 @@ public final class Database: Sendable {
     }
 
     /// The `limit` objects nearest to `vector` among those matching `filter`, nearest first.
-    /// `ef` widens (or narrows) the HNSW beam for this query: more recall, less speed. Each hit
+    /// `ef` widens (or narrows) the HNSW beam for this query: more recall, less speed. Under a
+    /// filter a given `ef` costs about what it costs without one, at lower recall (raise it for
+    /// more); without one, the walk goes on until it has `efSearch` matching objects. Each hit
     /// carries its id, its distance and the parts of its object `fields` names (default: all).
     public func search(_ vector: [Float], in collection: String, tenant: String? = nil, limit: Int = 10,
                        filter: Filter? = nil, ef: Int? = nil, fields: ResultFields = .all) throws -> [SearchHit] {

@@ -7,17 +7,24 @@ extension HNSWIndex {
     ///
     /// With `codes` (this graph's vectors quantized), the walk compares codes, and the `ef`
     /// nodes it ends with are re-ranked by their full vectors: the distances returned are exact.
+    ///
+    /// The walk stops when no node is left to expand that is nearer than the `ef`th closest
+    /// allowed node it has found; with `allowedBound` (below `ef`), nearer than the
+    /// `allowedBound`th, once it has `k`. A filter that allows a share `s` of the nodes puts
+    /// about `ef`·`s` allowed nodes in the ball an unfiltered walk of `ef` explores: bounding by
+    /// that many prices a filtered walk like an unfiltered one of the same `ef`.
     public func search(_ query: UnsafePointer<Float>, k: Int, ef: Int? = nil, codes: QuantizedVectors? = nil,
-                       isAllowed: ((UInt32) -> Bool)? = nil) -> [ScoredRow] {
+                       isAllowed: ((UInt32) -> Bool)? = nil, allowedBound: Int? = nil) -> [ScoredRow] {
         guard maxLevel >= 0, k > 0 else { return [] }
         let beam = max(ef ?? parameters.efSearch, k)
         let exact = ExactDistance(query, in: self)
+        let bound = isAllowed == nil ? beam : min(max(allowedBound ?? beam, 1), beam)
         guard let codes, codes.count == count, codes.dimensions == dimensions else {
-            return walk(exact, k: k, ef: beam, isAllowed: isAllowed)
+            return walk(exact, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound)
         }
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: dimensions) { weights in
             let quantized = QuantizedDistance(query, codes: codes, in: self, weights: weights.baseAddress!)
-            return walk(quantized, k: k, ef: beam, isAllowed: isAllowed, reranking: exact)
+            return walk(quantized, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound, reranking: exact)
         }
     }
 
@@ -25,7 +32,7 @@ extension HNSWIndex {
     /// `k` closest it found, re-measured by `reranking` when given.
     @inlinable
     func walk<Distance: NodeDistance>(_ distance: Distance, k: Int, ef: Int, isAllowed: ((UInt32) -> Bool)?,
-                                      reranking: ExactDistance? = nil) -> [ScoredRow] {
+                                      allowedBound: Int, reranking: ExactDistance? = nil) -> [ScoredRow] {
         var current = entryPoint
         var currentDistance = distance.distance(to: current)
         for layer in stride(from: maxLevel, to: 0, by: -1) {
@@ -33,7 +40,7 @@ extension HNSWIndex {
         }
         return scratchPool.withScratch(nodes: count) { scratch in
             beamSearch(distance, entry: current, entryDistance: currentDistance, ef: ef, level: 0,
-                       isAllowed: isAllowed, scratch: scratch)
+                       isAllowed: isAllowed, allowedBound: allowedBound < ef ? (allowedBound, k) : nil, scratch: scratch)
             if let reranking {
                 return rerank(scratch, k: k, approximate: distance, exact: reranking)
             }
@@ -113,30 +120,48 @@ extension HNSWIndex {
         return UnsafePointer(copy)
     }
 
-    /// Beam search on one layer from `entry`. Leaves the `ef` closest allowed nodes in
+    /// Beam search on one layer from `entry`. Leaves the `ef` closest allowed nodes it found in
     /// `scratch.results` (a max-heap), whose visited set must be fresh.
+    ///
+    /// The walk goes on while its closest unexpanded node is nearer than the `ef`th closest
+    /// allowed node it has found, so a filter makes it walk until it has `ef` allowed ones. With
+    /// `allowedBound` (`count` below `ef`, and `minimum`), it stops by the `count`th closest
+    /// allowed node instead (kept in `scratch.bound`) once it has `minimum` of them.
     @inlinable
     func beamSearch<Distance: NodeDistance>(_ distance: Distance, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
-                                            isAllowed: ((UInt32) -> Bool)?, scratch: SearchScratch, locks: GraphLocks? = nil) {
+                                            isAllowed: ((UInt32) -> Bool)?, allowedBound: (count: Int, minimum: Int)? = nil,
+                                            scratch: SearchScratch, locks: GraphLocks? = nil) {
         let generation = scratch.generation
         let visitedBase = scratch.visited.base
         var candidates = scratch.candidates
         var results = scratch.results
+        var bound = scratch.bound
         candidates.count = 0
         results.count = 0
+        bound.count = 0
         defer {
             scratch.candidates = candidates
             scratch.results = results
+            scratch.bound = bound
         }
+        let bounded = allowedBound != nil && isAllowed != nil
+        let boundCount = allowedBound?.count ?? ef, minimumAllowed = allowedBound?.minimum ?? 0
         visitedBase[Int(entry)] = generation
         candidates.push(entryDistance, entry)
-        if isAllowed?(entry) ?? true { results.push(entryDistance, entry) }
+        if isAllowed?(entry) ?? true {
+            results.push(entryDistance, entry)
+            if bounded { bound.push(entryDistance, entry) }
+        }
         let ahead = HNSWIndex.prefetchAhead
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * parameters.maxNeighborsLayer0 + 1) { buffer in
             let fresh = buffer.baseAddress!, copy = fresh + parameters.maxNeighborsLayer0
             while !candidates.isEmpty {
                 let closest = candidates.pop()
-                if results.count >= ef && closest.distance > results.top.distance { break }
+                if bounded {
+                    if bound.count >= boundCount && closest.distance > bound.top.distance && results.count >= minimumAllowed { break }
+                } else if results.count >= ef && closest.distance > results.top.distance {
+                    break
+                }
                 if !candidates.isEmpty { cairn_prefetch(links(candidates.top.node, level: level)) }
                 // First pass: keep the unvisited neighbours and start loading the first few
                 // vectors; the second pass keeps loading `ahead` neighbours in front of the one
@@ -155,7 +180,17 @@ extension HNSWIndex {
                     if index + ahead < freshCount { distance.prefetch(fresh[index + ahead]) }
                     let neighbor = fresh[index]
                     let neighborDistance = distance.distance(to: neighbor)
-                    if results.count < ef || neighborDistance < results.top.distance {
+                    if bounded {
+                        let inBound = bound.count < boundCount || neighborDistance < bound.top.distance
+                        if inBound || results.count < minimumAllowed { candidates.push(neighborDistance, neighbor) }
+                        guard results.count < ef || neighborDistance < results.top.distance, isAllowed!(neighbor) else { continue }
+                        if inBound {
+                            bound.push(neighborDistance, neighbor)
+                            if bound.count > boundCount { bound.pop() }
+                        }
+                        results.push(neighborDistance, neighbor)
+                        if results.count > ef { results.pop() }
+                    } else if results.count < ef || neighborDistance < results.top.distance {
                         candidates.push(neighborDistance, neighbor)
                         if isAllowed?(neighbor) ?? true {
                             results.push(neighborDistance, neighbor)
@@ -167,3 +202,4 @@ extension HNSWIndex {
         }
     }
 }
+

@@ -10,6 +10,8 @@ final class SearchScratch: @unchecked Sendable {
     @usableFromInline var generation: UInt16 = 0
     @usableFromInline var candidates = CandidateHeap(isMaxHeap: false)
     @usableFromInline var results = CandidateHeap(isMaxHeap: true)
+    /// The closest allowed nodes a filtered walk stops by, when fewer than `results`.
+    @usableFromInline var bound = CandidateHeap(isMaxHeap: true)
     /// The nodes a quantized walk re-ranks, with their approximate distances.
     @usableFromInline var rerank = GrowableBuffer<Candidate>(capacity: 64)
 
@@ -22,6 +24,7 @@ final class SearchScratch: @unchecked Sendable {
         visited.deallocate()
         candidates.deallocate()
         results.deallocate()
+        bound.deallocate()
         rerank.deallocate()
     }
 

@@ -23,7 +23,11 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "A filter on indexed properties.") var filter: String?
     @Option(help: "The tenant, for multi-tenant collections.") var tenant: String?
     @Flag(help: "Include each result's vector in the output.") var withVectors = false
-    @Option(help: "HNSW beam width for this query (default: the collection's efSearch).") var ef: Int?
+    @Option(help: """
+        HNSW beam width for this query (default: the collection's efSearch). With --filter, a \
+        given --ef costs about what it costs without a filter, at lower recall: raise it for \
+        more. Without --ef, a filtered walk goes on until it has efSearch matching objects.
+        """) var ef: Int?
 
     func validate() throws {
         guard (vector == nil) != (vectorFile == nil) else { throw ValidationError("give exactly one of --vector and --vector-file") }

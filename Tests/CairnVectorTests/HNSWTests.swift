@@ -69,6 +69,34 @@ struct HNSWTests {
         #expect(Double(found) / 500 >= 0.9)
     }
 
+    @Test("a filtered walk bounded by ef times the allowed share returns k allowed nodes, looks at fewer than one bounded by ef allowed nodes, and gains recall with ef")
+    func filteredWalkBoundedByShare() {
+        let count = 10_000
+        var vectors = ClusteredData.vectors(count: count + 50, dimensions: Self.dimensions, seed: 66)
+        let index = build(&vectors, count: count, metric: .l2)
+        let allowed = { (row: Int) in row % 10 == 3 }
+        var found: [Int: Int] = [:], consulted: [Int: Int] = [:]
+        vectors.withUnsafeBufferPointer { base in
+            for query in count..<(count + 50) {
+                let pointer = base.baseAddress! + query * Self.dimensions
+                let truth = Set(exact(vectors, count: count, query: pointer, metric: .l2, k: 10, allowed: allowed))
+                // allowedBound nil: the walk goes on until it has ef allowed nodes.
+                for (ef, bound) in [(64, Optional(7)), (256, 26), (64, nil)] {
+                    var calls = 0
+                    let hits = index.search(pointer, k: 10, ef: ef, isAllowed: { calls += 1; return allowed(Int($0)) }, allowedBound: bound)
+                    #expect(hits.count == 10 && hits.allSatisfy { allowed($0.row) })
+                    let key = bound ?? 0
+                    found[key, default: 0] += hits.filter { truth.contains($0.row) }.count
+                    consulted[key, default: 0] += calls
+                }
+            }
+        }
+        #expect(consulted[7]! * 3 < consulted[0]!, "filter consulted \(consulted)")
+        #expect(found[26]! >= found[7]!, "hits found \(found)")
+        #expect(Double(found[7]!) / 500 >= 0.9, "hits found \(found)")
+        #expect(Double(found[0]!) / 500 >= 0.95, "hits found \(found)")
+    }
+
     @Test("a graph linked by several threads at once is well formed and keeps recall@10 ≥ 0.95", arguments: [DistanceMetric.l2, .cosine])
     func parallelBuild(metric: DistanceMetric) {
         let count = 10_000

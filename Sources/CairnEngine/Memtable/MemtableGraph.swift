@@ -86,12 +86,15 @@ final class MemtableGraph: Sendable {
     var nodeCount: Int { linked.withLock { $0.nodeSlots.count } }
 
     /// The `k` nearest linked slots to `query` that `isAllowed` accepts (rows are slots), and the
-    /// first slot the graph does not cover: the caller scans from there exactly.
-    func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, isAllowed: (Int) -> Bool) -> (hits: [ScoredRow], indexedSlots: Int) {
+    /// first slot the graph does not cover: the caller scans from there exactly. `allowedBound`
+    /// as in `HNSWIndex.search`.
+    func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, isAllowed: (Int) -> Bool,
+                allowedBound: Int?) -> (hits: [ScoredRow], indexedSlots: Int) {
         linked.withLock { linked in
             let hits = linked.nodeSlots.withUnsafeBufferPointer { slots in
                 withoutActuallyEscaping(isAllowed) { isAllowed in
-                    linked.index.search(query, k: k, ef: ef, isAllowed: { isAllowed(Int(slots[Int($0)])) })
+                    linked.index.search(query, k: k, ef: ef, isAllowed: { isAllowed(Int(slots[Int($0)])) },
+                                        allowedBound: allowedBound)
                 }
             }
             return (hits.map { ScoredRow(distance: $0.distance, row: Int(linked.nodeSlots[$0.row])) }, linked.indexedSlots)

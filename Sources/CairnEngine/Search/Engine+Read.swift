@@ -38,7 +38,8 @@ extension Engine {
     /// The `limit` objects closest to `vector` that satisfy `filter`, closest first. Large
     /// segments are searched through their HNSW graph with a beam of `ef` (default: the
     /// collection's `efSearch`), as are memtables as far as their live graph reaches; small
-    /// sources and very selective filters are scanned exactly.
+    /// sources and very selective filters are scanned exactly. Under a filter, `ef` prices the
+    /// walk like an unfiltered one (see `PartitionView.beginSearch`).
     /// Each hit carries the parts of its object `fields` names.
     package func search(_ vector: [Float], collection: String, tenant: String? = nil, limit: Int,
                        filter: Filter? = nil, ef: Int? = nil, fields: ResultFields = .all) throws -> [SearchHit] {

@@ -14,12 +14,16 @@ struct PartitionSearch {
     let filter: BoundFilter?
     let limit: Int
     let ef: Int
+    /// Whether a filtered walk stops by `ef` times the share of rows allowed (`ef` came from
+    /// the caller), or only once it has `ef` allowed rows (the default).
+    let sharesBeamWithFilter: Bool
     /// Scan every allowed row instead of walking graphs (letting the pages read go as it passes).
     let exact: Bool
     /// Hits so far; a row is `source << 32 | slot or row`.
     private(set) var top: TopK
 
-    init(query: [Float], schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int, exact: Bool = false) {
+    init(query: [Float], schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int, sharesBeamWithFilter: Bool = true,
+         exact: Bool = false) {
         self.query = query
         self.exact = exact
         dimensions = schema.dimensions
@@ -27,7 +31,18 @@ struct PartitionSearch {
         self.filter = filter
         self.limit = limit
         self.ef = ef
+        self.sharesBeamWithFilter = sharesBeamWithFilter
         top = TopK(k: limit)
+    }
+
+    /// Where a walk under the filter stops (`sharesBeamWithFilter`): by its `ef`·`share`
+    /// closest allowed rows, where `share` is the part of the source's rows the filter allows,
+    /// so that `ef` prices a filtered walk like an unfiltered one (see `HNSWIndex.search`).
+    /// nil: once it has `ef` allowed rows. Without a filter only deleted rows are rejected, and
+    /// the walk steps over them until it has `ef` live rows.
+    private func allowedBound(allowed: Int, rows: Int) -> Int? {
+        guard filter != nil, sharesBeamWithFilter, rows > 0 else { return nil }
+        return Int((Double(ef) * Double(allowed) / Double(rows)).rounded(.up))
     }
 
     private mutating func offer(_ distance: Float, source: Int, row: Int) {
@@ -51,7 +66,8 @@ struct PartitionSearch {
             let query = queryBuffer.baseAddress!
             var scanFrom = 0
             if !exact, SearchPlan.usesGraph(allowed: allowedCount, rows: nodes) {
-                let found = table.graph.search(query, k: limit, ef: ef, isAllowed: { slot in allowed?[slot] ?? table.isLive(slot) })
+                let found = table.graph.search(query, k: limit, ef: ef, isAllowed: { slot in allowed?[slot] ?? table.isLive(slot) },
+                                               allowedBound: allowedBound(allowed: allowedCount, rows: nodes))
                 for hit in found.hits { offer(hit.distance, source: source, row: hit.row) }
                 scanFrom = found.indexedSlots
             }
@@ -84,7 +100,8 @@ struct PartitionSearch {
             allowed.subtract(view.deadRows)
             if !exact, let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
                 let mask = allowed
-                for hit in graph.search(query, k: limit, ef: ef, codes: segment.codes, isAllowed: { mask[Int($0)] }) {
+                for hit in graph.search(query, k: limit, ef: ef, codes: segment.codes, isAllowed: { mask[Int($0)] },
+                                        allowedBound: allowedBound(allowed: allowed.cardinality, rows: segment.rowCount)) {
                     offer(hit.distance, source: source, row: hit.row)
                 }
             } else {
