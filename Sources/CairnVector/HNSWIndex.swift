@@ -36,9 +36,10 @@ public final class HNSWIndex: @unchecked Sendable {
     /// Working memory for walks, one per concurrent search.
     @usableFromInline let scratchPool = ScratchPool()
 
-    /// Cache lines of each neighbour's vector prefetched before distances are computed (8: a
-    /// whole 128-d vector).
-    @usableFromInline static let prefetchLines = 8
+    /// Cache lines of each neighbour's vector prefetched before distances are computed (24: a
+    /// whole 384-d vector). With huge pages under the vectors, loading all of a 1.5 KiB vector
+    /// ahead measured 5-13% faster on 384-d than its first 8 lines, and the same on 256-d.
+    @usableFromInline static let prefetchLines = 24
     /// How many neighbours ahead of the one being compared are being loaded (measured on 128-d:
     /// 2–4 is 5% faster than loading all of a node's neighbours at once, which overflows the
     /// CPU's outstanding-miss buffers).
