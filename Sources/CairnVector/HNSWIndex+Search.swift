@@ -18,7 +18,7 @@ extension HNSWIndex {
         guard maxLevel >= 0, k > 0 else { return [] }
         let beam = max(ef ?? parameters.efSearch, k)
         let exact = ExactDistance(query, in: self)
-        let bound = isAllowed == nil ? beam : min(max(allowedBound ?? beam, 1), beam)
+        let bound = allowedBound.flatMap { isAllowed != nil && $0 < beam ? (count: max($0, 1), minimum: k) : nil }
         guard let codes, codes.count == count, codes.dimensions == dimensions else {
             return walk(exact, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound)
         }
@@ -32,7 +32,7 @@ extension HNSWIndex {
     /// `k` closest it found, re-measured by `reranking` when given.
     @inlinable
     func walk<Distance: NodeDistance>(_ distance: Distance, k: Int, ef: Int, isAllowed: ((UInt32) -> Bool)?,
-                                      allowedBound: Int, reranking: ExactDistance? = nil) -> [ScoredRow] {
+                                      allowedBound: (count: Int, minimum: Int)?, reranking: ExactDistance? = nil) -> [ScoredRow] {
         var current = entryPoint
         var currentDistance = distance.distance(to: current)
         for layer in stride(from: maxLevel, to: 0, by: -1) {
@@ -40,7 +40,7 @@ extension HNSWIndex {
         }
         return scratchPool.withScratch(nodes: count) { scratch in
             beamSearch(distance, entry: current, entryDistance: currentDistance, ef: ef, level: 0,
-                       isAllowed: isAllowed, allowedBound: allowedBound < ef ? (allowedBound, k) : nil, scratch: scratch)
+                       isAllowed: isAllowed, allowedBound: allowedBound, scratch: scratch)
             if let reranking {
                 return rerank(scratch, k: k, approximate: distance, exact: reranking)
             }
@@ -202,4 +202,3 @@ extension HNSWIndex {
         }
     }
 }
-

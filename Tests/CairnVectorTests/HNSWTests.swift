@@ -50,45 +50,46 @@ struct HNSWTests {
         #expect(recall >= 0.95, "recall@10 = \(recall) for \(metric)")
     }
 
-    @Test("filtered search returns only allowed nodes and finds the true neighbours of a 1% filter")
-    func filtered() {
+    /// Builds an L2 graph over 10,000 clustered vectors (`seed`) and calls `body` with it for
+    /// each of 50 queries, with the query's true 10 nearest among the rows `allowed` accepts.
+    private func forEachFilteredQuery(seed: UInt64, allowed: @escaping (Int) -> Bool,
+                                      _ body: (HNSWIndex, UnsafePointer<Float>, Set<Int>) -> Void) {
         let count = 10_000
-        var vectors = ClusteredData.vectors(count: count + 50, dimensions: Self.dimensions, seed: 65)
+        var vectors = ClusteredData.vectors(count: count + 50, dimensions: Self.dimensions, seed: seed)
         let index = build(&vectors, count: count, metric: .l2)
-        let allowed = { (row: Int) in row % 100 == 7 }
-        var found = 0
         vectors.withUnsafeBufferPointer { base in
             for query in count..<(count + 50) {
                 let pointer = base.baseAddress! + query * Self.dimensions
-                let truth = Set(exact(vectors, count: count, query: pointer, metric: .l2, k: 10, allowed: allowed))
-                let hits = index.search(pointer, k: 10, ef: 200, isAllowed: { allowed(Int($0)) })
-                #expect(hits.allSatisfy { allowed($0.row) })
-                found += hits.filter { truth.contains($0.row) }.count
+                body(index, pointer, Set(exact(vectors, count: count, query: pointer, metric: .l2, k: 10, allowed: allowed)))
             }
+        }
+    }
+
+    @Test("filtered search returns only allowed nodes and finds the true neighbours of a 1% filter")
+    func filtered() {
+        let allowed = { (row: Int) in row % 100 == 7 }
+        var found = 0
+        forEachFilteredQuery(seed: 65, allowed: allowed) { index, query, truth in
+            let hits = index.search(query, k: 10, ef: 200, isAllowed: { allowed(Int($0)) })
+            #expect(hits.allSatisfy { allowed($0.row) })
+            found += hits.filter { truth.contains($0.row) }.count
         }
         #expect(Double(found) / 500 >= 0.9)
     }
 
     @Test("a filtered walk bounded by ef times the allowed share returns k allowed nodes, looks at fewer than one bounded by ef allowed nodes, and gains recall with ef")
     func filteredWalkBoundedByShare() {
-        let count = 10_000
-        var vectors = ClusteredData.vectors(count: count + 50, dimensions: Self.dimensions, seed: 66)
-        let index = build(&vectors, count: count, metric: .l2)
         let allowed = { (row: Int) in row % 10 == 3 }
         var found: [Int: Int] = [:], consulted: [Int: Int] = [:]
-        vectors.withUnsafeBufferPointer { base in
-            for query in count..<(count + 50) {
-                let pointer = base.baseAddress! + query * Self.dimensions
-                let truth = Set(exact(vectors, count: count, query: pointer, metric: .l2, k: 10, allowed: allowed))
-                // allowedBound nil: the walk goes on until it has ef allowed nodes.
-                for (ef, bound) in [(64, Optional(7)), (256, 26), (64, nil)] {
-                    var calls = 0
-                    let hits = index.search(pointer, k: 10, ef: ef, isAllowed: { calls += 1; return allowed(Int($0)) }, allowedBound: bound)
-                    #expect(hits.count == 10 && hits.allSatisfy { allowed($0.row) })
-                    let key = bound ?? 0
-                    found[key, default: 0] += hits.filter { truth.contains($0.row) }.count
-                    consulted[key, default: 0] += calls
-                }
+        forEachFilteredQuery(seed: 66, allowed: allowed) { index, query, truth in
+            // allowedBound nil: the walk goes on until it has ef allowed nodes.
+            for (ef, bound) in [(64, Optional(7)), (256, 26), (64, nil)] {
+                var calls = 0
+                let hits = index.search(query, k: 10, ef: ef, isAllowed: { calls += 1; return allowed(Int($0)) }, allowedBound: bound)
+                #expect(hits.count == 10 && hits.allSatisfy { allowed($0.row) })
+                let key = bound ?? 0
+                found[key, default: 0] += hits.filter { truth.contains($0.row) }.count
+                consulted[key, default: 0] += calls
             }
         }
         #expect(consulted[7]! * 3 < consulted[0]!, "filter consulted \(consulted)")

@@ -22,7 +22,7 @@ struct PartitionSearch {
     /// Hits so far; a row is `source << 32 | slot or row`.
     private(set) var top: TopK
 
-    init(query: [Float], schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int, sharesBeamWithFilter: Bool = true,
+    init(query: [Float], schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int, sharesBeamWithFilter: Bool,
          exact: Bool = false) {
         self.query = query
         self.exact = exact
