@@ -34,26 +34,33 @@ extension HNSWIndex {
         let index: HNSWIndex
         if borrowing {
             index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, borrowing: vectors, rows: rows, seed: seed)
-            for _ in 0..<rows { _ = index.appendLinks() }
+            index.addNodes(upTo: rows)
         } else {
             index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, capacity: max(1, rows), seed: seed)
             for row in 0..<rows { _ = index.appendNode(vectors + row * dimensions) }
         }
-        guard rows > 0 else { return index }
-        // The first nodes are linked one after another, so the walks of the others start from a graph.
-        let serial = min(rows, max(1, threads) * 64)
-        for node in 0..<serial { index.link(UInt32(node), locks: nil) }
-        guard serial < rows else { return index }
-        let locks = GraphLocks(nodes: rows)
-        let next = Atomic<Int>(serial)
-        DispatchQueue.concurrentPerform(iterations: max(1, threads)) { _ in
+        index.link(0..<rows, threads: threads)
+        return index
+    }
+
+    /// Links the stored nodes `nodes` (none linked yet, in increasing order) into the graph with
+    /// `threads` threads at once. Nodes numbered below 64 a thread are linked one after another,
+    /// so the walks of the others start from a graph.
+    public func link<Nodes: RandomAccessCollection<Int> & Sendable>(_ nodes: Nodes, threads: Int) where Nodes.Index == Int {
+        precondition((nodes.last ?? 0) < max(1, count), "only stored nodes can be linked")
+        let threads = max(1, threads)
+        let serialEnd = threads == 1 ? nodes.endIndex : nodes.firstIndex { $0 >= threads * 64 } ?? nodes.endIndex
+        for position in nodes.startIndex..<serialEnd { link(UInt32(nodes[position]), locks: nil) }
+        guard serialEnd < nodes.endIndex else { return }
+        let locks = GraphLocks(nodes: count)
+        let next = Atomic<Int>(serialEnd)
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
             let batch = 16
             while true {
                 let start = next.wrappingAdd(batch, ordering: .relaxed).oldValue
-                guard start < rows else { return }
-                for node in start..<min(rows, start + batch) { index.link(UInt32(node), locks: locks) }
+                guard start < nodes.endIndex else { return }
+                for position in start..<min(nodes.endIndex, start + batch) { link(UInt32(nodes[position]), locks: locks) }
             }
         }
-        return index
     }
 }

@@ -17,6 +17,13 @@ extension HNSWIndex {
         return appendLinks()
     }
 
+    /// Makes the borrowed vectors up to node `total` nodes, not yet linked (see
+    /// `init(dimensions:metric:parameters:borrowing:rows:seed:)`).
+    public func addNodes(upTo total: Int) {
+        precondition(vectors.isBorrowed, "only a graph over borrowed vectors adds nodes without them")
+        while count < total { _ = appendLinks() }
+    }
+
     /// Makes the next stored vector a node: a random level, its scale, empty neighbour lists.
     func appendLinks() -> UInt32 {
         let node = UInt32(count)

@@ -59,10 +59,12 @@ public final class HNSWIndex: @unchecked Sendable {
                   vectors: GrowableBuffer(capacity: capacity * dimensions), capacity: capacity, seed: seed)
     }
 
-    /// An empty graph whose nodes will be the `rows` vectors at `vectors`, used in place: the
-    /// caller keeps them alive and unchanged while the index lives.
-    convenience init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, borrowing vectors: UnsafePointer<Float>,
-                     rows: Int, seed: UInt64) {
+    /// An empty graph whose node `i` will be the vector at `vectors + i × dimensions`, used in
+    /// place (`addNodes(upTo:)` makes them nodes): the caller keeps them alive and unchanged
+    /// while the index lives, and tells it when they move (`vectorsMoved(to:)`). `rows` is how
+    /// many nodes to make room for.
+    public convenience init(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters, borrowing vectors: UnsafePointer<Float>,
+                            rows: Int = 0, seed: UInt64 = 0x5EED) {
         self.init(dimensions: dimensions, metric: metric, parameters: parameters,
                   vectors: GrowableBuffer(borrowing: vectors, count: rows * dimensions), capacity: rows, seed: seed)
     }
@@ -104,6 +106,13 @@ public final class HNSWIndex: @unchecked Sendable {
         entryPoint = layout.entryPoint
         maxLevel = layout.maxLevel
         random = 0
+    }
+
+    /// Points a graph over borrowed vectors at their new place, where their owner moved them
+    /// (no walk or link may run meanwhile).
+    public func vectorsMoved(to vectors: UnsafePointer<Float>) {
+        precondition(self.vectors.isBorrowed, "only borrowed vectors move")
+        self.vectors = GrowableBuffer(borrowing: vectors, count: count * dimensions)
     }
 
     deinit {

@@ -128,6 +128,6 @@ extension Engine {
     /// the background indexer (for benchmarks and tests that want the graph complete).
     package func finishIndexing() async throws {
         let graphs = state.withLock { state in state.partitions.values.flatMap { $0.memtablesNewestFirst.map(\.graph) } }
-        try await runBlocking { for graph in graphs { graph.linkAll() } }
+        try await runBlocking { [options] in for graph in graphs { graph.linkAll(threads: options.graphBuildThreads) } }
     }
 }

@@ -21,9 +21,17 @@ public struct EngineOptions: Sendable {
     public var compactionSegmentCount = 4
     /// The largest segment of the smallest compaction tier (each next tier is 4 times larger).
     package var compactionTierBytes = 4 << 20
-    /// Threads that link a segment's HNSW graph when a flush or compaction builds one (the
-    /// background indexer that links memtables as writes arrive is one thread). Default: every core.
+    /// Threads that link HNSW graphs: a flush finishing a memtable's graph, a compaction
+    /// building a segment's, the background indexer while writes pause (while they arrive it
+    /// links on one). Default: every core.
     public var graphBuildThreads = ProcessInfo.processInfo.activeProcessorCount
+    /// Keep the process's C allocator from holding large freed buffers: on glibc, opening a
+    /// database fixes the size above which a block gets its own mapping (returned to the system
+    /// when freed) at glibc's default 128 KiB, instead of letting it rise as large blocks are
+    /// freed. Measured: peak memory of ingest and flush 15-20% lower, and 20-25 MiB less
+    /// resident after a flush of 60-100k vectors. It is process-wide: turn it off when the host
+    /// application tunes its allocator itself. Default: on.
+    public var limitsAllocatorRetention = true
     /// Whether a write is acknowledged after its WAL record is synced (the default) or only written.
     public var durability = Durability.synchronous
     /// Checkpoint (flush) once the WAL since the last checkpoint holds this many bytes, so a

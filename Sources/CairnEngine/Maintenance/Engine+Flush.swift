@@ -29,32 +29,29 @@ extension Engine {
         var added: [Manifest.SegmentRecord] = []
         for (partition, memtable) in frozen.tables where frozen.catalog.incarnation(of: partition.key) == partition.incarnation {
             let record = try buildSegment(of: partition) { builder in
-                var rowSlots: [Int32] = []
+                var rows = 0
                 try memtable.forEachNewestSlot { slot in
                     let entry = memtable.entries[slot]
                     if entry.isTombstone {
                         builder.addTombstone(entry.id)
                     } else {
-                        rowSlots.append(Int32(slot))
+                        rows += 1
                         try builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt, properties: memtable.properties(at: slot),
                                            vector: memtable.vectorBuffer(at: slot))
                     }
                 }
-                // The memtable's live graph becomes the segment's when no version in it was
-                // replaced (the usual append-only ingest) and the indexer linked at least half
-                // of it (the rest is linked on one thread); otherwise the segment builds its
-                // own on every core. Segments too small for a graph skip both.
-                // Every slot a row (no replaced version, no tombstone): the graph and codes are
-                // built over the memtable's own vectors, not the file's read back beside them.
-                if rowSlots.count == memtable.entries.count { builder.rowVectors = memtable.vectors.allRows }
-                if rowSlots.count >= SegmentFormat.graphThreshold {
-                    if memtable.graph.nodeCount * 2 >= rowSlots.count {
-                        memtable.graph.linkAll()
-                        builder.prebuiltGraph = memtable.graph.index(ifNodesAre: rowSlots)
-                    } else {
-                        memtable.graph.discardQueued()
+                // Every slot a row (no replaced version, no tombstone): the memtable's vectors
+                // are the segment's in arrival order, and its live graph, finished on every core,
+                // becomes the segment's. Otherwise the segment builds its own graph over the
+                // vectors read back from its file. Segments too small for a graph skip both.
+                if rows == memtable.entries.count {
+                    builder.rowVectors = memtable.vectors.allRows
+                    if rows >= SegmentFormat.graphThreshold {
+                        memtable.graph.linkAll(threads: options.graphBuildThreads)
+                        builder.prebuiltGraph = memtable.graph.completeIndex(slots: rows)
                     }
                 }
+                if builder.prebuiltGraph == nil { memtable.graph.discardQueued() }
             }
             if let record {
                 added.append(record)

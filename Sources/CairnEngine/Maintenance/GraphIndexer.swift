@@ -2,12 +2,13 @@ import Foundation
 
 /// The background thread that links memtable vectors into their live graphs, in small batches,
 /// round-robin over the memtables that have queued vectors. Ingest comes first: the thread runs
-/// at a lower priority and, while writes keep arriving, rests three times as long as each batch
-/// took, so the graph catches up when writes pause (meanwhile unlinked vectors are scanned
-/// exactly, and a flush links what is left itself).
+/// at a lower priority and, while writes keep arriving, links on one thread and rests three
+/// times as long as each batch took; when writes pause it links on `threads` threads, so the
+/// graph catches up (meanwhile unlinked vectors are scanned exactly, and a flush links what is
+/// left itself).
 final class GraphIndexer: @unchecked Sendable {
-    /// Vectors linked per turn before moving to the next memtable (a search waits at most for
-    /// one insert, not for a turn).
+    /// Vectors linked per turn and thread before moving to the next memtable (a search waits
+    /// at most for one round of `MemtableGraph.linkQueued`, not for a turn).
     static let batchSize = 32
     /// How much lower than normal the thread's priority is (Linux nice levels; 10 gets about a
     /// tenth of a core that writers also want).
@@ -18,6 +19,12 @@ final class GraphIndexer: @unchecked Sendable {
     static let busyWindow = Duration.milliseconds(20)
 
     private var lastWrite = ContinuousClock.now - .seconds(1)
+    /// Threads that link while writes pause.
+    private let threads: Int
+
+    init(threads: Int) {
+        self.threads = max(1, threads)
+    }
 
     private let thread = BackgroundThread(name: "cairn-indexer", niceness: GraphIndexer.niceness)
     private var condition: NSCondition { thread.condition }
@@ -50,9 +57,10 @@ final class GraphIndexer: @unchecked Sendable {
                 return
             }
             let graph = waiting.removeFirst()
+            let linkers = ContinuousClock.now - lastWrite < GraphIndexer.busyWindow ? 1 : threads
             condition.unlock()
             let started = ContinuousClock.now
-            let more = graph.linkQueued(limit: GraphIndexer.batchSize)
+            let more = graph.linkQueued(limit: GraphIndexer.batchSize * linkers, threads: linkers)
             let ended = ContinuousClock.now
             condition.lock()
             if ended - lastWrite < GraphIndexer.busyWindow {

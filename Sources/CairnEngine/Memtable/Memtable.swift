@@ -3,7 +3,7 @@ import Foundation
 
 /// The in-memory part of one partition: every object version and deletion applied since the
 /// last flush, in apply order. A newer version of an id supersedes its older slot. Its vectors
-/// also go into a live HNSW graph, linked in the background (`MemtableGraph`).
+/// are also the nodes of a live HNSW graph, linked in the background (`MemtableGraph`).
 final class Memtable: @unchecked Sendable {
     /// One applied change: an object version, or a tombstone when `isTombstone`. Its properties
     /// are kept encoded (`properties(at:)`).
@@ -23,7 +23,8 @@ final class Memtable: @unchecked Sendable {
     /// Every entry's properties, encoded one after another: a few dozen bytes an object, where a
     /// Swift dictionary of them costs hundreds.
     private var propertyBytes = ByteWriter(capacity: 0)
-    /// Each slot's vector as written (zeros for tombstones) and scale.
+    /// Each slot's vector as written (zeros for tombstones) and scale, appended through `graph`,
+    /// which reads them in place.
     let vectors: MemtableVectors
     /// Slots replaced by a newer version in this memtable (left out when it is flushed).
     private(set) var superseded: [Bool] = []
@@ -104,10 +105,9 @@ final class Memtable: @unchecked Sendable {
         superseded.append(false)
         hidden.append(false)
         if let vector {
-            vector.withUnsafeBufferPointer { vectors.append($0, scale: metric.scale(of: $0)) }
-            graph.enqueue(slot: slot)
+            vector.withUnsafeBufferPointer { graph.append($0, scale: metric.scale(of: $0)) }
         } else {
-            vectors.append(nil, scale: 1)
+            graph.append(nil, scale: 1)
         }
     }
 

@@ -1,16 +1,17 @@
 import CairnVector
 import Synchronization
 
-/// The live HNSW graph of one memtable. Applying a write only queues its vector; the indexer
-/// thread links queued vectors into the graph a few at a time, so writers never wait for graph
-/// construction. Searches walk the graph for the slots it holds and scan the rest exactly.
+/// The live HNSW graph of one memtable, over the memtable's own vectors in place: node `i` is
+/// slot `i` (a tombstone's slot is a node that is never linked). Applying a write only queues
+/// its slot; the indexer thread links queued slots into the graph a few at a time, so writers
+/// never wait for graph construction. Searches walk the graph for the slots it holds and scan
+/// the rest exactly.
 final class MemtableGraph: Sendable {
-    /// The graph and which memtable slot each node is.
+    /// The graph and how many of its nodes are linked.
     private struct Linked: @unchecked Sendable {
         let index: HNSWIndex
-        var nodeSlots: [Int32] = []
-        /// Every non-tombstone slot below this is a node of the graph.
-        var indexedSlots = 0
+        /// Nodes linked (every node is a linked slot or a tombstone's).
+        var linkedCount = 0
     }
 
     /// Slots applied but not yet linked, in order (`head` is the next to link).
@@ -20,7 +21,7 @@ final class MemtableGraph: Sendable {
         var isEmpty: Bool { head == slots.count }
     }
 
-    /// The memtable's vectors, which queued slots are read from.
+    /// The memtable's vectors, which the graph reads in place.
     private let vectors: MemtableVectors
     private let linked: Mutex<Linked>
     private let queue = Mutex(Queue())
@@ -30,13 +31,26 @@ final class MemtableGraph: Sendable {
 
     init(vectors: MemtableVectors, metric: DistanceMetric, parameters: HNSWParameters) {
         self.vectors = vectors
-        linked = Mutex(Linked(index: HNSWIndex(dimensions: vectors.dimensions, metric: metric, parameters: parameters)))
+        linked = Mutex(Linked(index: HNSWIndex(dimensions: vectors.dimensions, metric: metric, parameters: parameters,
+                                               borrowing: vectors.allRows)))
     }
 
-    /// Queues `slot`, whose vector is already in the memtable's vectors (called while applying
-    /// a write, in slot order).
-    func enqueue(slot: Int) {
-        queue.withLock { $0.slots.append(slot) }
+    /// Appends the next slot's vector (nil: a tombstone's slot, zeros, never linked) to the
+    /// memtable's vectors and queues it (called while applying a write, in slot order). When the
+    /// block of vectors has to move, the move waits for the linking in progress and the graph
+    /// follows it.
+    func append(_ vector: UnsafeBufferPointer<Float>?, scale: Float) {
+        if vectors.isFull {
+            linked.withLock { linked in
+                vectors.grow()
+                linked.index.vectorsMoved(to: vectors.allRows)
+            }
+        }
+        vectors.append(vector, scale: scale)
+        if vector != nil {
+            let slot = vectors.count - 1
+            queue.withLock { $0.slots.append(slot) }
+        }
     }
 
     var hasQueuedVectors: Bool { queue.withLock { !$0.isEmpty } }
@@ -44,8 +58,10 @@ final class MemtableGraph: Sendable {
     /// The number of vectors waiting to be linked.
     var queuedCount: Int { queue.withLock { $0.slots.count - $0.head } }
 
-    /// Links up to `limit` queued vectors into the graph. Returns whether more are queued.
-    func linkQueued(limit: Int) -> Bool {
+    /// Links up to `limit` queued vectors into the graph with `threads` threads, a few at a
+    /// time (a search of the memtable waits for one round: one insert, or 16 a thread). Returns
+    /// whether more are queued.
+    func linkQueued(limit: Int, threads: Int = 1) -> Bool {
         linking.withLock { _ in
             let batch = queue.withLock { queue -> ArraySlice<Int> in
                 let end = min(queue.slots.count, queue.head + limit)
@@ -57,14 +73,13 @@ final class MemtableGraph: Sendable {
                 }
                 return batch
             }
-            let vector = UnsafeMutablePointer<Float>.allocate(capacity: vectors.dimensions)
-            defer { vector.deallocate() }
-            for slot in batch {
-                vectors.copy(slot: slot, into: vector)
+            let round = threads > 1 ? threads * 16 : 1
+            for start in stride(from: batch.startIndex, to: batch.endIndex, by: round) {
+                let nodes = batch[start..<min(batch.endIndex, start + round)]
                 linked.withLock { linked in
-                    linked.index.insert(vector)
-                    linked.nodeSlots.append(Int32(slot))
-                    linked.indexedSlots = slot + 1
+                    linked.index.addNodes(upTo: nodes.last! + 1)
+                    linked.index.link(nodes, threads: threads)
+                    linked.linkedCount += nodes.count
                 }
             }
         }
@@ -72,38 +87,36 @@ final class MemtableGraph: Sendable {
     }
 
     /// Forgets the queued vectors (the memtable was dropped with its partition, or its flush
-    /// builds the segment's graph on every core instead).
+    /// builds the segment's graph instead).
     func discardQueued() {
         queue.withLock { $0 = Queue() }
     }
 
-    /// Links everything queued (a flush calls this on a frozen memtable, which gets no more).
-    func linkAll() {
-        while linkQueued(limit: 1024) {}
+    /// Links everything queued with `threads` threads (a flush calls this on a frozen memtable,
+    /// which gets no more).
+    func linkAll(threads: Int) {
+        while linkQueued(limit: 4096, threads: threads) {}
     }
 
-    /// The number of nodes in the graph.
-    var nodeCount: Int { linked.withLock { $0.nodeSlots.count } }
+    /// The number of linked vectors.
+    var nodeCount: Int { linked.withLock { $0.linkedCount } }
 
-    /// The `k` nearest linked slots to `query` that `isAllowed` accepts (rows are slots), and the
-    /// first slot the graph does not cover: the caller scans from there exactly. `allowedBound`
-    /// as in `HNSWIndex.search`.
+    /// The `k` nearest linked slots to `query` that `isAllowed` accepts, and the first slot the
+    /// graph does not cover: the caller scans from there exactly. `allowedBound` as in
+    /// `HNSWIndex.search`.
     func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, isAllowed: (Int) -> Bool,
                 allowedBound: Int?) -> (hits: [ScoredRow], indexedSlots: Int) {
         linked.withLock { linked in
-            let hits = linked.nodeSlots.withUnsafeBufferPointer { slots in
-                withoutActuallyEscaping(isAllowed) { isAllowed in
-                    linked.index.search(query, k: k, ef: ef, isAllowed: { isAllowed(Int(slots[Int($0)])) },
-                                        allowedBound: allowedBound)
-                }
+            let hits = withoutActuallyEscaping(isAllowed) { isAllowed in
+                linked.index.search(query, k: k, ef: ef, isAllowed: { isAllowed(Int($0)) }, allowedBound: allowedBound)
             }
-            return (hits.map { ScoredRow(distance: $0.distance, row: Int(linked.nodeSlots[$0.row])) }, linked.indexedSlots)
+            return (hits, linked.index.count)
         }
     }
 
-    /// The graph itself when its nodes are exactly `slots` in order (what a flush writes as the
-    /// segment's rows), so the segment can store it instead of building another; nil otherwise.
-    func index(ifNodesAre slots: [Int32]) -> HNSWIndex? {
-        linked.withLock { $0.nodeSlots == slots ? $0.index : nil }
+    /// The graph when every one of the memtable's `slots` is a linked node (no tombstone, nothing
+    /// queued), so a flush can store it as the segment's instead of building another; else nil.
+    func completeIndex(slots: Int) -> HNSWIndex? {
+        linked.withLock { $0.linkedCount == slots && $0.index.count == slots ? $0.index : nil }
     }
 }

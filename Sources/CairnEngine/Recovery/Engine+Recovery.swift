@@ -1,3 +1,4 @@
+import CCairnSupport
 import Foundation
 
 extension Engine {
@@ -7,6 +8,7 @@ extension Engine {
     /// and a directory that holds database files but no `CURRENT`. With
     /// `options.createIfMissing` false, a directory that is not a database is refused too.
     package static func open(at directory: String, options: EngineOptions = EngineOptions()) async throws -> Engine {
+        if options.limitsAllocatorRetention { cairn_limit_allocator_retention() }
         let engine = try await runBlocking { try recover(directory: directory, options: options) }
         engine.start()
         return engine
@@ -35,7 +37,7 @@ extension Engine {
             let version = try Version(manifest: manifest, reusing: nil, partitions: partitions, loader: loader)
             var state = EngineState(catalog: manifest.catalog, partitions: partitions, appliedLSN: manifest.checkpointLSN, version: version)
             for partition in partitions.values where partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
-            let indexer = GraphIndexer()
+            let indexer = GraphIndexer(threads: options.graphBuildThreads)
             let replayStarted = ContinuousClock.now
             let wal = try replay(directory: directory, manifest: manifest, state: &state, options: options,
                                  applier: StateApplier(loader: loader, indexer: indexer))

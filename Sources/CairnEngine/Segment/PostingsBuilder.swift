@@ -17,14 +17,16 @@ struct PostingsBuilder {
         }
     }
 
-    /// Appends this property's index in the layout `SegmentFormat` describes, each row `r`
-    /// written as `newRow[r]` when the rows were reordered.
-    func write(name: String, newRow: [UInt32]? = nil, into writer: inout ByteWriter) {
-        var entries = entries
+    /// Hands this property's index, in the layout `SegmentFormat` describes, to `append` in
+    /// pieces of at most `pieceSize` bytes, each row `r` written as `newRow[r]` when the rows were
+    /// reordered. Sorts the collected pairs in place and then forgets them: the builder is
+    /// empty afterwards, so a flush does not hold a second copy of them or the whole block.
+    mutating func write(name: String, newRow: [UInt32]? = nil, pieceSize: Int = 64 << 10,
+                        to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         if let newRow {
             for index in entries.indices { entries[index].row = newRow[Int(entries[index].row)] }
         }
-        let order = keyBytes.withUnsafeBufferPointer { buffer -> [(offset: UInt32, length: UInt32, row: UInt32)] in
+        keyBytes.withUnsafeBufferPointer { buffer in
             let base = buffer.baseAddress
             func compare(_ a: (offset: UInt32, length: UInt32, row: UInt32), _ b: (offset: UInt32, length: UInt32, row: UInt32)) -> Int {
                 let common = Int(min(a.length, b.length))
@@ -34,7 +36,7 @@ struct PostingsBuilder {
                 }
                 return Int(a.length) - Int(b.length)
             }
-            return entries.sorted { a, b in
+            entries.sort { a, b in
                 let keyOrder = compare(a, b)
                 return keyOrder != 0 ? keyOrder < 0 : a.row < b.row
             }
@@ -44,7 +46,7 @@ struct PostingsBuilder {
         var rows: [UInt32] = []
         var rowEnds: [UInt32] = []
         keyBytes.withUnsafeBufferPointer { buffer in
-            for entry in order {
+            for entry in entries {
                 if let last = keys.last, last.length == entry.length,
                    entry.length == 0 || memcmp(buffer.baseAddress! + Int(last.offset), buffer.baseAddress! + Int(entry.offset), Int(entry.length)) == 0 {
                     if rows.last != entry.row { rows.append(entry.row) }
@@ -56,6 +58,13 @@ struct PostingsBuilder {
                 }
             }
         }
+        entries = []
+        var writer = ByteWriter(capacity: pieceSize + 64)
+        func flushIfFull() throws {
+            guard writer.count >= pieceSize else { return }
+            try writer.bytes.withUnsafeBytes(append)
+            writer.removeAll()
+        }
         writer.write(name)
         writer.write(UInt32(keys.count))
         var keyOffset: UInt32 = 0
@@ -63,12 +72,24 @@ struct PostingsBuilder {
         for key in keys {
             keyOffset += key.length
             writer.write(keyOffset)
+            try flushIfFull()
         }
-        keyBytes.withUnsafeBytes { raw in
-            for key in keys { writer.write(raw: UnsafeRawBufferPointer(rebasing: raw[Int(key.offset)..<Int(key.offset + key.length)])) }
+        try keyBytes.withUnsafeBytes { raw in
+            for key in keys {
+                writer.write(raw: UnsafeRawBufferPointer(rebasing: raw[Int(key.offset)..<Int(key.offset + key.length)]))
+                try flushIfFull()
+            }
         }
+        keyBytes = []
         writer.write(UInt32(0))
-        for end in rowEnds { writer.write(end) }
-        for row in rows { writer.write(row) }
+        for end in rowEnds {
+            writer.write(end)
+            try flushIfFull()
+        }
+        for row in rows {
+            writer.write(row)
+            try flushIfFull()
+        }
+        try writer.bytes.withUnsafeBytes(append)
     }
 }

@@ -72,7 +72,8 @@ final class SegmentBuilder {
         }
         vectors = FileAppender(try fs.openForWriting(path, .createNew), at: SegmentFormat.headerSize)
         do {
-            propertyData = FileAppender(try fs.openForWriting(path + SegmentFormat.spillSuffix, .createOrTruncate))
+            // The spill file is read back once, never mapped for searches: no huge pages to align for.
+            propertyData = FileAppender(try fs.openForWriting(path + SegmentFormat.spillSuffix, .createOrTruncate), bufferSize: 256 << 10)
         } catch {
             vectors.file.close()
             try? fs.remove(path)
@@ -177,7 +178,7 @@ final class SegmentBuilder {
         var tombstoneBlock = ByteWriter(capacity: tombstones.count * 16)
         for id in tombstones.sorted(by: { UUIDOrder($0) < UUIDOrder($1) }) { tombstoneBlock.write(id) }
         try block(.tombstones, tombstoneBlock.bytes)
-        try block(.invertedIndex, invertedIndex(in: order))
+        try streamedBlock(.invertedIndex) { append in try writeInvertedIndex(in: order, to: append) }
         try streamedBlock(.graph) { append in
             if let graph { try SegmentGraph.write(graph.index, order: graph.order, to: append) }
         }
@@ -313,11 +314,11 @@ final class SegmentBuilder {
         return try body(copy.baseAddress!)
     }
 
-    private func invertedIndex(in order: [UInt32]?) -> [UInt8] {
+    /// Hands the inverted index block to `append` in pieces, each property's postings freed
+    /// once written.
+    private func writeInvertedIndex(in order: [UInt32]?, to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         let newRow = order.map(HNSWIndex.newNumbers(for:))
-        var writer = ByteWriter()
-        writer.write(UInt32(indexedProperties.count))
-        for (index, name) in indexedProperties.enumerated() { postings[index].write(name: name, newRow: newRow, into: &writer) }
-        return writer.bytes
+        try withUnsafeBytes(of: UInt32(indexedProperties.count).littleEndian, append)
+        for (index, name) in indexedProperties.enumerated() { try postings[index].write(name: name, newRow: newRow, to: append) }
     }
 }
