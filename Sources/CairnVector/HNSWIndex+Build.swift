@@ -54,8 +54,10 @@ extension HNSWIndex {
         guard serialEnd < nodes.endIndex else { return }
         let locks = GraphLocks(nodes: count)
         let next = Atomic<Int>(serialEnd)
+        // Threads take up to 16 nodes at a time; fewer when there are few, so that they finish
+        // together (a memtable's graph is linked in rounds of a few dozen).
+        let batch = max(1, min(16, (nodes.endIndex - serialEnd) / (threads * 16)))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            let batch = 16
             while true {
                 let start = next.wrappingAdd(batch, ordering: .relaxed).oldValue
                 guard start < nodes.endIndex else { return }

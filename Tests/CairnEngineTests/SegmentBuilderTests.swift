@@ -60,13 +60,13 @@ struct SegmentBuilderTests {
         #expect(hits.first?.row == segment.row(of: rows[1234].0))
     }
 
-    @Test("a graph and codes built over the caller's vectors (a flush) make the same file as those built over the vectors read back")
-    func callerVectorsMakeTheSameSegment() throws {
+    @Test("vectors the caller holds (a flush), written once at the end, make the same file as vectors streamed as rows arrive, with and without a graph",
+          arguments: [3000, 500])
+    func callerVectorsMakeTheSameSegment(rows: Int) throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let schema = CollectionSchema(name: "c", dimensions: 48, metric: .l2, properties: [], quantization: .int8)
         var generator = SeededGenerator(seed: 12)
-        let rows = 3000
         let vectors = (0..<rows).flatMap { _ in generator.vector(48) }
         let ids = (0..<rows).map { _ in generator.uuid() }
         var files: [[UInt8]] = []
@@ -74,16 +74,17 @@ struct SegmentBuilderTests {
             let path = directory.appending(fromCaller ? "00000000000000c1.seg" : "00000000000000c2.seg")
             let builder = try SegmentBuilder(schema: schema, path: path, fs: LocalFileSystem())
             try vectors.withUnsafeBufferPointer { all in
+                if fromCaller { builder.rowVectors = all.baseAddress }
                 for row in 0..<rows {
                     try builder.addRow(id: ids[row], createdAt: 0, updatedAt: 0, properties: [:],
                                        vector: UnsafeBufferPointer(rebasing: all[row * 48..<(row + 1) * 48]))
                 }
-                if fromCaller { builder.rowVectors = all.baseAddress }
                 _ = try builder.finish()
             }
             files.append(try LocalFileSystem().readFile(path))
             let segment = try Segment(file: try LocalFileSystem().map(path), id: fromCaller ? "00000000000000c1" : "00000000000000c2", schema: schema)
-            #expect(segment.graph != nil && segment.codes != nil)
+            #expect((segment.graph != nil && segment.codes != nil) == (rows >= SegmentFormat.graphThreshold))
+            #expect(segment.rowCount == rows)
         }
         #expect(files[0] == files[1])
     }

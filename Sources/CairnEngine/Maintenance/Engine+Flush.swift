@@ -29,27 +29,25 @@ extension Engine {
         var added: [Manifest.SegmentRecord] = []
         for (partition, memtable) in frozen.tables where frozen.catalog.incarnation(of: partition.key) == partition.incarnation {
             let record = try buildSegment(of: partition) { builder in
-                var rows = 0
+                // Every slot a row (the usual append-only ingest): the memtable's vectors are the
+                // segment's in arrival order, written once in the graph's order, and its live
+                // graph, finished on every core, becomes the segment's. Otherwise the segment
+                // builds its own graph over the vectors read back from its file. Segments too
+                // small for a graph skip both.
+                let everySlotIsARow = memtable.everySlotIsARow
+                if everySlotIsARow { builder.rowVectors = memtable.vectors.allRows }
                 try memtable.forEachNewestSlot { slot in
                     let entry = memtable.entries[slot]
                     if entry.isTombstone {
                         builder.addTombstone(entry.id)
                     } else {
-                        rows += 1
                         try builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt, properties: memtable.properties(at: slot),
                                            vector: memtable.vectorBuffer(at: slot))
                     }
                 }
-                // Every slot a row (no replaced version, no tombstone): the memtable's vectors
-                // are the segment's in arrival order, and its live graph, finished on every core,
-                // becomes the segment's. Otherwise the segment builds its own graph over the
-                // vectors read back from its file. Segments too small for a graph skip both.
-                if rows == memtable.entries.count {
-                    builder.rowVectors = memtable.vectors.allRows
-                    if rows >= SegmentFormat.graphThreshold {
-                        memtable.graph.linkAll(threads: options.graphBuildThreads)
-                        builder.prebuiltGraph = memtable.graph.completeIndex(slots: rows)
-                    }
+                if everySlotIsARow && builder.rowCount >= SegmentFormat.graphThreshold {
+                    memtable.graph.linkAll(threads: options.graphBuildThreads)
+                    builder.prebuiltGraph = memtable.graph.completeIndex(slots: builder.rowCount)
                 }
                 if builder.prebuiltGraph == nil { memtable.graph.discardQueued() }
             }

@@ -35,6 +35,8 @@ final class Memtable: @unchecked Sendable {
     private(set) var latestSlot: [UUID: Int] = [:]
     /// Slots that are superseded or hidden (tombstones are not counted).
     private(set) var replacedCount = 0
+    /// Slots superseded by a newer version here, and tombstones.
+    private var supersededCount = 0, tombstoneCount = 0
     let graph: MemtableGraph
 
     init(schema: CollectionSchema) {
@@ -63,6 +65,7 @@ final class Memtable: @unchecked Sendable {
     }
 
     func delete(_ id: UUID, at time: Int64) {
+        tombstoneCount += 1
         append(Entry(id: id, createdAt: time, updatedAt: time, propertyStart: propertyBytes.count, propertyLength: 0, isTombstone: true),
                vector: nil)
     }
@@ -99,6 +102,7 @@ final class Memtable: @unchecked Sendable {
         if let previous = latestSlot[entry.id] {
             if !hidden[previous] && !entries[previous].isTombstone { replacedCount += 1 }
             superseded[previous] = true
+            supersededCount += 1
         }
         latestSlot[entry.id] = slot
         entries.append(entry)
@@ -127,6 +131,10 @@ final class Memtable: @unchecked Sendable {
     func forEachLiveSlot(from start: Int = 0, _ body: (Int) throws -> Void) rethrows {
         for slot in start..<entries.count where isLive(slot) { try body(slot) }
     }
+
+    /// Whether a flush writes every slot as a row (no version replaced here, no deletion: the
+    /// usual append-only ingest), so the slots' vectors are the segment's rows' in order.
+    var everySlotIsARow: Bool { supersededCount == 0 && tombstoneCount == 0 }
 
     /// Slots that a flush writes: the newest version (or tombstone) of each id in this memtable.
     func forEachNewestSlot(_ body: (Int) throws -> Void) rethrows {

@@ -4,10 +4,11 @@ import Foundation
 /// Writes one segment file (see `SegmentFormat`) as rows arrive, with memory bounded by the
 /// per-row metadata (ids, timestamps, offsets, scales, postings: about 50 bytes a row) and the
 /// graph, not by the data: vectors stream straight into the file and property data into a
-/// spill file beside it, both through 1 MiB buffers. A segment with a graph also needs the
+/// spill file beside it, both through bounded buffers. A segment with a graph also needs the
 /// rows' vectors once all have arrived, to build the graph and to write the rows again in its
-/// locality order: the caller's (`rowVectors`), or else a copy read back from the file for
-/// that while. Used by flush (from a memtable) and by compaction (from segments).
+/// locality order: the caller's (`rowVectors`, then written only that once), or else a copy
+/// read back from the file for that while. Used by flush (from a memtable) and by compaction
+/// (from segments).
 final class SegmentBuilder {
     let path: String
     let dimensions: Int
@@ -22,9 +23,12 @@ final class SegmentBuilder {
     /// written instead of building one.
     var prebuiltGraph: HNSWIndex?
     /// The rows' vectors in arrival order, contiguous, when the caller already holds them (a
-    /// flush of a memtable whose slots are exactly the rows): the graph, the codes and the
-    /// reordered vectors block come from them, instead of from a copy of the file's.
-    var rowVectors: UnsafePointer<Float>?
+    /// flush of a memtable whose slots are exactly the rows). Set before the first `addRow`:
+    /// the vectors block is then written once, by `finish`, in the graph's locality order, and
+    /// the graph and codes come from these, instead of from a copy of the file's.
+    var rowVectors: UnsafePointer<Float>? {
+        willSet { precondition(ids.isEmpty, "rowVectors is set before the first row") }
+    }
     /// Threads that link the graph when it is built here.
     var graphBuildThreads = 1
     /// Called after the graph block and after the codes block are written (`EngineOptions.reachedStep`).
@@ -92,7 +96,7 @@ final class SegmentBuilder {
         precondition(vector.count == dimensions, "segment rows must have the collection's dimensions")
         let row = UInt32(ids.count)
         ids.append(id)
-        try vectors.append(UnsafeRawBufferPointer(vector))
+        if rowVectors == nil { try vectors.append(UnsafeRawBufferPointer(vector)) }
         if metric == .cosine { scales.write(metric.scale(of: vector)) }
         if quantization != nil {
             for d in 0..<dimensions {
@@ -125,15 +129,18 @@ final class SegmentBuilder {
     /// segment (lookups go by id), so nothing outside it sees the change.
     func finish() throws -> (bytes: Int, crc32c: UInt32) {
         defer { close() }
-        try vectors.flush()
         try propertyData.flush()
-        guard let hnsw, hasGraph else { return try writeBlocks(vectorsChecksum: vectors.checksum, graph: nil) }
+        if rowVectors == nil { try vectors.flush() }
+        guard let hnsw, hasGraph else {
+            let vectorsChecksum = try rowVectors.map { try writeVectorsBlock($0, in: nil) } ?? vectors.checksum
+            return try writeBlocks(vectorsChecksum: vectorsChecksum, graph: nil)
+        }
         return try withRowVectors { rows in
             let graph = prebuiltGraph.flatMap { $0.count == ids.count ? $0 : nil }
                 ?? HNSWIndex.build(vectors: rows, rows: ids.count, dimensions: dimensions, metric: metric,
                                    parameters: hnsw, threads: graphBuildThreads, borrowing: true)
             let order = graph.localityOrder()
-            let vectorsChecksum = try rewriteVectors(rows, in: order)
+            let vectorsChecksum = try writeVectorsBlock(rows, in: order)
             return try writeBlocks(vectorsChecksum: vectorsChecksum, graph: (graph, order, rows))
         }
     }
@@ -211,15 +218,20 @@ final class SegmentBuilder {
         return written.withBytes { ($0.count, written.checksumEvictingPages($0)) }
     }
 
-    /// Writes the vectors block again with the rows in `order` (from `rows`, their vectors in
-    /// arrival order) over the one `addRow` wrote, which has not been synced: usually only the
-    /// page cache sees the first. Returns its CRC32C.
-    private func rewriteVectors(_ rows: UnsafePointer<Float>, in order: [UInt32]) throws -> UInt32 {
-        let rewriter = FileAppender(vectors.file, at: SegmentFormat.headerSize)
+    /// Writes the vectors block from `rows` (the vectors in arrival order), the rows in `order`
+    /// (as they arrived when nil): for the first time when they came as `rowVectors`, or else over
+    /// the block `addRow` wrote, which has not been synced (usually only the page cache sees the
+    /// first). Returns its CRC32C.
+    private func writeVectorsBlock(_ rows: UnsafePointer<Float>, in order: [UInt32]?) throws -> UInt32 {
+        let appender = rowVectors == nil ? FileAppender(vectors.file, at: SegmentFormat.headerSize) : vectors
         let rowBytes = dimensions * MemoryLayout<Float>.stride
-        for row in order { try rewriter.append(UnsafeRawBufferPointer(start: rows + Int(row) * dimensions, count: rowBytes)) }
-        try rewriter.flush()
-        return rewriter.checksum
+        if let order {
+            for row in order { try appender.append(UnsafeRawBufferPointer(start: rows + Int(row) * dimensions, count: rowBytes)) }
+        } else {
+            try appender.append(UnsafeRawBufferPointer(start: rows, count: ids.count * rowBytes))
+        }
+        try appender.flush()
+        return appender.checksum
     }
 
     /// The fixed-size records of `writer` (one per row), in `order` when given.
