@@ -28,7 +28,7 @@ public struct EngineOptions: Sendable {
     /// Keep the process's C allocator from holding large freed buffers: on glibc, opening a
     /// database fixes the size above which a block gets its own mapping (returned to the system
     /// when freed) at glibc's default 128 KiB, instead of letting it rise as large blocks are
-    /// freed. Measured: peak memory of ingest and flush 15-20% lower, and 20-25 MiB less
+    /// freed. Measured: peak memory of ingest and flush 8-19% lower, and 15-24 MiB less
     /// resident after a flush of 60-100k vectors. It is process-wide: turn it off when the host
     /// application tunes its allocator itself. Default: on.
     public var limitsAllocatorRetention = true

@@ -71,7 +71,7 @@ struct PartitionView {
     /// memtable. Works on sorted ids (segments keep theirs sorted), not on a hash set: opening
     /// a million rows costs milliseconds, not hundreds of them.
     func recomputeDeadRows() {
-        var newer = memtablesNewestFirst.flatMap { $0.latestSlot.keys }.map(UUIDOrder.init).sorted()
+        var newer = memtablesNewestFirst.flatMap(\.ids).map(UUIDOrder.init).sorted()
         let present = segments.filter { $0.segment != nil }
         for (position, loaded) in present.enumerated().reversed() {
             let segment = loaded.segment!
@@ -92,7 +92,7 @@ struct PartitionView {
             for row in 0..<other.rowCount { hide(other.id(at: row)) }
             for index in 0..<other.tombstoneCount { hide(other.tombstone(at: index)) }
         }
-        for table in memtablesNewestFirst { for id in table.latestSlot.keys { hide(id) } }
+        for table in memtablesNewestFirst { for id in table.ids { hide(id) } }
     }
 
     /// The number of live objects.

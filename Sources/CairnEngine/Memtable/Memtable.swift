@@ -32,7 +32,7 @@ final class Memtable: @unchecked Sendable {
     /// state as of its LSN, and the newer memtable shadows them).
     private(set) var hidden: [Bool] = []
     /// The newest slot of each id.
-    private(set) var latestSlot: [UUID: Int] = [:]
+    private var latestSlot = SlotTable()
     /// Slots that are superseded or hidden (tombstones are not counted).
     private(set) var replacedCount = 0
     /// Slots superseded by a newer version here, and tombstones.
@@ -50,7 +50,7 @@ final class Memtable: @unchecked Sendable {
 
     /// The newest entry for `id`, if this memtable has one.
     func latest(_ id: UUID) -> (entry: Entry, slot: Int)? {
-        guard let slot = latestSlot[id] else { return nil }
+        guard let slot = latestSlot.slot(of: id, idOfSlot: { entries[$0].id }) else { return nil }
         return (entries[slot], slot)
     }
 
@@ -99,13 +99,12 @@ final class Memtable: @unchecked Sendable {
 
     private func append(_ entry: Entry, vector: [Float]?) {
         let slot = entries.count
-        if let previous = latestSlot[entry.id] {
+        entries.append(entry)
+        if let previous = latestSlot.set(slot, for: entry.id, idOfSlot: { entries[$0].id }) {
             if !hidden[previous] && !entries[previous].isTombstone { replacedCount += 1 }
             superseded[previous] = true
             supersededCount += 1
         }
-        latestSlot[entry.id] = slot
-        entries.append(entry)
         superseded.append(false)
         hidden.append(false)
         if let vector {
@@ -117,7 +116,7 @@ final class Memtable: @unchecked Sendable {
 
     /// Hides this memtable's version of `id` because a newer memtable now holds one.
     func hide(_ id: UUID) {
-        guard let slot = latestSlot[id], !hidden[slot] else { return }
+        guard let slot = latestSlot.slot(of: id, idOfSlot: { entries[$0].id }), !hidden[slot] else { return }
         if !superseded[slot] && !entries[slot].isTombstone { replacedCount += 1 }
         hidden[slot] = true
     }
@@ -130,6 +129,14 @@ final class Memtable: @unchecked Sendable {
     /// Slots from `start` on that hold the visible version of a live object.
     func forEachLiveSlot(from start: Int = 0, _ body: (Int) throws -> Void) rethrows {
         for slot in start..<entries.count where isLive(slot) { try body(slot) }
+    }
+
+    /// Every id this memtable holds a version or a deletion of.
+    var ids: [UUID] {
+        var ids: [UUID] = []
+        ids.reserveCapacity(latestSlot.count)
+        latestSlot.forEachSlot { ids.append(entries[$0].id) }
+        return ids
     }
 
     /// Whether a flush writes every slot as a row (no version replaced here, no deletion: the
