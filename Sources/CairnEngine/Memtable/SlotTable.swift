@@ -1,8 +1,8 @@
 import Foundation
 
-/// The newest slot of each id in a memtable: an open-addressing table of slot numbers, kept at
-/// most half full, that reads the ids themselves from the memtable's entries (`idOfSlot`). Four
-/// to eight bytes an id, where a `[UUID: Int]` costs about sixty.
+/// The newest slot of each id in a memtable: an open-addressing table of 4-byte slot numbers,
+/// between a quarter and half full, that reads the ids themselves from the memtable's entries
+/// (`idOfSlot`). 8–16 bytes an id, where a `[UUID: Int]` costs about sixty.
 struct SlotTable {
     /// Slot numbers; `empty` where none.
     private var buckets = [Int32](repeating: SlotTable.empty, count: 16)
