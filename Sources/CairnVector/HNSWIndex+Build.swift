@@ -7,7 +7,8 @@ import Synchronization
 @usableFromInline
 final class GraphLocks: @unchecked Sendable {
     @usableFromInline let bytes: UnsafeMutablePointer<UInt8>
-    private let nodes: Int
+    /// How many nodes it has locks for.
+    let nodes: Int
 
     init(nodes: Int) {
         self.nodes = nodes
@@ -40,6 +41,7 @@ extension HNSWIndex {
             for row in 0..<rows { _ = index.appendNode(vectors + row * dimensions) }
         }
         index.link(0..<rows, threads: threads)
+        index.linkLocks = nil
         return index
     }
 
@@ -52,7 +54,10 @@ extension HNSWIndex {
         let serialEnd = threads == 1 ? nodes.endIndex : nodes.firstIndex { $0 >= threads * 64 } ?? nodes.endIndex
         for position in nodes.startIndex..<serialEnd { link(UInt32(nodes[position]), locks: nil) }
         guard serialEnd < nodes.endIndex else { return }
-        let locks = GraphLocks(nodes: count)
+        // The locks outlive the call (all released): a memtable links a few dozen nodes a round,
+        // and a fresh set each round cost a pass over a byte per node.
+        let locks = linkLocks.flatMap { $0.nodes >= count ? $0 : nil } ?? GraphLocks(nodes: max(count, 2 * (linkLocks?.nodes ?? 0)))
+        linkLocks = locks
         let next = Atomic<Int>(serialEnd)
         // Threads take up to 16 nodes at a time; fewer when there are few, so that they finish
         // together (a memtable's graph is linked in rounds of a few dozen).

@@ -32,6 +32,8 @@ public final class HNSWIndex: @unchecked Sendable {
     @usableFromInline var entryPoint: UInt32 = 0
     @usableFromInline var maxLevel = -1
     private var random: UInt64
+    /// The node locks of parallel linking (`link(_:threads:)`), kept between calls.
+    var linkLocks: GraphLocks?
 
     /// Working memory for walks, one per concurrent search.
     @usableFromInline let scratchPool = ScratchPool()
