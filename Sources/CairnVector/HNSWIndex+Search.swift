@@ -12,13 +12,15 @@ extension HNSWIndex {
     /// allowed node it has found; with `allowedBound` (below `ef`), nearer than the
     /// `allowedBound`th, once it has `k`. A filter that allows a share `s` of the nodes puts
     /// about `ef`·`s` allowed nodes in the ball an unfiltered walk of `ef` explores: bounding by
-    /// that many prices a filtered walk like an unfiltered one of the same `ef`.
+    /// that many prices a filtered walk like an unfiltered one of the same `ef`. A fractional
+    /// bound such as 1.4 stops 40% of the way from the closest allowed node's distance to the
+    /// second's, so that recall and cost follow `ef` smoothly even where `ef`·`s` is small.
     public func search(_ query: UnsafePointer<Float>, k: Int, ef: Int? = nil, codes: QuantizedVectors? = nil,
-                       isAllowed: ((UInt32) -> Bool)? = nil, allowedBound: Int? = nil) -> [ScoredRow] {
+                       isAllowed: ((UInt32) -> Bool)? = nil, allowedBound: Double? = nil) -> [ScoredRow] {
         guard maxLevel >= 0, k > 0 else { return [] }
         let beam = max(ef ?? parameters.efSearch, k)
         let exact = ExactDistance(query, in: self)
-        let bound = allowedBound.flatMap { isAllowed != nil && $0 < beam ? (count: max($0, 1), minimum: k) : nil }
+        let bound = allowedBound.flatMap { isAllowed != nil && $0 < Double(beam) ? AllowedBound($0, minimum: k) : nil }
         guard let codes, codes.count == count, codes.dimensions == dimensions else {
             return walk(exact, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound)
         }
@@ -32,7 +34,7 @@ extension HNSWIndex {
     /// `k` closest it found, re-measured by `reranking` when given.
     @inlinable
     func walk<Distance: NodeDistance>(_ distance: Distance, k: Int, ef: Int, isAllowed: ((UInt32) -> Bool)?,
-                                      allowedBound: (count: Int, minimum: Int)?, reranking: ExactDistance? = nil) -> [ScoredRow] {
+                                      allowedBound: AllowedBound?, reranking: ExactDistance? = nil) -> [ScoredRow] {
         var current = entryPoint
         var currentDistance = distance.distance(to: current)
         for layer in stride(from: maxLevel, to: 0, by: -1) {
@@ -125,11 +127,11 @@ extension HNSWIndex {
     ///
     /// The walk goes on while its closest unexpanded node is nearer than the `ef`th closest
     /// allowed node it has found, so a filter makes it walk until it has `ef` allowed ones. With
-    /// `allowedBound` (`count` below `ef`, and `minimum`), it stops by the `count`th closest
-    /// allowed node instead (kept in `scratch.bound`) once it has `minimum` of them.
+    /// `allowedBound` it stops by `AllowedBound.threshold` of the closest allowed nodes (kept in
+    /// `scratch.bound`) instead, once it has `minimum` of them.
     @inlinable
     func beamSearch<Distance: NodeDistance>(_ distance: Distance, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
-                                            isAllowed: ((UInt32) -> Bool)?, allowedBound: (count: Int, minimum: Int)? = nil,
+                                            isAllowed: ((UInt32) -> Bool)?, allowedBound: AllowedBound? = nil,
                                             scratch: SearchScratch, locks: GraphLocks? = nil) {
         let generation = scratch.generation
         let visitedBase = scratch.visited.base
@@ -146,11 +148,17 @@ extension HNSWIndex {
         }
         let bounded = allowedBound != nil && isAllowed != nil
         let boundCount = allowedBound?.count ?? ef, minimumAllowed = allowedBound?.minimum ?? 0
+        let fraction = allowedBound?.fraction ?? 1
+        // Where a bounded walk stops: infinity until `bound` holds `boundCount` nodes.
+        var threshold = Float.infinity
         visitedBase[Int(entry)] = generation
         candidates.push(entryDistance, entry)
         if isAllowed?(entry) ?? true {
             results.push(entryDistance, entry)
-            if bounded { bound.push(entryDistance, entry) }
+            if bounded {
+                bound.push(entryDistance, entry)
+                threshold = AllowedBound.threshold(of: bound, count: boundCount, fraction: fraction)
+            }
         }
         let ahead = HNSWIndex.prefetchAhead
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * parameters.maxNeighborsLayer0 + 1) { buffer in
@@ -158,7 +166,7 @@ extension HNSWIndex {
             while !candidates.isEmpty {
                 let closest = candidates.pop()
                 if bounded {
-                    if bound.count >= boundCount && closest.distance > bound.top.distance && results.count >= minimumAllowed { break }
+                    if closest.distance > threshold && results.count >= minimumAllowed { break }
                 } else if results.count >= ef && closest.distance > results.top.distance {
                     break
                 }
@@ -181,12 +189,12 @@ extension HNSWIndex {
                     let neighbor = fresh[index]
                     let neighborDistance = distance.distance(to: neighbor)
                     if bounded {
-                        let inBound = bound.count < boundCount || neighborDistance < bound.top.distance
-                        if inBound || results.count < minimumAllowed { candidates.push(neighborDistance, neighbor) }
+                        if neighborDistance < threshold || results.count < minimumAllowed { candidates.push(neighborDistance, neighbor) }
                         guard results.count < ef || neighborDistance < results.top.distance, isAllowed!(neighbor) else { continue }
-                        if inBound {
+                        if bound.count < boundCount || neighborDistance < bound.top.distance {
                             bound.push(neighborDistance, neighbor)
                             if bound.count > boundCount { bound.pop() }
+                            threshold = AllowedBound.threshold(of: bound, count: boundCount, fraction: fraction)
                         }
                         results.push(neighborDistance, neighbor)
                         if results.count > ef { results.pop() }

@@ -83,11 +83,11 @@ struct HNSWTests {
         var found: [Int: Int] = [:], consulted: [Int: Int] = [:]
         forEachFilteredQuery(seed: 66, allowed: allowed) { index, query, truth in
             // allowedBound nil: the walk goes on until it has ef allowed nodes.
-            for (ef, bound) in [(64, Optional(7)), (256, 26), (64, nil)] {
+            for (ef, bound) in [(64, Optional(7.0)), (256, 26), (64, nil)] {
                 var calls = 0
                 let hits = index.search(query, k: 10, ef: ef, isAllowed: { calls += 1; return allowed(Int($0)) }, allowedBound: bound)
                 #expect(hits.count == 10 && hits.allSatisfy { allowed($0.row) })
-                let key = bound ?? 0
+                let key = Int(bound ?? 0)
                 found[key, default: 0] += hits.filter { truth.contains($0.row) }.count
                 consulted[key, default: 0] += calls
             }
@@ -96,6 +96,26 @@ struct HNSWTests {
         #expect(found[26]! >= found[7]!, "hits found \(found)")
         #expect(Double(found[7]!) / 500 >= 0.9, "hits found \(found)")
         #expect(Double(found[0]!) / 500 >= 0.95, "hits found \(found)")
+    }
+
+    @Test("a fractional allowed bound costs at least the whole bound below it and at most the one above")
+    func fractionalAllowedBound() {
+        let allowed = { (row: Int) in row % 10 == 3 }
+        let bounds = [1.0, 1.5, 2.0]
+        var consulted = [Int](repeating: 0, count: bounds.count), found = consulted
+        forEachFilteredQuery(seed: 67, allowed: allowed) { index, query, truth in
+            for (position, bound) in bounds.enumerated() {
+                var calls = 0
+                let hits = index.search(query, k: 10, ef: 16, isAllowed: { calls += 1; return allowed(Int($0)) }, allowedBound: bound)
+                #expect(hits.count == 10 && hits.allSatisfy { allowed($0.row) })
+                consulted[position] += calls
+                found[position] += hits.filter { truth.contains($0.row) }.count
+            }
+        }
+        // Per query the threshold of 1.5 lies between those of 1 and 2, so the walk stops between them.
+        #expect(consulted[0] <= consulted[1] && consulted[1] <= consulted[2], "filter consulted \(consulted)")
+        #expect(consulted[0] < consulted[2], "filter consulted \(consulted)")
+        #expect(found[0] <= found[1] && found[1] <= found[2], "hits found \(found)")
     }
 
     @Test("a graph linked by several threads at once is well formed and keeps recall@10 ≥ 0.95", arguments: [DistanceMetric.l2, .cosine])

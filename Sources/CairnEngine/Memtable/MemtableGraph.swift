@@ -105,7 +105,7 @@ final class MemtableGraph: Sendable {
     /// graph does not cover: the caller scans from there exactly. `allowedBound` as in
     /// `HNSWIndex.search`.
     func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, isAllowed: (Int) -> Bool,
-                allowedBound: Int?) -> (hits: [ScoredRow], indexedSlots: Int) {
+                allowedBound: Double?) -> (hits: [ScoredRow], indexedSlots: Int) {
         linked.withLock { linked in
             let hits = withoutActuallyEscaping(isAllowed) { isAllowed in
                 linked.index.search(query, k: k, ef: ef, isAllowed: { isAllowed(Int($0)) }, allowedBound: allowedBound)

@@ -40,9 +40,9 @@ struct PartitionSearch {
     /// so that `ef` prices a filtered walk like an unfiltered one (see `HNSWIndex.search`).
     /// nil: once it has `ef` allowed rows. Without a filter only deleted rows are rejected, and
     /// the walk steps over them until it has `ef` live rows.
-    private func allowedBound(allowed: Int, rows: Int) -> Int? {
+    private func allowedBound(allowed: Int, rows: Int) -> Double? {
         guard filter != nil, sharesBeamWithFilter, rows > 0 else { return nil }
-        return Int((Double(ef) * Double(allowed) / Double(rows)).rounded(.up))
+        return Double(ef) * Double(allowed) / Double(rows)
     }
 
     private mutating func offer(_ distance: Float, source: Int, row: Int) {
