@@ -3,20 +3,30 @@ import Dispatch
 import Synchronization
 
 /// The locks of a graph that several threads link nodes into at once: one byte per node, held
-/// while its neighbour lists are read or rewritten, and one for the entry point.
+/// while its neighbour lists are read or rewritten, and one for the entry point. Owns the bytes;
+/// the walks use `handle`, which is not reference counted (a retain per neighbour list read
+/// made both threads write the same counter).
 @usableFromInline
 final class GraphLocks: @unchecked Sendable {
-    @usableFromInline let bytes: UnsafeMutablePointer<UInt8>
-    /// How many nodes it has locks for.
-    let nodes: Int
+    let handle: NodeLocks
 
     init(nodes: Int) {
-        self.nodes = nodes
-        bytes = .allocate(capacity: nodes + 1)
+        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: nodes + 1)
         bytes.initialize(repeating: 0, count: nodes + 1)
+        handle = NodeLocks(bytes: bytes, nodes: nodes)
     }
 
-    deinit { bytes.deallocate() }
+    /// How many nodes it has locks for.
+    var nodes: Int { handle.nodes }
+
+    deinit { handle.bytes.deallocate() }
+}
+
+/// The lock bytes of a `GraphLocks`, valid while it lives.
+@usableFromInline
+struct NodeLocks: @unchecked Sendable {
+    @usableFromInline let bytes: UnsafeMutablePointer<UInt8>
+    let nodes: Int
 
     @inlinable @inline(__always) func lock(_ node: UInt32) { cairn_spin_lock(bytes + Int(node)) }
     @inlinable @inline(__always) func unlock(_ node: UInt32) { cairn_spin_unlock(bytes + Int(node)) }
@@ -58,6 +68,7 @@ extension HNSWIndex {
         // and a fresh set each round cost a pass over a byte per node.
         let locks = linkLocks.flatMap { $0.nodes >= count ? $0 : nil } ?? GraphLocks(nodes: max(count, 2 * (linkLocks?.nodes ?? 0)))
         linkLocks = locks
+        let handle = locks.handle
         let next = Atomic<Int>(serialEnd)
         // Threads take up to 16 nodes at a time; fewer when there are few, so that they finish
         // together (a memtable's graph is linked in rounds of a few dozen).
@@ -66,7 +77,7 @@ extension HNSWIndex {
             while true {
                 let start = next.wrappingAdd(batch, ordering: .relaxed).oldValue
                 guard start < nodes.endIndex else { return }
-                for position in start..<min(nodes.endIndex, start + batch) { link(UInt32(nodes[position]), locks: locks) }
+                for position in start..<min(nodes.endIndex, start + batch) { link(UInt32(nodes[position]), locks: handle) }
             }
         }
     }

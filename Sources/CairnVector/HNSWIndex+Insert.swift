@@ -41,7 +41,7 @@ extension HNSWIndex {
     /// other nodes at the same time: every neighbour list is read and written under its node's
     /// lock, and the entry point under the entry lock (held throughout when this node becomes
     /// the new top).
-    func link(_ node: UInt32, locks: GraphLocks?) {
+    func link(_ node: UInt32, locks: NodeLocks?) {
         let level = Int(levels.base[Int(node)])
         locks?.lockEntry()
         let top = maxLevel, entry = entryPoint
@@ -119,7 +119,7 @@ extension HNSWIndex {
     }
 
     /// Adds `node` to `neighbor`'s list on `level`, pruning the list with the heuristic when full.
-    private func connect(_ neighbor: UInt32, to node: UInt32, distance: Float, level: Int, locks: GraphLocks?) {
+    private func connect(_ neighbor: UInt32, to node: UInt32, distance: Float, level: Int, locks: NodeLocks?) {
         locks?.lock(neighbor)
         defer { locks?.unlock(neighbor) }
         let capacity = level == 0 ? parameters.maxNeighborsLayer0 : parameters.M
@@ -130,8 +130,9 @@ extension HNSWIndex {
             list[0] = UInt32(count + 1)
             return
         }
-        var all: [(Float, UInt32)] = [(distance, node)]
+        var all: [(Float, UInt32)] = []
         all.reserveCapacity(count + 1)
+        all.append((distance, node))
         for index in 0..<count { all.append((self.distance(between: neighbor, list[1 + index]), list[1 + index])) }
         all.sort { $0.0 < $1.0 }
         let kept = selectNeighbors(all, limit: capacity)

@@ -89,7 +89,7 @@ extension HNSWIndex {
     /// is closer.
     @inlinable
     func greedyClosest<Distance: NodeDistance>(_ distance: Distance, from start: UInt32, distance startDistance: Float,
-                                               level: Int, locks: GraphLocks? = nil) -> (UInt32, Float) {
+                                               level: Int, locks: NodeLocks? = nil) -> (UInt32, Float) {
         var current = start, currentDistance = startDistance
         var changed = true
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 1 + parameters.M) { copy in
@@ -113,7 +113,7 @@ extension HNSWIndex {
     /// The neighbour list of `node` on `level` (a count, then the ids). While other threads link
     /// nodes (`locks`), it is copied to `copy` under the node's lock; otherwise read in place.
     @inlinable @inline(__always)
-    func neighborList(_ node: UInt32, level: Int, locks: GraphLocks?, copy: UnsafeMutablePointer<UInt32>) -> UnsafePointer<UInt32> {
+    func neighborList(_ node: UInt32, level: Int, locks: NodeLocks?, copy: UnsafeMutablePointer<UInt32>) -> UnsafePointer<UInt32> {
         guard let locks else { return UnsafePointer(links(node, level: level)) }
         locks.lock(node)
         let list = links(node, level: level)
@@ -132,7 +132,7 @@ extension HNSWIndex {
     @inlinable
     func beamSearch<Distance: NodeDistance>(_ distance: Distance, entry: UInt32, entryDistance: Float, ef: Int, level: Int,
                                             isAllowed: ((UInt32) -> Bool)?, allowedBound: AllowedBound? = nil,
-                                            scratch: SearchScratch, locks: GraphLocks? = nil) {
+                                            scratch: SearchScratch, locks: NodeLocks? = nil) {
         let generation = scratch.generation
         let visitedBase = scratch.visited.base
         var candidates = scratch.candidates
@@ -161,8 +161,8 @@ extension HNSWIndex {
             }
         }
         let ahead = HNSWIndex.prefetchAhead
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * parameters.maxNeighborsLayer0 + 1) { buffer in
-            let fresh = buffer.baseAddress!, copy = fresh + parameters.maxNeighborsLayer0
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: parameters.maxNeighborsLayer0) { buffer in
+            let fresh = buffer.baseAddress!
             while !candidates.isEmpty {
                 let closest = candidates.pop()
                 if bounded {
@@ -171,10 +171,12 @@ extension HNSWIndex {
                     break
                 }
                 if !candidates.isEmpty { cairn_prefetch(links(candidates.top.node, level: level)) }
-                // First pass: keep the unvisited neighbours and start loading the first few
-                // vectors; the second pass keeps loading `ahead` neighbours in front of the one
-                // it compares, so cache misses overlap instead of coming one after another.
-                let list = neighborList(closest.node, level: level, locks: locks, copy: copy)
+                // First pass (under the node's lock while other threads link): keep the
+                // unvisited neighbours and start loading the first few vectors; the second pass
+                // keeps loading `ahead` neighbours in front of the one it compares, so cache
+                // misses overlap instead of coming one after another.
+                locks?.lock(closest.node)
+                let list = links(closest.node, level: level)
                 var freshCount = 0
                 for index in 0..<Int(list[0]) {
                     let neighbor = list[1 + index]
@@ -184,6 +186,7 @@ extension HNSWIndex {
                     fresh[freshCount] = neighbor
                     freshCount += 1
                 }
+                locks?.unlock(closest.node)
                 for index in 0..<freshCount {
                     if index + ahead < freshCount { distance.prefetch(fresh[index + ahead]) }
                     let neighbor = fresh[index]
