@@ -26,12 +26,12 @@ final class GraphLocks: @unchecked Sendable {
 @usableFromInline
 struct NodeLocks: @unchecked Sendable {
     @usableFromInline let bytes: UnsafeMutablePointer<UInt8>
-    let nodes: Int
+    @usableFromInline let nodes: Int
 
     @inlinable @inline(__always) func lock(_ node: UInt32) { cairn_spin_lock(bytes + Int(node)) }
     @inlinable @inline(__always) func unlock(_ node: UInt32) { cairn_spin_unlock(bytes + Int(node)) }
-    func lockEntry() { cairn_spin_lock(bytes + nodes) }
-    func unlockEntry() { cairn_spin_unlock(bytes + nodes) }
+    @inlinable func lockEntry() { cairn_spin_lock(bytes + nodes) }
+    @inlinable func unlockEntry() { cairn_spin_unlock(bytes + nodes) }
 }
 
 extension HNSWIndex {
@@ -58,20 +58,28 @@ extension HNSWIndex {
     /// Links the stored nodes `nodes` (none linked yet, in increasing order) into the graph with
     /// `threads` threads at once. Nodes numbered below 64 a thread are linked one after another,
     /// so the walks of the others start from a graph.
-    public func link<Nodes: RandomAccessCollection<Int> & Sendable>(_ nodes: Nodes, threads: Int) where Nodes.Index == Int {
+    ///
+    /// `alongsideSearches`: searches (`search(…, alongsideLinking: true)`) may run meanwhile, so
+    /// every list is read and written under its node's lock, even by one thread; the locks
+    /// must be in place (`reserveLinkLocks()`, called while nothing else runs).
+    public func link<Nodes: RandomAccessCollection<Int> & Sendable>(_ nodes: Nodes, threads: Int,
+                                                                   alongsideSearches: Bool = false) where Nodes.Index == Int {
         precondition((nodes.last ?? 0) < max(1, count), "only stored nodes can be linked")
+        precondition(!alongsideSearches || (linkLocks?.nodes ?? 0) >= count, "linking alongside searches needs its locks reserved")
         let threads = max(1, threads)
         let serialEnd = threads == 1 ? nodes.endIndex : nodes.firstIndex { $0 >= threads * 64 } ?? nodes.endIndex
-        for position in nodes.startIndex..<serialEnd { link(UInt32(nodes[position]), locks: nil) }
+        if serialEnd > nodes.startIndex {
+            let locks = alongsideSearches ? linkLocks?.handle : nil
+            for position in nodes.startIndex..<serialEnd { link(UInt32(nodes[position]), locks: locks) }
+        }
         guard serialEnd < nodes.endIndex else { return }
         // The locks outlive the call (all released): a memtable links a few dozen nodes a round,
         // and a fresh set each round cost a pass over a byte per node.
-        let locks = linkLocks.flatMap { $0.nodes >= count ? $0 : nil } ?? GraphLocks(nodes: max(count, 2 * (linkLocks?.nodes ?? 0)))
-        linkLocks = locks
-        let handle = locks.handle
+        reserveLinkLocks()
+        let handle = linkLocks!.handle
         let next = Atomic<Int>(serialEnd)
         // Threads take up to 16 nodes at a time; fewer when there are few, so that they finish
-        // together (a memtable's graph is linked in rounds of a few dozen).
+        // together.
         let batch = max(1, min(16, (nodes.endIndex - serialEnd) / (threads * 16)))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             while true {
@@ -80,5 +88,12 @@ extension HNSWIndex {
                 for position in start..<min(nodes.endIndex, start + batch) { link(UInt32(nodes[position]), locks: handle) }
             }
         }
+    }
+
+    /// Makes sure there is a lock for every node (more, so that a growing graph seldom replaces
+    /// them). Not while nodes are linked or searched alongside linking.
+    public func reserveLinkLocks() {
+        guard (linkLocks?.nodes ?? -1) < count else { return }
+        linkLocks = GraphLocks(nodes: max(count, 2 * (linkLocks?.nodes ?? 0)))
     }
 }

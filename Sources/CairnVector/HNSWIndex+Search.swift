@@ -15,34 +15,44 @@ extension HNSWIndex {
     /// that many prices a filtered walk like an unfiltered one of the same `ef`. A fractional
     /// bound such as 1.4 stops 40% of the way from the closest allowed node's distance to the
     /// second's, so that recall and cost follow `ef` smoothly even where `ef`·`s` is small.
+    ///
+    /// `alongsideLinking`: other threads may be linking nodes (`link(_:threads:alongsideSearches:)`),
+    /// so neighbour lists and the entry point are read under their locks. Nodes being linked can
+    /// turn up in the results: the caller decides what to keep.
     public func search(_ query: UnsafePointer<Float>, k: Int, ef: Int? = nil, codes: QuantizedVectors? = nil,
-                       isAllowed: ((UInt32) -> Bool)? = nil, allowedBound: Double? = nil) -> [ScoredRow] {
-        guard maxLevel >= 0, k > 0 else { return [] }
+                       isAllowed: ((UInt32) -> Bool)? = nil, allowedBound: Double? = nil, alongsideLinking: Bool = false) -> [ScoredRow] {
+        let locks = alongsideLinking ? linkLocks?.handle : nil
+        locks?.lockEntry()
+        let start = (node: entryPoint, level: maxLevel)
+        locks?.unlockEntry()
+        guard start.level >= 0, k > 0 else { return [] }
         let beam = max(ef ?? parameters.efSearch, k)
         let exact = ExactDistance(query, in: self)
         let bound = allowedBound.flatMap { isAllowed != nil && $0 < Double(beam) ? AllowedBound($0, minimum: k) : nil }
         guard let codes, codes.count == count, codes.dimensions == dimensions else {
-            return walk(exact, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound)
+            return walk(exact, from: start, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound, locks: locks)
         }
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: dimensions) { weights in
             let quantized = QuantizedDistance(query, codes: codes, in: self, weights: weights.baseAddress!)
-            return walk(quantized, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound, reranking: exact)
+            return walk(quantized, from: start, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound, reranking: exact, locks: locks)
         }
     }
 
-    /// Descends the upper layers greedily, walks layer 0 with a beam of `ef`, and returns the
-    /// `k` closest it found, re-measured by `reranking` when given.
+    /// Descends the upper layers greedily from `start` (the entry point and its level), walks
+    /// layer 0 with a beam of `ef`, and returns the `k` closest it found, re-measured by
+    /// `reranking` when given.
     @inlinable
-    func walk<Distance: NodeDistance>(_ distance: Distance, k: Int, ef: Int, isAllowed: ((UInt32) -> Bool)?,
-                                      allowedBound: AllowedBound?, reranking: ExactDistance? = nil) -> [ScoredRow] {
-        var current = entryPoint
+    func walk<Distance: NodeDistance>(_ distance: Distance, from start: (node: UInt32, level: Int), k: Int, ef: Int,
+                                      isAllowed: ((UInt32) -> Bool)?, allowedBound: AllowedBound?, reranking: ExactDistance? = nil,
+                                      locks: NodeLocks?) -> [ScoredRow] {
+        var current = start.node
         var currentDistance = distance.distance(to: current)
-        for layer in stride(from: maxLevel, to: 0, by: -1) {
-            (current, currentDistance) = greedyClosest(distance, from: current, distance: currentDistance, level: layer)
+        for layer in stride(from: start.level, to: 0, by: -1) {
+            (current, currentDistance) = greedyClosest(distance, from: current, distance: currentDistance, level: layer, locks: locks)
         }
         return scratchPool.withScratch(nodes: count) { scratch in
             beamSearch(distance, entry: current, entryDistance: currentDistance, ef: ef, level: 0,
-                       isAllowed: isAllowed, allowedBound: allowedBound, scratch: scratch)
+                       isAllowed: isAllowed, allowedBound: allowedBound, scratch: scratch, locks: locks)
             if let reranking {
                 return rerank(scratch, k: k, approximate: distance, exact: reranking)
             }

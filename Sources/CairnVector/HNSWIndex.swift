@@ -6,7 +6,8 @@ import Foundation
 /// Layer 0 keeps up to `2M` neighbours per node in one flat array (a count then the ids), upper
 /// layers up to `M`; neighbours are chosen by the diversity heuristic. Searches may run
 /// concurrently with each other (each borrows its own scratch space), but not with an insert:
-/// the owner serialises inserts against searches.
+/// the owner serialises inserts against searches, or links with `alongsideSearches` and
+/// searches with `alongsideLinking`.
 public final class HNSWIndex: @unchecked Sendable {
     /// The number of components of every vector.
     public let dimensions: Int
@@ -33,7 +34,7 @@ public final class HNSWIndex: @unchecked Sendable {
     @usableFromInline var maxLevel = -1
     private var random: UInt64
     /// The node locks of parallel linking (`link(_:threads:)`), kept between calls.
-    var linkLocks: GraphLocks?
+    @usableFromInline var linkLocks: GraphLocks?
 
     /// Working memory for walks, one per concurrent search.
     @usableFromInline let scratchPool = ScratchPool()

@@ -51,6 +51,43 @@ struct MemtableGraphTests {
         #expect(Double(found) >= 0.99 * Double(asked), "each linked vector finds itself: \(found) of \(asked)")
     }
 
+    @Test("searches alongside a flush's linking on two threads keep only covered slots and find each vector there")
+    func searchesAlongsideLinking() {
+        let dimensions = 16, slots = 8_000
+        let vectors = MemtableVectors(dimensions: dimensions)
+        let graph = MemtableGraph(vectors: vectors, metric: .l2, parameters: HNSWParameters(M: 8, efConstruction: 60))
+        var generator = SeededGenerator(seed: 23)
+        for _ in 0..<slots {
+            let vector = (0..<dimensions).map { _ in Float.random(in: -1...1, using: &generator) }
+            vector.withUnsafeBufferPointer { graph.append($0, scale: 1) }
+        }
+        let linked = Atomic<Bool>(false)
+        let searches = Mutex((asked: 0, found: 0, beyondCover: 0))
+        DispatchQueue.concurrentPerform(iterations: 2) { thread in
+            if thread == 0 {
+                graph.linkAll(threads: 2)
+                linked.store(true, ordering: .releasing)
+                return
+            }
+            var slot = 0
+            repeat {
+                let result = graph.search(vectors.row(slot), k: 1, ef: 32, isAllowed: { _ in true }, allowedBound: nil)
+                searches.withLock { tally in
+                    tally.beyondCover += result.hits.filter { $0.row >= result.indexedSlots }.count
+                    if slot < result.indexedSlots {
+                        tally.asked += 1
+                        if result.hits.first?.row == slot && result.hits.first?.distance == 0 { tally.found += 1 }
+                    }
+                }
+                slot = (slot + 97) % slots
+            } while !linked.load(ordering: .acquiring)
+        }
+        let tally = searches.withLock { $0 }
+        #expect(tally.beyondCover == 0, "a hit past the covered slots would be found again by the caller's exact scan")
+        #expect(Double(tally.found) >= 0.98 * Double(tally.asked), "covered vectors find themselves: \(tally.found) of \(tally.asked)")
+        #expect(graph.nodeCount == slots && graph.completeIndex(slots: slots)?.count == slots)
+    }
+
     @Test("a memtable of rows only hands its finished graph to the flush")
     func completeGraph() {
         let dimensions = 8, slots = 3_000

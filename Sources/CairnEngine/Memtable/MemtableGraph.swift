@@ -3,17 +3,10 @@ import Synchronization
 
 /// The live HNSW graph of one memtable, over the memtable's own vectors in place: node `i` is
 /// slot `i` (a tombstone's slot is a node that is never linked). Applying a write only queues
-/// its slot; the indexer thread links queued slots into the graph a few at a time, so writers
-/// never wait for graph construction. Searches walk the graph for the slots it holds and scan
-/// the rest exactly.
+/// its slot; the indexer thread (or a flush) links queued slots into the graph, so writers
+/// never wait for graph construction. Searches walk the graph for the slots it covers and scan
+/// the rest exactly; they run alongside linking (under node locks), never waiting for it.
 final class MemtableGraph: Sendable {
-    /// The graph and how many of its nodes are linked.
-    private struct Linked: @unchecked Sendable {
-        let index: HNSWIndex
-        /// Nodes linked (every node is a linked slot or a tombstone's).
-        var linkedCount = 0
-    }
-
     /// Slots applied but not yet linked, in order (`head` is the next to link).
     private struct Queue {
         var slots: [Int] = []
@@ -23,7 +16,14 @@ final class MemtableGraph: Sendable {
 
     /// The memtable's vectors, which the graph reads in place.
     private let vectors: MemtableVectors
-    private let linked: Mutex<Linked>
+    private let index: HNSWIndex
+    /// Readers: searches and linking; the writer: whatever moves the graph's storage (the
+    /// vectors growing, nodes being added).
+    private let storage = ReadWriteLock()
+    /// Every queued slot below it is linked: searches keep graph hits below it and scan from it.
+    private let coveredSlots = Atomic<Int>(0)
+    /// Linked nodes (every node is a linked slot or a tombstone's).
+    private let linkedCount = Atomic<Int>(0)
     private let queue = Mutex(Queue())
     /// Held while linking, so nodes join the graph in slot order even when a flush and the
     /// indexer thread both link.
@@ -31,19 +31,18 @@ final class MemtableGraph: Sendable {
 
     init(vectors: MemtableVectors, metric: DistanceMetric, parameters: HNSWParameters) {
         self.vectors = vectors
-        linked = Mutex(Linked(index: HNSWIndex(dimensions: vectors.dimensions, metric: metric, parameters: parameters,
-                                               borrowing: vectors.allRows)))
+        index = HNSWIndex(dimensions: vectors.dimensions, metric: metric, parameters: parameters, borrowing: vectors.allRows)
     }
 
     /// Appends the next slot's vector (nil: a tombstone's slot, zeros, never linked) to the
     /// memtable's vectors and queues it (called while applying a write, in slot order). When the
-    /// block of vectors has to move, the move waits for the linking in progress and the graph
-    /// follows it.
+    /// block of vectors has to move, the move waits for the searches and the linking in
+    /// progress, and the graph follows it.
     func append(_ vector: UnsafeBufferPointer<Float>?, scale: Float) {
         if vectors.isFull {
-            linked.withLock { linked in
+            storage.writing {
                 vectors.grow()
-                linked.index.vectorsMoved(to: vectors.allRows)
+                index.vectorsMoved(to: vectors.allRows)
             }
         }
         vectors.append(vector, scale: scale)
@@ -58,9 +57,9 @@ final class MemtableGraph: Sendable {
     /// The number of vectors waiting to be linked.
     var queuedCount: Int { queue.withLock { $0.slots.count - $0.head } }
 
-    /// Links up to `limit` queued vectors into the graph with `threads` threads, a few at a
-    /// time (a search of the memtable waits for one round: one insert, or 16 a thread). Returns
-    /// whether more are queued.
+    /// Links up to `limit` queued vectors into the graph with `threads` threads. Searches go on
+    /// meanwhile (they scan these vectors exactly until the call ends); a write that has to move
+    /// the vectors waits for it. Returns whether more are queued.
     func linkQueued(limit: Int, threads: Int = 1) -> Bool {
         linking.withLock { _ in
             let batch = queue.withLock { queue -> ArraySlice<Int> in
@@ -73,15 +72,14 @@ final class MemtableGraph: Sendable {
                 }
                 return batch
             }
-            let round = threads > 1 ? threads * 16 : 1
-            for start in stride(from: batch.startIndex, to: batch.endIndex, by: round) {
-                let nodes = batch[start..<min(batch.endIndex, start + round)]
-                linked.withLock { linked in
-                    linked.index.addNodes(upTo: nodes.last! + 1)
-                    linked.index.link(nodes, threads: threads)
-                    linked.linkedCount += nodes.count
-                }
+            guard let last = batch.last else { return }
+            storage.writing {
+                index.addNodes(upTo: last + 1)
+                index.reserveLinkLocks()
             }
+            storage.reading { index.link(batch, threads: threads, alongsideSearches: true) }
+            linkedCount.add(batch.count, ordering: .relaxed)
+            coveredSlots.store(last + 1, ordering: .releasing)
         }
         return hasQueuedVectors
     }
@@ -93,30 +91,34 @@ final class MemtableGraph: Sendable {
     }
 
     /// Links everything queued with `threads` threads (a flush calls this on a frozen memtable,
-    /// which gets no more).
+    /// which gets no more), a thousand at a time: what a search meanwhile scans exactly.
     func linkAll(threads: Int) {
-        while linkQueued(limit: 4096, threads: threads) {}
+        while linkQueued(limit: 1024, threads: threads) {}
     }
 
     /// The number of linked vectors.
-    var nodeCount: Int { linked.withLock { $0.linkedCount } }
+    var nodeCount: Int { linkedCount.load(ordering: .relaxed) }
 
     /// The `k` nearest linked slots to `query` that `isAllowed` accepts, and the first slot the
     /// graph does not cover: the caller scans from there exactly. `allowedBound` as in
     /// `HNSWIndex.search`.
     func search(_ query: UnsafePointer<Float>, k: Int, ef: Int, isAllowed: (Int) -> Bool,
                 allowedBound: Double?) -> (hits: [ScoredRow], indexedSlots: Int) {
-        linked.withLock { linked in
+        storage.reading {
+            let covered = coveredSlots.load(ordering: .acquiring)
             let hits = withoutActuallyEscaping(isAllowed) { isAllowed in
-                linked.index.search(query, k: k, ef: ef, isAllowed: { isAllowed(Int($0)) }, allowedBound: allowedBound)
+                index.search(query, k: k, ef: ef, isAllowed: { Int($0) < covered && isAllowed(Int($0)) },
+                             allowedBound: allowedBound, alongsideLinking: true)
             }
-            return (hits, linked.index.count)
+            return (hits, covered)
         }
     }
 
     /// The graph when every one of the memtable's `slots` is a linked node (no tombstone, nothing
     /// queued), so a flush can store it as the segment's instead of building another; else nil.
     func completeIndex(slots: Int) -> HNSWIndex? {
-        linked.withLock { $0.linkedCount == slots && $0.index.count == slots ? $0.index : nil }
+        linking.withLock { _ in
+            storage.reading { linkedCount.load(ordering: .relaxed) == slots && index.count == slots ? index : nil }
+        }
     }
 }
