@@ -40,10 +40,11 @@ extension HNSWIndex {
     /// scales (nil when the vectors were stored normalised) and the layout are used in place,
     /// nothing is copied or rebuilt. Returns nil when the layout is
     /// inconsistent (wrong sizes, links that point outside the graph), so a corrupt file is
-    /// reported instead of crashing a search.
+    /// reported instead of crashing a search. The check reads every list; `checked` is handed
+    /// each stretch of the neighbour lists once read (a mapped file lets its pages go).
     public convenience init?(dimensions: Int, metric: DistanceMetric, parameters: HNSWParameters,
                              vectors: UnsafePointer<Float>, scales: UnsafePointer<Float>?, count: Int, layout: HNSWLayout,
-                             owner: AnyObject) {
+                             owner: AnyObject, checked: (UnsafeRawBufferPointer) -> Void = { _ in }) {
         let stride0 = 1 + parameters.maxNeighborsLayer0, strideUpper = 1 + parameters.M
         guard layout.layer0.count == count * stride0, layout.levels.count == count, layout.upperStart.count == count,
               (count == 0) == (layout.maxLevel < 0), count == 0 || Int(layout.entryPoint) < count else { return nil }
@@ -51,15 +52,22 @@ extension HNSWIndex {
             let level = Int(layout.levels[node])
             guard level <= max(layout.maxLevel, 0),
                   Int(layout.upperStart[node]) + level * strideUpper <= layout.upperLinks.count else { return nil }
-            if layout.layer0[node * stride0] > UInt32(parameters.maxNeighborsLayer0) { return nil }
         }
-        for list in Swift.stride(from: 0, to: layout.layer0.count, by: stride0) {
-            for slot in 0..<Int(layout.layer0[list]) where Int(layout.layer0[list + 1 + slot]) >= count { return nil }
+        // Layer 0 in stretches of 4 MiB of lists.
+        let listsPerStretch = max(1, (4 << 20) / (stride0 * 4))
+        for first in Swift.stride(from: 0, to: count, by: listsPerStretch) {
+            let nodes = first..<min(count, first + listsPerStretch)
+            for list in Swift.stride(from: nodes.lowerBound * stride0, to: nodes.upperBound * stride0, by: stride0) {
+                guard layout.layer0[list] <= UInt32(parameters.maxNeighborsLayer0) else { return nil }
+                for slot in 0..<Int(layout.layer0[list]) where Int(layout.layer0[list + 1 + slot]) >= count { return nil }
+            }
+            checked(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(layout.layer0)[nodes.lowerBound * stride0 * 4..<nodes.upperBound * stride0 * 4]))
         }
         for list in Swift.stride(from: 0, to: layout.upperLinks.count - strideUpper + 1, by: strideUpper) {
             guard layout.upperLinks[list] <= UInt32(parameters.M) else { return nil }
             for slot in 0..<Int(layout.upperLinks[list]) where Int(layout.upperLinks[list + 1 + slot]) >= count { return nil }
         }
+        checked(UnsafeRawBufferPointer(layout.upperLinks))
         self.init(dimensions: dimensions, metric: metric, parameters: parameters, borrowedVectors: vectors, borrowedScales: scales,
                   count: count, layout: layout, owner: owner)
     }

@@ -60,33 +60,71 @@ struct SegmentBuilderTests {
         #expect(hits.first?.row == segment.row(of: rows[1234].0))
     }
 
-    @Test("vectors the caller holds (a flush), written once at the end, make the same file as vectors streamed as rows arrive, with and without a graph",
+    @Test("rows the caller keeps (a flush), read in place and written once at the end, make the same file as rows copied as they arrive, with and without a graph",
           arguments: [3000, 500])
-    func callerVectorsMakeTheSameSegment(rows: Int) throws {
+    func sourceRowsMakeTheSameSegment(rows: Int) throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let schema = CollectionSchema(name: "c", dimensions: 48, metric: .l2, properties: [], quantization: .int8)
+        let schema = CollectionSchema(name: "c", dimensions: 48, metric: .cosine,
+                                      properties: [PropertyDefinition(name: "n", type: PropertyType(.int)),
+                                                   PropertyDefinition(name: "tag", type: PropertyType(.text), indexed: false)],
+                                      quantization: .int8)
         var generator = SeededGenerator(seed: 12)
-        let vectors = (0..<rows).flatMap { _ in generator.vector(48) }
-        let ids = (0..<rows).map { _ in generator.uuid() }
+        let source = ArrayRows(vectors: (0..<rows).flatMap { _ in generator.vector(48) }, dimensions: 48,
+                               ids: (0..<rows).map { _ in generator.uuid() },
+                               properties: (0..<rows).map { ["n": .int(Int64($0 % 7)), "tag": .string("row \($0)")] })
         var files: [[UInt8]] = []
-        for fromCaller in [false, true] {
-            let path = directory.appending(fromCaller ? "00000000000000c1.seg" : "00000000000000c2.seg")
+        for fromSource in [false, true] {
+            let path = directory.appending(fromSource ? "00000000000000c1.seg" : "00000000000000c2.seg")
             let builder = try SegmentBuilder(schema: schema, path: path, fs: LocalFileSystem())
-            try vectors.withUnsafeBufferPointer { all in
-                if fromCaller { builder.rowVectors = all.baseAddress }
+            if fromSource {
+                builder.rowSource = source
+                for _ in 0..<rows { builder.addSourceRow() }
+            } else {
                 for row in 0..<rows {
-                    try builder.addRow(id: ids[row], createdAt: 0, updatedAt: 0, properties: [:],
-                                       vector: UnsafeBufferPointer(rebasing: all[row * 48..<(row + 1) * 48]))
+                    let stamps = source.timestamps(ofRow: row)
+                    try builder.addRow(id: source.ids[row], createdAt: stamps.createdAt, updatedAt: stamps.updatedAt, properties: source.properties[row],
+                                       vector: UnsafeBufferPointer(start: source.vectors + row * 48, count: 48))
                 }
-                _ = try builder.finish()
             }
+            _ = try builder.finish()
             files.append(try LocalFileSystem().readFile(path))
-            let segment = try Segment(file: try LocalFileSystem().map(path), id: fromCaller ? "00000000000000c1" : "00000000000000c2", schema: schema)
+            let segment = try Segment(file: try LocalFileSystem().map(path), id: fromSource ? "00000000000000c1" : "00000000000000c2", schema: schema)
             #expect((segment.graph != nil && segment.codes != nil) == (rows >= SegmentFormat.graphThreshold))
             #expect(segment.rowCount == rows)
+            let row = try #require(segment.row(of: source.ids[17]))
+            #expect(try segment.properties(at: row) == source.properties[17])
         }
         #expect(files[0] == files[1])
+    }
+
+    /// Rows held in arrays, as a memtable holds them.
+    private final class ArrayRows: SegmentRowSource {
+        let vectors: UnsafePointer<Float>
+        let ids: [UUID]
+        let properties: [[String: PropertyValue]]
+        private let encoded: [[UInt8]]
+
+        init(vectors: [Float], dimensions: Int, ids: [UUID], properties: [[String: PropertyValue]]) {
+            let storage = UnsafeMutablePointer<Float>.allocate(capacity: vectors.count)
+            storage.initialize(from: vectors, count: vectors.count)
+            self.vectors = UnsafePointer(storage)
+            self.ids = ids
+            self.properties = properties
+            encoded = properties.map { values in
+                var writer = ByteWriter()
+                PropertyCoding.encode(values, into: &writer)
+                return writer.bytes
+            }
+        }
+
+        deinit { vectors.deallocate() }
+
+        func id(ofRow row: Int) -> UUID { ids[row] }
+        func timestamps(ofRow row: Int) -> (createdAt: Int64, updatedAt: Int64) { (Int64(row), Int64(row) * 2) }
+        func withEncodedProperties<Result>(ofRow row: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+            try encoded[row].withUnsafeBytes(body)
+        }
     }
 
     @Test("an abandoned segment leaves no file; a spill file left by a crash is removed at open")

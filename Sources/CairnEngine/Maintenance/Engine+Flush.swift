@@ -29,23 +29,27 @@ extension Engine {
         var added: [Manifest.SegmentRecord] = []
         for (partition, memtable) in frozen.tables where frozen.catalog.incarnation(of: partition.key) == partition.incarnation {
             let record = try buildSegment(of: partition) { builder in
-                // Every slot a row (the usual append-only ingest): the memtable's vectors are the
-                // segment's in arrival order, written once in the graph's order, and its live
-                // graph, finished on every core, becomes the segment's. Otherwise the segment
-                // builds its own graph over the vectors read back from its file. Segments too
-                // small for a graph skip both.
-                let everySlotIsARow = memtable.everySlotIsARow
-                if everySlotIsARow { builder.rowVectors = memtable.vectors.allRows }
-                try memtable.forEachNewestSlot { slot in
-                    let entry = memtable.entries[slot]
-                    if entry.isTombstone {
-                        builder.addTombstone(entry.id)
-                    } else {
-                        try builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt, properties: memtable.properties(at: slot),
-                                           vector: memtable.vectorBuffer(at: slot))
+                // Every slot a row (the usual append-only ingest): the memtable's rows are the
+                // segment's in arrival order, read in place and written once in the graph's
+                // order, and its live graph, finished on every core, becomes the segment's.
+                // Otherwise the builder copies the newest rows and builds its own graph over the
+                // vectors read back from its file. Segments too small for a graph skip both.
+                let rows = MemtableRows(memtable)
+                if let rows {
+                    builder.rowSource = rows
+                    for _ in 0..<rows.count { builder.addSourceRow() }
+                } else {
+                    try memtable.forEachNewestSlot { slot in
+                        let entry = memtable.entries[slot]
+                        if entry.isTombstone {
+                            builder.addTombstone(entry.id)
+                        } else {
+                            try builder.addRow(id: entry.id, createdAt: entry.createdAt, updatedAt: entry.updatedAt,
+                                               properties: memtable.properties(at: slot), vector: memtable.vectorBuffer(at: slot))
+                        }
                     }
                 }
-                if everySlotIsARow && builder.rowCount >= SegmentFormat.graphThreshold {
+                if rows != nil && builder.rowCount >= SegmentFormat.graphThreshold {
                     memtable.graph.linkAll(threads: options.graphBuildThreads)
                     builder.prebuiltGraph = memtable.graph.completeIndex(slots: builder.rowCount)
                 }

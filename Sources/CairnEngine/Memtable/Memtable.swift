@@ -84,10 +84,10 @@ final class Memtable: @unchecked Sendable {
     }
 
     /// Runs `body` over the encoded properties of `slot` (empty for a tombstone).
-    func withEncodedProperties<Result>(at slot: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    func withEncodedProperties<Result>(at slot: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         let entry = entries[slot]
-        return propertyBytes.bytes.withUnsafeBytes { all in
-            body(UnsafeRawBufferPointer(rebasing: all[entry.propertyStart..<entry.propertyStart + Int(entry.propertyLength)]))
+        return try propertyBytes.bytes.withUnsafeBytes { all in
+            try body(UnsafeRawBufferPointer(rebasing: all[entry.propertyStart..<entry.propertyStart + Int(entry.propertyLength)]))
         }
     }
 

@@ -60,11 +60,7 @@ struct PostingsBuilder {
         }
         entries = []
         var writer = ByteWriter(capacity: pieceSize + 64)
-        func flushIfFull() throws {
-            guard writer.count >= pieceSize else { return }
-            try writer.bytes.withUnsafeBytes(append)
-            writer.removeAll()
-        }
+        func flushIfFull() throws { try writer.handOver(ifAtLeast: pieceSize, to: append) }
         writer.write(name)
         writer.write(UInt32(keys.count))
         var keyOffset: UInt32 = 0
@@ -90,6 +86,6 @@ struct PostingsBuilder {
             writer.write(row)
             try flushIfFull()
         }
-        try writer.bytes.withUnsafeBytes(append)
+        try writer.handOver(to: append)
     }
 }

@@ -103,7 +103,9 @@ final class Segment: @unchecked Sendable {
         propertyData = try block(.propertyData, expected: nil)
         tombstoneBase = try block(.tombstones, expected: tombstoneCount * 16).baseAddress
         do {
-            index = try PostingIndex.parseAll(try block(.invertedIndex, expected: nil), rowCount: rowCount)
+            let postings = try block(.invertedIndex, expected: nil)
+            index = try PostingIndex.parseAll(postings, rowCount: rowCount)
+            file.evictPages(of: postings)
         } catch {
             throw corrupt(blocks[.invertedIndex]!.baseAddress! - bytes.baseAddress!, "malformed inverted index")
         }

@@ -6,9 +6,13 @@ import Foundation
 /// graph, not by the data: vectors stream straight into the file and property data into a
 /// spill file beside it, both through bounded buffers. A segment with a graph also needs the
 /// rows' vectors once all have arrived, to build the graph and to write the rows again in its
-/// locality order: the caller's (`rowVectors`, then written only that once), or else a copy
-/// read back from the file for that while. Used by flush (from a memtable) and by compaction
-/// (from segments).
+/// locality order: a copy read back from the file for that while. Used by flush (from a
+/// memtable) and by compaction (from segments).
+///
+/// When the caller keeps the rows until the segment is finished (`rowSource`: a memtable whose
+/// slots are exactly the rows), the builder keeps only postings, scales and the fingerprint:
+/// ids, timestamps, properties and vectors are read from the source when they are written,
+/// once, in the final order.
 final class SegmentBuilder {
     let path: String
     let dimensions: Int
@@ -22,12 +26,10 @@ final class SegmentBuilder {
     /// A graph already built over exactly these rows in this order (a memtable's live graph),
     /// written instead of building one.
     var prebuiltGraph: HNSWIndex?
-    /// The rows' vectors in arrival order, contiguous, when the caller already holds them (a
-    /// flush of a memtable whose slots are exactly the rows). Set before the first `addRow`:
-    /// the vectors block is then written once, by `finish`, in the graph's locality order, and
-    /// the graph and codes come from these, instead of from a copy of the file's.
-    var rowVectors: UnsafePointer<Float>? {
-        willSet { precondition(ids.isEmpty, "rowVectors is set before the first row") }
+    /// Where the rows come from when the caller keeps them (see the type's comment). Set before
+    /// the first row, which is then added with `addSourceRow()`.
+    var rowSource: (any SegmentRowSource)? {
+        willSet { precondition(rowCount == 0, "rowSource is set before the first row") }
     }
     /// Threads that link the graph when it is built here.
     var graphBuildThreads = 1
@@ -87,16 +89,41 @@ final class SegmentBuilder {
         postings = Array(repeating: PostingsBuilder(), count: indexedProperties.count)
     }
 
-    var rowCount: Int { ids.count }
+    private(set) var rowCount = 0
     var tombstoneCount: Int { tombstones.count }
-    var isEmpty: Bool { ids.isEmpty && tombstones.isEmpty }
+    var isEmpty: Bool { rowCount == 0 && tombstones.isEmpty }
 
     func addRow(id: UUID, createdAt: Int64, updatedAt: Int64, properties: [String: PropertyValue],
                 vector: UnsafeBufferPointer<Float>) throws {
+        precondition(rowSource == nil, "a builder with a row source adds rows with addSourceRow()")
         precondition(vector.count == dimensions, "segment rows must have the collection's dimensions")
-        let row = UInt32(ids.count)
         ids.append(id)
-        if rowVectors == nil { try vectors.append(UnsafeRawBufferPointer(vector)) }
+        try vectors.append(UnsafeRawBufferPointer(vector))
+        timestamps.write(createdAt)
+        timestamps.write(updatedAt)
+        encodedProperties.removeAll()
+        PropertyCoding.encode(properties, into: &encodedProperties)
+        try propertyData.append(encodedProperties.bytes)
+        propertyOffsets.write(UInt64(propertyData.position))
+        encodedProperties.bytes.withUnsafeBytes { account(id: id, vector: vector, encodedProperties: $0) { properties[$0] } }
+    }
+
+    /// Adds the next of `rowSource`'s rows.
+    func addSourceRow() {
+        guard let rowSource else { preconditionFailure("addSourceRow() needs a rowSource") }
+        let row = rowCount
+        let vector = UnsafeBufferPointer(start: rowSource.vectors + row * dimensions, count: dimensions)
+        rowSource.withEncodedProperties(ofRow: row) { encoded in
+            account(id: rowSource.id(ofRow: row), vector: vector, encodedProperties: encoded) { PropertyCoding.value(named: $0, in: encoded) }
+        }
+    }
+
+    /// What every row adds besides its stored bytes: its scale, the quantizer's ranges, its
+    /// part of the fingerprint and its postings (`property` gives a property's value by name).
+    private func account(id: UUID, vector: UnsafeBufferPointer<Float>, encodedProperties: UnsafeRawBufferPointer,
+                         property: (String) -> PropertyValue?) {
+        let row = UInt32(rowCount)
+        rowCount += 1
         if metric == .cosine { scales.write(metric.scale(of: vector)) }
         if quantization != nil {
             for d in 0..<dimensions {
@@ -104,15 +131,9 @@ final class SegmentBuilder {
                 maximum[d] = max(maximum[d], vector[d])
             }
         }
-        timestamps.write(createdAt)
-        timestamps.write(updatedAt)
-        encodedProperties.removeAll()
-        PropertyCoding.encode(properties, into: &encodedProperties)
-        try propertyData.append(encodedProperties.bytes)
-        fingerprint.add(encodedProperties.bytes.withUnsafeBytes { ContentFingerprint(id: id, vector: vector, encodedProperties: $0) })
-        propertyOffsets.write(UInt64(propertyData.position))
+        fingerprint.add(ContentFingerprint(id: id, vector: vector, encodedProperties: encodedProperties))
         for (index, name) in indexedProperties.enumerated() {
-            if let value = properties[name] { postings[index].add(value, row: row) }
+            if let value = property(name) { postings[index].add(value, row: row) }
         }
     }
 
@@ -130,14 +151,14 @@ final class SegmentBuilder {
     func finish() throws -> (bytes: Int, crc32c: UInt32) {
         defer { close() }
         try propertyData.flush()
-        if rowVectors == nil { try vectors.flush() }
+        if rowSource == nil { try vectors.flush() }
         guard let hnsw, hasGraph else {
-            let vectorsChecksum = try rowVectors.map { try writeVectorsBlock($0, in: nil) } ?? vectors.checksum
+            let vectorsChecksum = try rowSource.map { try writeVectorsBlock($0.vectors, in: nil) } ?? vectors.checksum
             return try writeBlocks(vectorsChecksum: vectorsChecksum, graph: nil)
         }
         return try withRowVectors { rows in
-            let graph = prebuiltGraph.flatMap { $0.count == ids.count ? $0 : nil }
-                ?? HNSWIndex.build(vectors: rows, rows: ids.count, dimensions: dimensions, metric: metric,
+            let graph = prebuiltGraph.flatMap { $0.count == rowCount ? $0 : nil }
+                ?? HNSWIndex.build(vectors: rows, rows: rowCount, dimensions: dimensions, metric: metric,
                                    parameters: hnsw, threads: graphBuildThreads, borrowing: true)
             let order = graph.localityOrder()
             let vectorsChecksum = try writeVectorsBlock(rows, in: order)
@@ -170,17 +191,24 @@ final class SegmentBuilder {
         }
         let order = graph?.order
         record(.vectors, start: SegmentFormat.headerSize, checksum: vectorsChecksum)
-        let ids = order.map { $0.map { self.ids[Int($0)] } } ?? self.ids
-        var idBlock = ByteWriter(capacity: ids.count * 16)
-        for id in ids { idBlock.write(id) }
-        try block(.ids, idBlock.bytes)
-        idBlock = ByteWriter()
-        var orderBlock = ByteWriter(capacity: ids.count * 4)
-        let keys = ids.map(UUIDOrder.init)
-        for row in keys.indices.sorted(by: { keys[$0] < keys[$1] }) { orderBlock.write(UInt32(row)) }
-        try block(.idOrder, orderBlock.bytes)
-        orderBlock = ByteWriter()
-        try block(.timestamps, Self.records(of: timestamps, size: 16, in: order))
+        func arrival(_ row: Int) -> Int { Self.arrival(row, in: order) }
+        func id(_ row: Int) -> UUID { rowSource?.id(ofRow: row) ?? ids[row] }
+        try streamedBlock(.ids) { append in
+            try Self.appendPieces(count: rowCount, to: append) { row, piece in piece.write(id(arrival(row))) }
+        }
+        try streamedBlock(.idOrder) { append in
+            var rows = [UInt32](0..<UInt32(rowCount))
+            rows.sort { UUIDOrder(id(arrival(Int($0)))) < UUIDOrder(id(arrival(Int($1)))) }
+            try Self.appendPieces(count: rows.count, to: append) { index, piece in piece.write(rows[index]) }
+        }
+        try streamedBlock(.timestamps) { append in
+            guard let rowSource else { return try Self.appendRecords(of: timestamps, size: 16, in: order, to: append) }
+            try Self.appendPieces(count: rowCount, to: append) { row, piece in
+                let written = rowSource.timestamps(ofRow: arrival(row))
+                piece.write(written.createdAt)
+                piece.write(written.updatedAt)
+            }
+        }
         try writeProperties(in: order, block: block, streamedBlock: streamedBlock)
         var tombstoneBlock = ByteWriter(capacity: tombstones.count * 16)
         for id in tombstones.sorted(by: { UUIDOrder($0) < UUIDOrder($1) }) { tombstoneBlock.write(id) }
@@ -190,10 +218,10 @@ final class SegmentBuilder {
             if let graph { try SegmentGraph.write(graph.index, order: graph.order, to: append) }
         }
         reachedStep("segment-graph-written")
-        try block(.scales, Self.records(of: scales, size: 4, in: order))
+        try streamedBlock(.scales) { append in try Self.appendRecords(of: scales, size: 4, in: order, to: append) }
         try streamedBlock(.codes) { append in
             guard let graph, quantization == .int8 else { return }
-            try SegmentCodes.write(vectors: graph.vectors, rows: ids.count, order: graph.order,
+            try SegmentCodes.write(vectors: graph.vectors, rows: rowCount, order: graph.order,
                                    quantizer: ScalarQuantizer(minimum: minimum, maximum: maximum), metric: metric, to: append)
         }
         reachedStep("segment-codes-written")
@@ -209,7 +237,7 @@ final class SegmentBuilder {
         header.write(raw: SegmentFormat.magic)
         header.write(SegmentFormat.version)
         header.write(UInt32(dimensions))
-        header.write(UInt32(ids.count))
+        header.write(UInt32(rowCount))
         header.write(UInt32(tombstones.count))
         header.pad(toMultipleOf: SegmentFormat.headerSize)
         try header.bytes.withUnsafeBytes { try vectors.file.write($0, at: 0) }
@@ -219,33 +247,48 @@ final class SegmentBuilder {
     }
 
     /// Writes the vectors block from `rows` (the vectors in arrival order), the rows in `order`
-    /// (as they arrived when nil): for the first time when they came as `rowVectors`, or else over
+    /// (as they arrived when nil): for the first time when they come from `rowSource`, or else over
     /// the block `addRow` wrote, which has not been synced (usually only the page cache sees the
     /// first). Returns its CRC32C.
     private func writeVectorsBlock(_ rows: UnsafePointer<Float>, in order: [UInt32]?) throws -> UInt32 {
-        let appender = rowVectors == nil ? FileAppender(vectors.file, at: SegmentFormat.headerSize) : vectors
+        let appender = rowSource == nil ? FileAppender(vectors.file, at: SegmentFormat.headerSize) : vectors
         let rowBytes = dimensions * MemoryLayout<Float>.stride
         if let order {
             for row in order { try appender.append(UnsafeRawBufferPointer(start: rows + Int(row) * dimensions, count: rowBytes)) }
         } else {
-            try appender.append(UnsafeRawBufferPointer(start: rows, count: ids.count * rowBytes))
+            try appender.append(UnsafeRawBufferPointer(start: rows, count: rowCount * rowBytes))
         }
         try appender.flush()
         return appender.checksum
     }
 
-    /// The fixed-size records of `writer` (one per row), in `order` when given.
-    private static func records(of writer: ByteWriter, size: Int, in order: [UInt32]?) -> [UInt8] {
-        guard let order, !writer.bytes.isEmpty else { return writer.bytes }
-        var reordered = [UInt8](repeating: 0, count: writer.count)
-        writer.bytes.withUnsafeBytes { source in
-            reordered.withUnsafeMutableBytes { target in
-                for (row, original) in order.enumerated() {
-                    target.baseAddress!.advanced(by: row * size).copyMemory(from: source.baseAddress! + Int(original) * size, byteCount: size)
-                }
+    /// Which row that arrived is the segment's row `row` when the rows are written in `order`.
+    private static func arrival(_ row: Int, in order: [UInt32]?) -> Int { order.map { Int($0[row]) } ?? row }
+
+    /// The bytes a streamed block gathers before handing them on.
+    private static let pieceSize = 64 << 10
+
+    /// Hands `append` the fixed-size records of `writer` (one per row), in `order` when given,
+    /// a piece at a time.
+    private static func appendRecords(of writer: ByteWriter, size: Int, in order: [UInt32]?,
+                                      to append: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try writer.bytes.withUnsafeBytes { source in
+            guard let order else { return try append(source) }
+            try appendPieces(count: order.count, to: append) { row, piece in
+                piece.write(raw: UnsafeRawBufferPointer(start: source.baseAddress! + Int(order[row]) * size, count: size))
             }
         }
-        return reordered
+    }
+
+    /// Hands `append` what `write` writes for each of `count` records, a piece at a time.
+    private static func appendPieces(count: Int, to append: (UnsafeRawBufferPointer) throws -> Void,
+                                     _ write: (Int, inout ByteWriter) -> Void) throws {
+        var piece = ByteWriter(capacity: pieceSize + 64)
+        for index in 0..<count {
+            write(index, &piece)
+            try piece.handOver(ifAtLeast: pieceSize, to: append)
+        }
+        try piece.handOver(to: append)
     }
 
     /// Closes both files and deletes them: the segment will not be used.
@@ -261,9 +304,22 @@ final class SegmentBuilder {
     }
 
     /// Writes the property offsets and property data blocks: the spill file's bytes as they are,
-    /// or each row's bytes in `order`, with offsets to match.
+    /// or each row's bytes in `order`, with offsets to match; or the row source's bytes.
     private func writeProperties(in order: [UInt32]?, block: (SegmentFormat.Block, [UInt8]) throws -> Void,
                                  streamedBlock: (SegmentFormat.Block, ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Void) throws {
+        if let rowSource {
+            try streamedBlock(.propertyOffsets) { append in
+                var end = 0
+                try Self.appendPieces(count: rowCount + 1, to: append) { index, piece in
+                    if index > 0 { end += rowSource.withEncodedProperties(ofRow: Self.arrival(index - 1, in: order)) { $0.count } }
+                    piece.write(UInt64(end))
+                }
+            }
+            try streamedBlock(.propertyData) { append in
+                for row in 0..<rowCount { try rowSource.withEncodedProperties(ofRow: Self.arrival(row, in: order), append) }
+            }
+            return
+        }
         guard let order else {
             try block(.propertyOffsets, propertyOffsets.bytes)
             try streamedBlock(.propertyData) { append in
@@ -276,20 +332,19 @@ final class SegmentBuilder {
             }
             return
         }
-        let offsets = propertyOffsets.bytes.withUnsafeBytes { raw in
-            (0...ids.count).map { Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
-        }
-        var reorderedOffsets = ByteWriter(capacity: propertyOffsets.count)
-        var end = 0
-        reorderedOffsets.write(UInt64(0))
-        for row in order {
-            end += offsets[Int(row) + 1] - offsets[Int(row)]
-            reorderedOffsets.write(UInt64(end))
-        }
-        try block(.propertyOffsets, reorderedOffsets.bytes)
-        try streamedBlock(.propertyData) { append in
-            try withSpill { bytes in
-                for row in order { try append(UnsafeRawBufferPointer(rebasing: bytes[offsets[Int(row)]..<offsets[Int(row) + 1]])) }
+        try propertyOffsets.bytes.withUnsafeBytes { raw in
+            func offset(_ row: Int) -> Int { Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self))) }
+            try streamedBlock(.propertyOffsets) { append in
+                var end = 0
+                try Self.appendPieces(count: order.count + 1, to: append) { index, piece in
+                    if index > 0 { end += offset(Int(order[index - 1]) + 1) - offset(Int(order[index - 1])) }
+                    piece.write(UInt64(end))
+                }
+            }
+            try streamedBlock(.propertyData) { append in
+                try withSpill { bytes in
+                    for row in order { try append(UnsafeRawBufferPointer(rebasing: bytes[offset(Int(row))..<offset(Int(row) + 1)])) }
+                }
             }
         }
     }
@@ -304,14 +359,14 @@ final class SegmentBuilder {
 
     /// Whether the segment gets a graph (and, with quantization, codes): not below
     /// `SegmentFormat.graphThreshold` rows.
-    private var hasGraph: Bool { hnsw != nil && ids.count >= SegmentFormat.graphThreshold }
+    private var hasGraph: Bool { hnsw != nil && rowCount >= SegmentFormat.graphThreshold }
 
-    /// Runs `body` over the rows' vectors in arrival order: `rowVectors`, or else a copy of the
-    /// vectors block read back from the file (its pages let go as they are copied), since the
-    /// block is rewritten in the graph's order while they are still needed.
+    /// Runs `body` over the rows' vectors in arrival order: the row source's, or else a copy of
+    /// the vectors block read back from the file (its pages let go as they are copied), since
+    /// the block is rewritten in the graph's order while they are still needed.
     private func withRowVectors<Result>(_ body: (UnsafePointer<Float>) throws -> Result) throws -> Result {
-        if let rowVectors { return try body(rowVectors) }
-        let count = ids.count * dimensions
+        if let rowSource { return try body(rowSource.vectors) }
+        let count = rowCount * dimensions
         let copy = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
         defer { copy.deallocate() }
         let file = try fs.map(path)

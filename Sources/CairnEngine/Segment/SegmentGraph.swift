@@ -57,7 +57,7 @@ enum SegmentGraph {
 
     /// The graph in `block` over the segment's mapped vectors; nil for an empty block.
     static func map(_ block: UnsafeRawBufferPointer, vectors: UnsafePointer<Float>?, scales: UnsafePointer<Float>?, rows: Int, dimensions: Int,
-                    metric: DistanceMetric, efSearch: Int, owner: AnyObject) throws -> HNSWIndex? {
+                    metric: DistanceMetric, efSearch: Int, owner: MappedFile) throws -> HNSWIndex? {
         guard !block.isEmpty else { return nil }
         var reader = ByteReader(block)
         let m = Int(try reader.read(UInt32.self))
@@ -80,7 +80,7 @@ enum SegmentGraph {
         let layout = HNSWLayout(layer0: layer0, levels: UnsafeBufferPointer(start: levels.baseAddress?.assumingMemoryBound(to: UInt8.self), count: count),
                                 upperStart: upperStart, upperLinks: upperLinks, entryPoint: entryPoint, maxLevel: maxLevel)
         guard let index = HNSWIndex(dimensions: dimensions, metric: metric, parameters: parameters, vectors: vectors,
-                                    scales: scales, count: count, layout: layout, owner: owner) else {
+                                    scales: scales, count: count, layout: layout, owner: owner, checked: owner.evictPages(of:)) else {
             throw ByteReader.Truncated(offset: 0)
         }
         return index

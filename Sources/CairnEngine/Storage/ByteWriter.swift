@@ -58,6 +58,14 @@ package struct ByteWriter: Sendable {
     /// Forgets the bytes written, keeping the storage for the next ones.
     package mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
+    /// Hands the bytes written to `append` and forgets them, once there are at least `size`
+    /// (any when 0): how a block is streamed in pieces instead of built whole in memory.
+    package mutating func handOver(ifAtLeast size: Int = 0, to append: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        guard count >= size, count > 0 else { return }
+        try bytes.withUnsafeBytes(append)
+        removeAll()
+    }
+
     /// Zero bytes until the length is a multiple of `alignment`.
     package mutating func pad(toMultipleOf alignment: Int) {
         let remainder = bytes.count % alignment

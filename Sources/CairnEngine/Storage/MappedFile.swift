@@ -21,7 +21,13 @@ package final class MappedFile: @unchecked Sendable {
     /// file (checking checksums at open, a scan), so reading a file once does not leave the
     /// process holding all of it.
     package func evictResidentPages() {
-        withExtendedLifetime(self) { evict?(bytes) }
+        evictPages(of: bytes)
+    }
+
+    /// Lets the pages of `region` (part of this mapping) leave this process's memory, as
+    /// `evictResidentPages` does for the whole file.
+    package func evictPages(of region: UnsafeRawBufferPointer) {
+        withExtendedLifetime(self) { evict?(region) }
     }
 
     /// The CRC32C of `region` (part of this mapping), read 4 MiB at a time, each chunk's pages
@@ -33,14 +39,15 @@ package final class MappedFile: @unchecked Sendable {
     }
 
     /// Hands `region` (part of this mapping) to `body` 4 MiB at a time, in order, each chunk's
-    /// pages let go once `body` returns.
+    /// pages let go once `body` returns (the last, shorter one's too: checking a segment's
+    /// small blocks one after another otherwise kept them all).
     package func forEachChunkEvictingPages(of region: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
         let chunk = 4 << 20
         var start = 0
         while start < region.count {
             let piece = UnsafeRawBufferPointer(rebasing: region[start..<min(region.count, start + chunk)])
             body(piece)
-            if let evict, piece.count == chunk { evict(piece) }
+            evict?(piece)
             start += chunk
         }
     }
