@@ -94,6 +94,12 @@ struct SegmentBuilderTests {
             #expect(segment.rowCount == rows)
             let row = try #require(segment.row(of: source.ids[17]))
             #expect(try segment.properties(at: row) == source.properties[17])
+            // Six filters, twice: more than the segment remembers, and each one remembered.
+            let filters = (0..<6).map { BoundFilter.compare("n", .less, IndexKey(.int(Int64($0)))) }
+            for filter in filters + filters {
+                let match = segment.matching(filter)
+                #expect(match.rows == segment.rows(matching: filter) && match.count == match.rows.cardinality)
+            }
         }
         #expect(files[0] == files[1])
     }

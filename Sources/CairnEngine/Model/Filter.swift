@@ -23,7 +23,7 @@ public indirect enum Filter: Sendable, Hashable {
 }
 
 /// A filter checked against a schema, with values turned into index keys.
-indirect enum BoundFilter: Sendable {
+indirect enum BoundFilter: Sendable, Hashable {
     case compare(String, ComparisonOperator, IndexKey)
     case isIn(String, Set<IndexKey>)
     case and([BoundFilter])

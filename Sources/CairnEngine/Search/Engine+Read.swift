@@ -62,7 +62,12 @@ extension Engine {
             }
             for loaded in partition.segments {
                 guard let segment = loaded.segment else { continue }
-                var allowed = segment.rows(matching: bound)
+                let match = segment.matching(bound)
+                guard loaded.deadCount > 0 else {
+                    count += match.count
+                    continue
+                }
+                var allowed = match.rows
                 allowed.subtract(loaded.deadRows)
                 count += allowed.cardinality
             }

@@ -96,12 +96,17 @@ struct PartitionSearch {
                 }
                 return
             }
-            var allowed = filter.map { segment.rows(matching: $0) } ?? Bitmap(count: segment.rowCount, filled: true)
-            allowed.subtract(view.deadRows)
-            if !exact, let graph = segment.graph, SearchPlan.usesGraph(allowed: allowed.cardinality, rows: segment.rowCount) {
+            let match = filter.map(segment.matching)
+            var allowed = match?.rows ?? Bitmap(count: segment.rowCount, filled: true)
+            var allowedCount = match?.count ?? segment.rowCount
+            if view.deadCount > 0 {
+                allowed.subtract(view.deadRows)
+                allowedCount = allowed.cardinality
+            }
+            if !exact, let graph = segment.graph, SearchPlan.usesGraph(allowed: allowedCount, rows: segment.rowCount) {
                 let mask = allowed
                 for hit in graph.search(query, k: limit, ef: ef, codes: segment.codes, isAllowed: { mask[Int($0)] },
-                                        allowedBound: allowedBound(allowed: allowed.cardinality, rows: segment.rowCount)) {
+                                        allowedBound: allowedBound(allowed: allowedCount, rows: segment.rowCount)) {
                     offer(hit.distance, source: source, row: hit.row)
                 }
             } else {

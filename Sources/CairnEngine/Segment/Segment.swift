@@ -26,6 +26,8 @@ final class Segment: @unchecked Sendable {
     private let tombstoneBase: UnsafeRawPointer?
     /// Inverted index per property.
     private let index: [String: PostingIndex]
+    /// What recent filters matched (`matching(_:)`).
+    private let recentMatches = MatchingRowsCache()
 
     /// The HNSW graph over the rows, or nil for a small segment (searched exactly).
     let graph: HNSWIndex?
@@ -272,6 +274,11 @@ final class Segment: @unchecked Sendable {
     }
 
     /// The rows that satisfy `filter`, from the inverted index.
+    /// The rows `filter` matches and how many, remembered for the next searches with it.
+    func matching(_ filter: BoundFilter) -> MatchingRowsCache.Match {
+        recentMatches.match(filter) { rows(matching: filter) }
+    }
+
     func rows(matching filter: BoundFilter) -> Bitmap {
         switch filter {
         case let .compare(name, op, key):
