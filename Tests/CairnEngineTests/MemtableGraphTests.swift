@@ -53,14 +53,8 @@ struct MemtableGraphTests {
 
     @Test("searches alongside a flush's linking on two threads keep only covered slots and find each vector there")
     func searchesAlongsideLinking() {
-        let dimensions = 16, slots = 8_000
-        let vectors = MemtableVectors(dimensions: dimensions)
-        let graph = MemtableGraph(vectors: vectors, metric: .l2, parameters: HNSWParameters(M: 8, efConstruction: 60))
-        var generator = SeededGenerator(seed: 23)
-        for _ in 0..<slots {
-            let vector = (0..<dimensions).map { _ in Float.random(in: -1...1, using: &generator) }
-            vector.withUnsafeBufferPointer { graph.append($0, scale: 1) }
-        }
+        let slots = 8_000
+        let (vectors, graph) = Self.queuedGraph(dimensions: 16, slots: slots, metric: .l2, efConstruction: 60, seed: 23)
         let linked = Atomic<Bool>(false)
         let searches = Mutex((asked: 0, found: 0, beyondCover: 0))
         DispatchQueue.concurrentPerform(iterations: 2) { thread in
@@ -90,18 +84,25 @@ struct MemtableGraphTests {
 
     @Test("a memtable of rows only hands its finished graph to the flush")
     func completeGraph() {
-        let dimensions = 8, slots = 3_000
-        let vectors = MemtableVectors(dimensions: dimensions)
-        let graph = MemtableGraph(vectors: vectors, metric: .cosine, parameters: HNSWParameters(M: 8, efConstruction: 40))
-        var generator = SeededGenerator(seed: 5)
-        for _ in 0..<slots {
-            let vector = (0..<dimensions).map { _ in Float.random(in: -1...1, using: &generator) }
-            vector.withUnsafeBufferPointer { graph.append($0, scale: DistanceMetric.cosine.scale(of: $0)) }
-        }
+        let slots = 3_000
+        let (vectors, graph) = Self.queuedGraph(dimensions: 8, slots: slots, metric: .cosine, efConstruction: 40, seed: 5)
         #expect(graph.completeIndex(slots: slots) == nil, "nothing is linked yet")
         graph.linkAll(threads: 2)
         let index = graph.completeIndex(slots: slots)
         #expect(index?.count == slots)
         #expect(index.map { $0.vector(5) == vectors.row(5) } == true, "the graph reads the memtable's vectors in place")
+    }
+
+    /// A memtable's vectors of `slots` seeded random rows, all queued in a graph not linked yet.
+    private static func queuedGraph(dimensions: Int, slots: Int, metric: DistanceMetric, efConstruction: Int,
+                                    seed: UInt64) -> (MemtableVectors, MemtableGraph) {
+        let vectors = MemtableVectors(dimensions: dimensions)
+        let graph = MemtableGraph(vectors: vectors, metric: metric, parameters: HNSWParameters(M: 8, efConstruction: efConstruction))
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<slots {
+            let vector = (0..<dimensions).map { _ in Float.random(in: -1...1, using: &generator) }
+            vector.withUnsafeBufferPointer { graph.append($0, scale: metric.scale(of: $0)) }
+        }
+        return (vectors, graph)
     }
 }
