@@ -14,7 +14,7 @@ source scripts/setup.sh
 SETS="${1:-/tmp/cairn-ann-sets}"; shift || true
 NAMES=("${@:-clustered wordllama minilm small}")
 BENCH="$(cd .. && pwd)/shared/bench"
-EFS=10,12,16,20,24,32,40,48,64,96,128,192,256,320,512
+EFS=10,12,16,20,24,32,36,40,44,48,52,64,96,128,192,256,320,512
 python3 -c "import hnswlib, faiss, usearch, numpy" 2>/dev/null || pip install -q hnswlib faiss-cpu usearch numpy
 "${RELEASE_BUILD[@]}" --product cairn-bench >/dev/null
 
