@@ -273,12 +273,12 @@ final class Segment: @unchecked Sendable {
         UUID(uuid: tombstoneBase!.loadUnaligned(fromByteOffset: index * 16, as: uuid_t.self))
     }
 
-    /// The rows that satisfy `filter`, from the inverted index.
     /// The rows `filter` matches and how many, remembered for the next searches with it.
     func matching(_ filter: BoundFilter) -> MatchingRowsCache.Match {
         recentMatches.match(filter) { rows(matching: filter) }
     }
 
+    /// The rows that satisfy `filter`, from the inverted index.
     func rows(matching filter: BoundFilter) -> Bitmap {
         switch filter {
         case let .compare(name, op, key):

@@ -309,11 +309,7 @@ final class SegmentBuilder {
                                  streamedBlock: (SegmentFormat.Block, ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Void) throws {
         if let rowSource {
             try streamedBlock(.propertyOffsets) { append in
-                var end = 0
-                try Self.appendPieces(count: rowCount + 1, to: append) { index, piece in
-                    if index > 0 { end += rowSource.withEncodedProperties(ofRow: Self.arrival(index - 1, in: order)) { $0.count } }
-                    piece.write(UInt64(end))
-                }
+                try appendOffsets(in: order, to: append) { row in rowSource.withEncodedProperties(ofRow: row) { $0.count } }
             }
             try streamedBlock(.propertyData) { append in
                 for row in 0..<rowCount { try rowSource.withEncodedProperties(ofRow: Self.arrival(row, in: order), append) }
@@ -334,18 +330,23 @@ final class SegmentBuilder {
         }
         try propertyOffsets.bytes.withUnsafeBytes { raw in
             func offset(_ row: Int) -> Int { Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self))) }
-            try streamedBlock(.propertyOffsets) { append in
-                var end = 0
-                try Self.appendPieces(count: order.count + 1, to: append) { index, piece in
-                    if index > 0 { end += offset(Int(order[index - 1]) + 1) - offset(Int(order[index - 1])) }
-                    piece.write(UInt64(end))
-                }
-            }
+            try streamedBlock(.propertyOffsets) { append in try appendOffsets(in: order, to: append) { row in offset(row + 1) - offset(row) } }
             try streamedBlock(.propertyData) { append in
                 try withSpill { bytes in
                     for row in order { try append(UnsafeRawBufferPointer(rebasing: bytes[offset(Int(row))..<offset(Int(row) + 1)])) }
                 }
             }
+        }
+    }
+
+    /// Hands `append` the property offsets of the rows written in `order`, from the byte count
+    /// of each row as it arrived (`length`).
+    private func appendOffsets(in order: [UInt32]?, to append: (UnsafeRawBufferPointer) throws -> Void,
+                               length: (Int) -> Int) throws {
+        var end = 0
+        try Self.appendPieces(count: rowCount + 1, to: append) { index, piece in
+            if index > 0 { end += length(Self.arrival(index - 1, in: order)) }
+            piece.write(UInt64(end))
         }
     }
 
