@@ -149,6 +149,7 @@ struct CollectionCommand: AsyncParsableCommand {
             print("  metric       \(schema.metric.rawValue)")
             print("  multi-tenant \(schema.multiTenant ? "yes" : "no")")
             print("  hnsw         M=\(schema.hnsw.M) efConstruction=\(schema.hnsw.efConstruction) efSearch=\(schema.hnsw.efSearch)")
+            print("  quantization \(schema.quantization?.rawValue ?? "none (walks compare full vectors)")")
             print("  properties")
             for property in schema.properties {
                 print("    \(property.name): \(property.type)\(property.indexed ? "" : " (not indexed)")")

@@ -64,6 +64,7 @@ struct ExportCLITests {
         let schemaText = try String(contentsOfFile: schemaFile, encoding: .utf8)
         #expect(schemaText.contains("\"minilm\"") && schemaText.contains(directory.appending("corpus")) && !schemaText.contains("createdLSN"))
         #expect(schemaText.contains("\"quantization\" : \"int8\""), "\(schemaText)")
+        #expect(try source.run(["collection", "show", "things"]).stdout.contains("quantization int8"))
         let objects = directory.appending("things.jsonl")
         let exported = try source.run(["export", "things", "--output", objects])
         #expect(exported.status == 0 && exported.stdout.isEmpty && exported.stderr.contains("exported 3 objects"), "\(exported.stderr)")
@@ -131,6 +132,7 @@ struct ExportCLITests {
         #expect(set.status == 0 && set.stdout.contains("2 source path(s)"), "\(set.stdout)\(set.stderr)")
         let shown = try cli.run(["collection", "show", "articles"])
         #expect(shown.stdout.contains(corpus) && shown.stdout.contains("m2"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("quantization none"), "an unquantized collection says so: \(shown.stdout)")
         #expect(try cli.run(["collection", "set", "articles"]).status != 0, "nothing to change is refused")
         let cleared = try cli.run(["collection", "set", "articles", "--no-sources", "--no-ingestion"])
         let afterClear = try cli.run(["collection", "show", "articles"]).stdout
