@@ -77,6 +77,13 @@ public final class Database: Sendable {
         try await engine.configureCollection(name, ingestion: ingestion, sources: sources)
     }
 
+    /// Replaces a collection's search settings: `efSearch`, the beam of searches that name no
+    /// `ef`, takes effect at once; `quantization` applies to the segments written from now on
+    /// (each flush and compaction), and walks use codes only while the collection quantizes.
+    public func tuneCollection(_ name: String, efSearch: Int, quantization: VectorQuantization?) async throws {
+        try await engine.tuneCollection(name, efSearch: efSearch, quantization: quantization)
+    }
+
     /// A consistent export of a collection's (or tenant's) live objects that `filter` allows,
     /// as of this moment: read them in id order with `forEach` while writers continue.
     public func export(_ collection: String, tenant: String? = nil, filter: Filter? = nil) throws -> PartitionExport {

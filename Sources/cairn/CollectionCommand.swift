@@ -167,12 +167,16 @@ struct CollectionCommand: AsyncParsableCommand {
     struct Configure: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
-            abstract: "Change a collection's ingestion configuration or source paths.",
+            abstract: "Change a collection's ingestion configuration, source paths or search settings.",
             discussion: """
             --source (repeatable) replaces the list of files and directories the objects are \
             made from; backups store their content with the collection. --ingestion replaces \
-            the JSON that says how vectors are made. The change is logged like any write.
+            the JSON that says how vectors are made. --ef-search sets the beam of searches that \
+            give no --ef, at once. --quantization int8 codes the vectors of the segments \
+            written from then on (each flush and compaction); none stops walks from using codes \
+            at once. Each change is logged like any write.
               cairn collection set articles --source ./corpus/articles/ --source ./corpus/extra.jsonl
+              cairn collection set articles --ef-search 96 --quantization int8
             """
         )
         @OptionGroup var global: GlobalOptions
@@ -182,26 +186,50 @@ struct CollectionCommand: AsyncParsableCommand {
         @Flag(help: "Declare no sources.") var noSources = false
         @Option(help: ArgumentHelp("How vectors are made, as JSON (replaces the configuration).", valueName: "json")) var ingestion: String?
         @Flag(help: "Remove the ingestion configuration.") var noIngestion = false
+        @Option(help: ArgumentHelp("The beam of searches that give no --ef (1-4096).", valueName: "n")) var efSearch: Int?
+        @Option(help: ArgumentHelp("How segments written from now on code vectors for the graph walk.", valueName: "int8|none"))
+        var quantization: String?
+
+        private var changesSources: Bool { !source.isEmpty || noSources || ingestion != nil || noIngestion }
+        private var changesSearch: Bool { efSearch != nil || quantization != nil }
 
         func validate() throws {
-            guard !source.isEmpty || noSources || ingestion != nil || noIngestion else {
-                throw ValidationError("nothing to change: give --source, --no-sources, --ingestion or --no-ingestion")
+            guard changesSources || changesSearch else {
+                throw ValidationError("nothing to change: give --source, --no-sources, --ingestion, --no-ingestion, --ef-search or --quantization")
             }
             guard source.isEmpty || !noSources, ingestion == nil || !noIngestion else {
                 throw ValidationError("--source and --no-sources (or --ingestion and --no-ingestion) contradict each other")
             }
             if let ingestion, (try? JSONParser.parse(ingestion)) == nil { throw ValidationError("--ingestion must be valid JSON") }
+            if let efSearch, !(1...4096).contains(efSearch) { throw ValidationError("--ef-search must be between 1 and 4096") }
+            if let quantization, quantization != "none", VectorQuantization(rawValue: quantization) == nil {
+                throw ValidationError("unknown quantization '\(quantization)'; use \(Self.quantizations)")
+            }
         }
 
+        static let quantizations = (VectorQuantization.allCases.map(\.rawValue) + ["none"]).joined(separator: ", ")
+
         func run() async throws {
-            let current = try await global.perform(.collection(name: name), as: CollectionSchema.self)
-            let sources = noSources ? [] : source.isEmpty ? current.sources ?? [] : SourcePaths.absolute(source)
-            let configuration = noIngestion ? nil : try ingestion.map { try JSONParser.parse($0) } ?? current.ingestion
-            let updated = try await global.perform(.configureCollection(name: name, ingestion: configuration, sources: sources),
+            var current = try await global.perform(.collection(name: name), as: CollectionSchema.self)
+            var changed: [String] = []
+            if changesSources {
+                let sources = noSources ? [] : source.isEmpty ? current.sources ?? [] : SourcePaths.absolute(source)
+                let configuration = noIngestion ? nil : try ingestion.map { try JSONParser.parse($0) } ?? current.ingestion
+                current = try await global.perform(.configureCollection(name: name, ingestion: configuration, sources: sources),
                                                    as: CollectionSchema.self)
-            global.report(encodable: updated, "collection \(updated.name): \(updated.sources?.count ?? 0) source path(s), "
-                          + (updated.ingestion == nil ? "no ingestion configuration" : "ingestion configuration set"))
-            if !global.json { SourcePaths.warnAboutMissing(updated.sources ?? []) }
+                changed.append("\(current.sources?.count ?? 0) source path(s), "
+                               + (current.ingestion == nil ? "no ingestion configuration" : "ingestion configuration set"))
+            }
+            if changesSearch {
+                let quantization = self.quantization.map(VectorQuantization.init(rawValue:)) ?? current.quantization
+                current = try await global.perform(.tuneCollection(name: name, efSearch: efSearch ?? current.hnsw.efSearch,
+                                                                   quantization: quantization),
+                                                   as: CollectionSchema.self)
+                changed.append("efSearch \(current.hnsw.efSearch), quantization \(current.quantization?.rawValue ?? "none")"
+                               + (self.quantization == nil ? "" : " (for segments written from now on)"))
+            }
+            global.report(encodable: current, "collection \(current.name): " + changed.joined(separator: "; "))
+            if changesSources && !global.json { SourcePaths.warnAboutMissing(current.sources ?? []) }
         }
     }
 

@@ -95,7 +95,7 @@ struct ExportCLITests {
         #expect(bad.status != 0 && bad.stderr.contains("has no \"dimensions\""), "\(bad.stderr)")
     }
 
-    @Test("export --with-metadata, --filter, and --output that leaves no file when it fails; collection set replaces sources and ingestion")
+    @Test("export --with-metadata, --filter, and --output that leaves no file when it fails; collection set replaces sources, ingestion and search settings")
     func exportOptions() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -137,6 +137,16 @@ struct ExportCLITests {
         let cleared = try cli.run(["collection", "set", "articles", "--no-sources", "--no-ingestion"])
         let afterClear = try cli.run(["collection", "show", "articles"]).stdout
         #expect(cleared.status == 0 && !afterClear.contains(corpus))
+
+        let tuned = try cli.run(["collection", "set", "articles", "--ef-search", "96", "--quantization", "int8"])
+        #expect(tuned.status == 0 && tuned.stdout.contains("efSearch 96, quantization int8"), "\(tuned.stdout)\(tuned.stderr)")
+        let afterTune = try cli.run(["collection", "show", "articles"]).stdout
+        #expect(afterTune.contains("efSearch=96") && afterTune.contains("quantization int8"), "\(afterTune)")
+        let badTune = try cli.run(["collection", "set", "articles", "--quantization", "int4"])
+        #expect(badTune.status == 2 && badTune.stderr.contains("unknown quantization 'int4'; use int8, none"), "\(badTune.stderr)")
+        #expect(try cli.run(["collection", "set", "articles", "--ef-search", "0"]).status == 2)
+        #expect(try cli.run(["collection", "set", "articles", "--quantization", "none"]).status == 0)
+        #expect(try cli.run(["collection", "show", "articles"]).stdout.contains("efSearch=96\n  quantization none"))
     }
 
     private static func withoutCreatedLSN(_ json: String) -> String {

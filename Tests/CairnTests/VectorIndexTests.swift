@@ -76,6 +76,58 @@ struct VectorIndexTests {
         await db.close()
     }
 
+    @Test("search settings change through an alias: efSearch at once, quantization for the segments written afterwards; both survive reopen")
+    func tunedSearchSettings() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let all = objects(6_000, seed: 11)
+        let queries = ClusteredData.vectors(count: 20, dimensions: Self.dimensions, seed: 12)
+        func query(_ q: Int) -> [Float] { Array(queries[q * Self.dimensions..<(q + 1) * Self.dimensions]) }
+        func recall(_ db: Database, among objects: [NewObject]) throws -> Double {
+            var found = 0
+            for q in 0..<20 {
+                let hits = try db.search(query(q), in: "docs", limit: 10)
+                #expect(try hits.map(\.object.id) == db.search(query(q), in: "docs", limit: 10, ef: db.collection(named: "docs").hnsw.efSearch)
+                    .map(\.object.id), "a search without ef uses efSearch")
+                found += Set(hits.map(\.object.id)).intersection(exact(query(q), among: objects, k: 10)).count
+            }
+            return Double(found) / 200
+        }
+        do {
+            let db = try await Database.open(at: directory.path)
+            try await db.createCollection(schema())
+            try await db.setAlias("latest", to: "docs")
+            try await db.put(Array(all[..<3000]), into: "docs")
+            try await db.flush()
+            #expect(db.stats().searchMemory.codeBytes == 0)
+            try await db.tuneCollection("latest", efSearch: 77, quantization: .int8)
+            let tuned = try db.collection(named: "docs")
+            #expect(tuned.hnsw.efSearch == 77 && tuned.quantization == .int8)
+            #expect(db.stats().searchMemory.codeBytes == 0, "segments written before keep no codes")
+            try await db.put(Array(all[3000...]), into: "docs")
+            try await db.flush()
+            #expect(db.stats().searchMemory.codeBytes >= 3000 * Self.dimensions, "the next segment carries codes")
+            #expect(try recall(db, among: all) >= 0.95)
+            await #expect(throws: CairnError.invalidSchema("efConstruction and efSearch must be between 1 and 4096")) {
+                try await db.tuneCollection("docs", efSearch: 0, quantization: nil)
+            }
+            await #expect(throws: CairnError.collectionNotFound("nope")) { try await db.tuneCollection("nope", efSearch: 10, quantization: nil) }
+            await db.close()
+        }
+        do {
+            let db = try await Database.open(at: directory.path)
+            let reopened = try db.collection(named: "docs")
+            #expect(reopened.hnsw.efSearch == 77 && reopened.quantization == .int8, "kept by the checkpoint")
+            try await db.tuneCollection("docs", efSearch: 40, quantization: nil)
+            #expect(try recall(db, among: all) >= 0.95, "walks compare full vectors again")
+            await db.close()
+        }
+        let db = try await Database.open(at: directory.path)
+        let replayed = try db.collection(named: "docs")
+        #expect(replayed.hnsw.efSearch == 40 && replayed.quantization == nil, "replayed from the log")
+        await db.close()
+    }
+
     @Test("deleted and overwritten objects never appear in graph results")
     func deletedAndOverwritten() async throws {
         let directory = TemporaryDirectory()

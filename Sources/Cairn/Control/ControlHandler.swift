@@ -60,6 +60,9 @@ struct ControlHandler: Sendable {
         case let .configureCollection(name, ingestion, sources):
             try await database.configureCollection(name, ingestion: ingestion, sources: sources)
             return try encode(try database.collection(named: name))
+        case let .tuneCollection(name, efSearch, quantization):
+            try await database.tuneCollection(name, efSearch: efSearch, quantization: quantization)
+            return try encode(try database.collection(named: name))
         case let .addTenant(collection, tenant):
             try await database.addTenant(tenant, to: collection)
             return try encode(true)

@@ -30,6 +30,7 @@ public enum ControlRequest: Codable, Sendable {
     case createCollection(CollectionSchema)
     case dropCollection(name: String)
     case configureCollection(name: String, ingestion: JSONValue?, sources: [String])
+    case tuneCollection(name: String, efSearch: Int, quantization: VectorQuantization?)
     case addTenant(collection: String, tenant: String)
     case removeTenant(collection: String, tenant: String)
     case setTenantState(collection: String, tenant: String, state: TenantState)

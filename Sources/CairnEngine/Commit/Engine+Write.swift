@@ -1,3 +1,4 @@
+import CairnVector
 import Foundation
 
 extension Engine {
@@ -81,6 +82,13 @@ extension Engine {
     @discardableResult
     package func configureCollection(_ collection: String, ingestion: JSONValue?, sources: [String]) async throws -> UInt64 {
         try await change(.configureCollection(collection: try catalog.resolve(collection).name, ingestion: ingestion, sources: sources))
+    }
+
+    /// Replaces the search settings of `collection` (name or alias): its default beam and the
+    /// quantization of segments written from now on.
+    @discardableResult
+    package func tuneCollection(_ collection: String, efSearch: Int, quantization: VectorQuantization?) async throws -> UInt64 {
+        try await change(.tuneCollection(collection: try catalog.resolve(collection).name, efSearch: efSearch, quantization: quantization))
     }
 
     @discardableResult

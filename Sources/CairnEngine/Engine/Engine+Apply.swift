@@ -76,6 +76,9 @@ struct StateApplier: Sendable {
             state.version = try Version(manifest: state.version.manifest.attaching(attachment.segments, lsn: lsn), reusing: state.version,
                                         partitions: state.partitions, mapped: mapped, loader: loader)
             for partition in attached where partition.isLoaded { state.view(of: partition).recomputeDeadRows() }
+        case let .tuneCollection(collection, _, _):
+            let schema = try state.catalog.resolve(collection)
+            for (key, partition) in state.partitions where key.collection == schema.name { partition.schema = schema }
         case .configureCollection, .setAlias, .removeAlias, .putRole, .deleteRole, .putUser, .deleteUser:
             break
         }

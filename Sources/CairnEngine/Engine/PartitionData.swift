@@ -6,7 +6,8 @@ import Foundation
 final class PartitionData: @unchecked Sendable {
     let key: PartitionKey
     let incarnation: PartitionIncarnation
-    let schema: CollectionSchema
+    /// The collection's schema; replaced when its search settings change (`tuneCollection`).
+    var schema: CollectionSchema
     /// Whether the partition's segments are mapped (false while its tenant is inactive).
     var isLoaded: Bool
     var memtable: Memtable

@@ -116,7 +116,8 @@ extension Engine {
         let folder = segmentsDirectory + "/\(partition.key.collection)/\(partition.key.tenant)"
         let created = !fs.exists(folder)
         try fs.createDirectory(folder)
-        let builder = try SegmentBuilder(schema: partition.schema, path: folder + "/" + id + ".seg", fs: fs)
+        let schema = state.withLock { _ in partition.schema } // replaced under the lock when search settings change
+        let builder = try SegmentBuilder(schema: schema, path: folder + "/" + id + ".seg", fs: fs)
         builder.graphBuildThreads = options.graphBuildThreads
         builder.reachedStep = options.reachedStep
         let file: (bytes: Int, crc32c: UInt32)

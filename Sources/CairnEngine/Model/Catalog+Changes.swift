@@ -19,6 +19,12 @@ extension Catalog {
             try CollectionSchema.validate(sources: sources ?? [])
             collections[name]!.ingestion = ingestion
             collections[name]!.sources = sources?.isEmpty == true ? nil : sources
+        case let .tuneCollection(collection, efSearch, quantization):
+            var schema = try resolve(collection)
+            schema.hnsw.efSearch = efSearch
+            schema.quantization = quantization
+            try schema.validate()
+            collections[schema.name] = schema
         case let .addTenant(collection, tenant):
             try Naming.check(tenant, kind: "tenant")
             let schema = try requireMultiTenant(collection)

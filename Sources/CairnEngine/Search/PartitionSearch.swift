@@ -19,6 +19,9 @@ struct PartitionSearch {
     let sharesBeamWithFilter: Bool
     /// Scan every allowed row instead of walking graphs (letting the pages read go as it passes).
     let exact: Bool
+    /// Whether walks compare the segments' codes: the collection quantizes now (segments
+    /// written before quantization was turned off keep theirs unused).
+    let usesCodes: Bool
     /// Hits so far; a row is `source << 32 | slot or row`.
     private(set) var top: TopK
 
@@ -28,6 +31,7 @@ struct PartitionSearch {
         self.exact = exact
         dimensions = schema.dimensions
         metric = schema.metric
+        usesCodes = schema.quantization != nil
         self.filter = filter
         self.limit = limit
         self.ef = ef
@@ -88,7 +92,7 @@ struct PartitionSearch {
                SearchPlan.usesGraph(allowed: segment.rowCount - view.deadCount, rows: segment.rowCount) {
                 // No filter: skip building an allow-list; only dead rows are stepped over.
                 let dead = view.deadRows
-                let hits = graph.search(query, k: limit, ef: ef, codes: segment.codes,
+                let hits = graph.search(query, k: limit, ef: ef, codes: usesCodes ? segment.codes : nil,
                                         isAllowed: view.deadCount == 0 ? nil : { !dead[Int($0)] })
                 for hit in hits {
                     segment.prefetchID(at: hit.row)
@@ -105,7 +109,7 @@ struct PartitionSearch {
             }
             if !exact, let graph = segment.graph, SearchPlan.usesGraph(allowed: allowedCount, rows: segment.rowCount) {
                 let mask = allowed
-                for hit in graph.search(query, k: limit, ef: ef, codes: segment.codes, isAllowed: { mask[Int($0)] },
+                for hit in graph.search(query, k: limit, ef: ef, codes: usesCodes ? segment.codes : nil, isAllowed: { mask[Int($0)] },
                                         allowedBound: allowedBound(allowed: allowedCount, rows: segment.rowCount)) {
                     offer(hit.distance, source: source, row: hit.row)
                 }

@@ -9,7 +9,7 @@ extension Engine {
     /// version or the new one, never a mix. Files only the old manifest needed are deleted
     /// afterwards. Only the maintenance thread calls this, so edits never race.
     func logAndApply(_ edit: VersionEdit, alongside: (inout EngineState) -> Void = { _ in }) throws {
-        let (previous, partitions) = state.withLock { ($0.version.manifest, $0.partitions) }
+        let (previous, partitions, schemas) = state.withLock { ($0.version.manifest, $0.partitions, $0.partitions.mapValues(\.schema)) }
         guard let next = previous.applying(edit) else {
             for record in edit.added { try? fs.remove(directory + "/" + record.relativePath) }
             return
@@ -17,7 +17,7 @@ extension Engine {
         var mapped: [String: LoadedSegment] = [:]
         for record in edit.added {
             guard let partition = partitions[record.partition], partition.incarnation == record.incarnation else { continue }
-            mapped[record.id] = try applier.loader.load(record, schema: partition.schema)
+            mapped[record.id] = try applier.loader.load(record, schema: schemas[record.partition]!)
         }
         try manifests.publish(next)
         try state.withLock { state in

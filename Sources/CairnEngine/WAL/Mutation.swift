@@ -1,3 +1,4 @@
+import CairnVector
 import Foundation
 
 /// A change to the catalog (everything but objects), kept in the WAL as JSON inside the binary
@@ -7,6 +8,9 @@ enum CatalogChange: Sendable, Codable {
     case dropCollection(String)
     /// Replaces a collection's ingestion configuration and source paths.
     case configureCollection(collection: String, ingestion: JSONValue?, sources: [String]?)
+    /// Replaces a collection's search settings: the beam a search uses when it names none, and
+    /// how segments written from then on code vectors (nil: they do not).
+    case tuneCollection(collection: String, efSearch: Int, quantization: VectorQuantization?)
     case addTenant(collection: String, tenant: String)
     case removeTenant(collection: String, tenant: String)
     case setTenantState(collection: String, tenant: String, state: TenantState)
