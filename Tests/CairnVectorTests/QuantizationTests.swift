@@ -71,7 +71,7 @@ struct QuantizationTests {
         #expect(flat.step[0] == 1 && flat.step[1] > 0)
     }
 
-    @Test("the code kernel equals a scalar loop at every length", arguments: [1, 7, 8, 31, 32, 33, 100, 384])
+    @Test("the code kernel equals a scalar loop at every length", arguments: [1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 384])
     func kernel(count: Int) {
         var generator = SeededGenerator(seed: UInt64(count))
         let weights = (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
