@@ -69,7 +69,8 @@ struct CollectionCommand: AsyncParsableCommand {
                 throw ValidationError("unknown metric '\(metric)'; use cosine, l2 or dot")
             }
             if let quantization, VectorQuantization(rawValue: quantization) == nil {
-                throw ValidationError("unknown quantization '\(quantization)'; use int8 (or leave it out for full-precision walks)")
+                throw ValidationError("unknown quantization '\(quantization)'; use "
+                                      + VectorQuantization.allCases.map(\.rawValue).joined(separator: ", ") + " (or leave it out for full-precision walks)")
             }
             for property in properties { _ = try Create.parseProperty(property) }
             if let ingestion, (try? JSONParser.parse(ingestion)) == nil {

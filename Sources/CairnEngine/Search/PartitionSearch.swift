@@ -86,13 +86,14 @@ struct PartitionSearch {
     /// Searches a segment (no lock needed), stepping over the rows dead in `view`.
     mutating func search(_ view: SegmentView, source: Int) {
         let segment = view.segment, dimensions = self.dimensions, metric = self.metric
+        let codes = usesCodes ? segment.codes : nil
         query.withUnsafeBufferPointer { queryBuffer in
             let query = queryBuffer.baseAddress!
             if !exact, filter == nil, let graph = segment.graph,
                SearchPlan.usesGraph(allowed: segment.rowCount - view.deadCount, rows: segment.rowCount) {
                 // No filter: skip building an allow-list; only dead rows are stepped over.
                 let dead = view.deadRows
-                let hits = graph.search(query, k: limit, ef: ef, codes: usesCodes ? segment.codes : nil,
+                let hits = graph.search(query, k: limit, ef: ef, codes: codes,
                                         isAllowed: view.deadCount == 0 ? nil : { !dead[Int($0)] })
                 for hit in hits {
                     segment.prefetchID(at: hit.row)
@@ -109,7 +110,7 @@ struct PartitionSearch {
             }
             if !exact, let graph = segment.graph, SearchPlan.usesGraph(allowed: allowedCount, rows: segment.rowCount) {
                 let mask = allowed
-                for hit in graph.search(query, k: limit, ef: ef, codes: usesCodes ? segment.codes : nil, isAllowed: { mask[Int($0)] },
+                for hit in graph.search(query, k: limit, ef: ef, codes: codes, isAllowed: { mask[Int($0)] },
                                         allowedBound: allowedBound(allowed: allowedCount, rows: segment.rowCount)) {
                     offer(hit.distance, source: source, row: hit.row)
                 }
