@@ -1,4 +1,5 @@
 @testable import CairnEngine
+import CairnVector
 import CairnTestSupport
 import Foundation
 import Testing
@@ -12,9 +13,16 @@ struct PowerLossTests {
 
     /// What the database should hold: per partition (`collection/tenant`), id → vector; an
     /// inactive tenant is `collection/tenant (inactive)` with no objects (they cannot be read).
+    /// `searchSettings`: per collection whose settings are not the defaults, its efSearch and
+    /// quantization.
     struct Contents: Equatable, CustomStringConvertible {
         var partitions: [String: [UUID: [Float]]] = [:]
-        var description: String { partitions.mapValues(\.count).sorted { $0.key < $1.key }.description }
+        var searchSettings: [String: String] = [:]
+        var description: String { partitions.mapValues(\.count).sorted { $0.key < $1.key }.description + " \(searchSettings)" }
+
+        static func settings(efSearch: Int, quantization: VectorQuantization?) -> String {
+            "efSearch \(efSearch), quantization \(quantization?.rawValue ?? "none")"
+        }
     }
 
     /// A sequential workload that keeps the acknowledged contents and, while an operation is in
@@ -224,6 +232,9 @@ struct PowerLossTests {
         var contents = Contents()
         let catalog = engine.catalog
         for schema in catalog.collections.values {
+            if schema.hnsw.efSearch != HNSWParameters().efSearch || schema.quantization != nil {
+                contents.searchSettings[schema.name] = Contents.settings(efSearch: schema.hnsw.efSearch, quantization: schema.quantization)
+            }
             for tenant in (catalog.tenants[schema.name] ?? [:]).values where tenant.state == .inactive {
                 contents.partitions["\(schema.name)/\(tenant.name) (inactive)"] = [:]
             }
@@ -291,23 +302,37 @@ struct PowerLossTests {
         }
     }
 
-    @Test("a power cut at any file operation while quantized segments (graph and int8 codes) are flushed and compacted loses nothing")
+    @Test("a power cut at any file operation while quantized segments (graph and int8 codes) are flushed and compacted, and search settings change, loses nothing")
     func quantizedSegments() async throws {
         let key = "q/_default"
         let work: (Workload, EngineOptions) async throws -> Void = { workload, options in
             try await workload.withEngine(options) { engine in
-                try await workload.step({ $0.partitions[key] = [:] }) {
+                try await workload.step({
+                    $0.partitions[key] = [:]
+                    $0.searchSettings["q"] = Contents.settings(efSearch: HNSWParameters().efSearch, quantization: .int8)
+                }) {
                     try await engine.createCollection(CollectionSchema(name: "q", dimensions: 4, metric: .l2, quantization: .int8))
                 }
-                // 2,100 objects: the flush writes a graph and codes; 100 more, then a compaction
-                // that builds both again over the merged rows.
-                for count in [2_100, 100] {
+                // 2,100 objects: the flush writes a graph and codes. Quantization is turned off
+                // and on again around 100 more, then a flush (and the compaction after it, and
+                // an explicit one) builds graph and codes over the merged rows.
+                func put(_ count: Int) async throws {
                     let batch = workload.objects(count)
                     try await workload.step({ contents in for object in batch { contents.partitions[key, default: [:]][object.id] = object.vector } }) {
                         try await engine.put(batch, collection: "q")
                     }
-                    try await workload.step { try await engine.flush() }
                 }
+                func tune(efSearch: Int, quantization: VectorQuantization?) async throws {
+                    try await workload.step({ $0.searchSettings["q"] = Contents.settings(efSearch: efSearch, quantization: quantization) }) {
+                        try await engine.tuneCollection("q", efSearch: efSearch, quantization: quantization)
+                    }
+                }
+                try await put(2_100)
+                try await workload.step { try await engine.flush() }
+                try await tune(efSearch: 50, quantization: nil)
+                try await put(100)
+                try await tune(efSearch: 60, quantization: .int8)
+                try await workload.step { try await engine.flush() }
                 try await workload.step { try await engine.compact() }
                 #expect(engine.stats().searchMemory.codeBytes > 0, "the compacted segment carries codes")
             }
