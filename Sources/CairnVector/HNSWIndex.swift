@@ -48,6 +48,10 @@ public final class HNSWIndex: @unchecked Sendable {
     /// CPU's outstanding-miss buffers).
     @usableFromInline static let prefetchAhead = 4
 
+    /// How many bounded neighbours a screened walk measures its screening on before it may give
+    /// it up (`beamSearch`).
+    @usableFromInline static let screenTrial = 64
+
     /// The number of nodes.
     public var count: Int { levels.count }
 

@@ -28,7 +28,7 @@ struct ANNBenchmark: AsyncParsableCommand {
     @Option(help: "int8: the segments code vectors for the graph walk; the final candidates are re-ranked exactly.") var quantization: String?
     @Option(help: "Repeat the query set until each figure took at least this long.") var minimumSeconds = 1.0
     @Option(help: "Threads that build the graph (default: every core).") var buildThreads = ProcessInfo.processInfo.activeProcessorCount
-    @Flag(help: "Time the bare HNSW index (in the locality order segments store) instead of the database's search path.") var rawIndex = false
+    @Flag(help: "Time the bare HNSW index (in the locality order and with the sketches segments store) instead of the database's search path.") var rawIndex = false
     @Flag(help: ArgumentHelp("Also build the bare index in this process (the same graph: use --build-threads 1) and time it and the "
                              + "database's path in alternating passes, for the path's cost per query.")) var pairedWithBare = false
     @Option(help: "Where the database goes (a temporary directory by default).") var workDirectory = NSTemporaryDirectory()
@@ -165,9 +165,10 @@ struct ANNBenchmark: AsyncParsableCommand {
         print(String(format: "cairn: build %.1fs (%.0f vec/s, %d graph threads: puts %.1fs, index ready (flushed) at %.1fs)",
                      buildSeconds, Double(rows) / buildSeconds, options.graphBuildThreads, ingestSeconds, buildSeconds))
         let memory = db.stats().searchMemory
-        let index = Double(memory.vectorBytes + memory.graphBytes + memory.codeBytes) / 1_048_576
-        print(String(format: "cairn: search memory %.0f MiB vectors, %.0f MiB graph, %.0f MiB codes (mapped segment blocks)",
-                     Double(memory.vectorBytes) / 1_048_576, Double(memory.graphBytes) / 1_048_576, Double(memory.codeBytes) / 1_048_576))
+        let index = Double(memory.vectorBytes + memory.graphBytes + memory.codeBytes + memory.sketchBytes) / 1_048_576
+        print(String(format: "cairn: search memory %.0f MiB vectors, %.0f MiB graph, %.0f MiB codes, %.1f MiB sketches (mapped segment blocks)",
+                     Double(memory.vectorBytes) / 1_048_576, Double(memory.graphBytes) / 1_048_576, Double(memory.codeBytes) / 1_048_576,
+                     Double(memory.sketchBytes) / 1_048_576))
         print(String(format: "cairn: peak memory beyond the data set (%.0f MiB resident before the database opened): "
                      + "%.0f MiB after the puts, %.0f MiB after the flush = %.2fx the index",
                      dataSet, ingestPeak - dataSet, flushPeak - dataSet, (flushPeak - dataSet) / index))
@@ -195,6 +196,7 @@ struct ANNBenchmark: AsyncParsableCommand {
     /// and the path's cost per query.
     private func comparePaths(_ db: Database, base: [Float], rows: Int, queries: [[Float]], dimensions: Int, metric: DistanceMetric) throws {
         let (index, order) = bareIndex(base, rows: rows, dimensions: dimensions, metric: metric)
+        let sketches = BareSketches(index)
         for beam in beams {
             var databaseSeconds = 0.0, bareSeconds = 0.0, passes = 0, differing = 0
             repeat {
@@ -207,7 +209,9 @@ struct ANNBenchmark: AsyncParsableCommand {
                 started = ContinuousClock.now
                 var fromIndex: [[Int]] = []
                 for query in queries {
-                    fromIndex.append(query.withUnsafeBufferPointer { index.search($0.baseAddress!, k: 10, ef: beam).map { Int(order[$0.row]) } })
+                    fromIndex.append(query.withUnsafeBufferPointer {
+                        index.search($0.baseAddress!, k: 10, ef: beam, sketches: sketches.view).map { Int(order[$0.row]) }
+                    })
                 }
                 bareSeconds += (ContinuousClock.now - started).seconds
                 if passes == 0 { differing = zip(fromDatabase, fromIndex).filter { $0 != $1 }.count }
@@ -255,16 +259,52 @@ struct ANNBenchmark: AsyncParsableCommand {
                              metric: DistanceMetric, truth: (rows: Int, dimensions: Int, values: [Int32])) throws {
         let started = ContinuousClock.now
         let (index, order) = bareIndex(base, rows: rows, dimensions: dimensions, metric: metric)
+        let sketches = BareSketches(index)
         let buildSeconds = (ContinuousClock.now - started).seconds
         print(String(format: "cairn: build %.1fs (%.0f vec/s, %d threads, bare index)", buildSeconds, Double(rows) / buildSeconds, buildThreads))
         let queryArrays = (0..<queryCount).map { Array(queries[$0 * dimensions..<($0 + 1) * dimensions]) }
         for beam in beams {
             for searchers in searcherCounts {
                 let (results, qps) = try measure(queries: queryCount, searchers: searchers) { query in
-                    queryArrays[query].withUnsafeBufferPointer { index.search($0.baseAddress!, k: 10, ef: beam).map { Int(order[$0.row]) } }
+                    queryArrays[query].withUnsafeBufferPointer {
+                        index.search($0.baseAddress!, k: 10, ef: beam, sketches: sketches.view).map { Int(order[$0.row]) }
+                    }
                 }
                 report(label("cairn-bare", searchers: searchers), beam, results, qps: qps, truth: truth)
             }
+        }
+    }
+
+    /// The sign sketches a segment would store for the bare index (none for the inner product),
+    /// in memory for as long as this lives.
+    private final class BareSketches: @unchecked Sendable {
+        let view: SignSketches?
+        private let center: UnsafeMutablePointer<Float>
+        private let records: UnsafeMutableRawPointer
+
+        init(_ index: HNSWIndex) {
+            let dimensions = index.dimensions, stride = SignSketches.stride(dimensions: dimensions)
+            center = .allocate(capacity: SignSketches.paddedDimensions(dimensions))
+            records = .allocate(byteCount: max(1, index.count * stride), alignment: 64)
+            guard SignSketches.supports(index.metric) else {
+                view = nil
+                return
+            }
+            SignSketches.center(of: index.vector(0), rows: index.count, dimensions: dimensions, scale: index.scale, into: center)
+            guard index.sketchScreeningShare(center: center) >= SignSketches.minimumScreeningShare else {
+                view = nil
+                return
+            }
+            for row in 0..<index.count {
+                SignSketches.encode(index.vector(row), scale: index.scale(row), center: center, dimensions: dimensions,
+                                    into: records + row * stride)
+            }
+            view = SignSketches(center: center, records: records, dimensions: dimensions, count: index.count)
+        }
+
+        deinit {
+            center.deallocate()
+            records.deallocate()
         }
     }
 

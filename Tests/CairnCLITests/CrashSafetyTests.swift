@@ -105,6 +105,36 @@ struct CrashSafetyTests {
         #expect(try cli.run(["verify"]).status == 0)
     }
 
+    @Test("SIGKILL after a search-settings change reached the WAL, before it applied or answered: the reopened catalog holds it, and the next flush follows it")
+    func killAfterTuneLogged() async throws {
+        let directory = TemporaryDirectory("cairn-crash")
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        let cli = CLIRunner(dataDirectory: data)
+        #expect(try cli.run(["collection", "create", "docs", "--dimensions", "8", "--metric", "cosine", "--quantization", "int8",
+                            "--property", "title:text", "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        let objects = SampleData.objects(count: 600, dimensions: 8, seed: 79)
+        let file = directory.appending("objects.jsonl")
+        try SampleData.jsonl(objects).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["import", "docs", file, "--memtable-flush-bytes", "1000000000"]).status == 0)
+
+        let tune = try cli.start(["collection", "set", "docs", "--ef-search", "50", "--quantization", "none"],
+                                 environment: ["CAIRN_CRASH_AT": "wal-synced"])
+        tune.waitUntilExit()
+        #expect(tune.terminationReason == .uncaughtSignal, "killed once the record was synced")
+
+        let db = try await Database.open(at: data)
+        let schema = try db.collection(named: "docs")
+        #expect(schema.hnsw.efSearch == 50 && schema.quantization == nil, "the synced record is replayed")
+        #expect(try db.count("docs") == 600)
+        try await db.flush()
+        #expect(db.stats().searchMemory.codeBytes == 0, "the flush after the replayed change writes no codes")
+        let hits = try db.search(objects[7].vector, in: "docs", limit: 1, fields: [])
+        #expect(hits.first?.object.id == objects[7].id)
+        await db.close()
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     /// The number of input lines the import reported as committed.
     static func acknowledgedLines(_ path: String) -> Int {
         (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").compactMap { Int($0) }.last ?? 0

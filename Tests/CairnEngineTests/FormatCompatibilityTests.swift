@@ -9,7 +9,8 @@ import Testing
 @Suite("Older file formats")
 struct FormatCompatibilityTests {
     /// A current segment rewritten as an older `version` would have written it: the same blocks
-    /// without the last `dropping` ones (version 2 had no codes block, version 1 no scales either).
+    /// without the last `dropping` ones (version 3 had no sketches block, version 2 no codes block
+    /// either, version 1 no scales either).
     private func olderVersion(_ bytes: [UInt8], version: UInt8, dropping: Int) -> [UInt8] {
         let blockCount = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self) })
         let kept = blockCount - dropping
@@ -47,7 +48,7 @@ struct FormatCompatibilityTests {
         }
         let path = directory.appending("0123456789abcdef.seg")
         _ = try builder.finish()
-        try LocalFileSystem().writeNewFile(path, olderVersion(try LocalFileSystem().readFile(built), version: 1, dropping: 2))
+        try LocalFileSystem().writeNewFile(path, olderVersion(try LocalFileSystem().readFile(built), version: 1, dropping: 3))
         let segment = try Segment(file: try LocalFileSystem().map(path), id: "0123456789abcdef", schema: schema)
         #expect(segment.rowCount == 100)
         for (row, (id, vector)) in rows.enumerated() {
@@ -76,10 +77,36 @@ struct FormatCompatibilityTests {
         let current = try Segment(file: try LocalFileSystem().map(built), id: "fedcba9876543210", schema: schema)
         #expect(current.codes != nil && current.graph != nil)
         let path = directory.appending("0123456789abcdef.seg")
-        try LocalFileSystem().writeNewFile(path, olderVersion(try LocalFileSystem().readFile(built), version: 2, dropping: 1))
+        try LocalFileSystem().writeNewFile(path, olderVersion(try LocalFileSystem().readFile(built), version: 2, dropping: 2))
         let segment = try Segment(file: try LocalFileSystem().map(path), id: "0123456789abcdef", schema: schema)
         #expect(segment.codes == nil)
         let hits = try #require(segment.graph).search(segment.vector(at: 7), k: 1, ef: 32)
+        #expect(hits.first?.row == 7 && hits.first?.distance == 0)
+    }
+
+    @Test("a version 3 segment (no sketches block) opens, and its graph measures every neighbour's vector")
+    func segmentVersionThree() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let schema = CollectionSchema(name: "c", dimensions: 16, metric: .l2)
+        let built = directory.appending("fedcba9876543210.seg")
+        let builder = try SegmentBuilder(schema: schema, path: built, fs: LocalFileSystem())
+        let vectors = ClusteredData.vectors(count: SegmentFormat.graphThreshold, dimensions: 16, clusters: 200, spread: 1.0, seed: 4)
+        var generator = SeededGenerator(seed: 7)
+        try vectors.withUnsafeBufferPointer { base in
+            for row in 0..<SegmentFormat.graphThreshold {
+                try builder.addRow(id: generator.uuid(), createdAt: 1, updatedAt: 2, properties: [:],
+                                   vector: UnsafeBufferPointer(rebasing: base[row * 16..<(row + 1) * 16]))
+            }
+        }
+        _ = try builder.finish()
+        let current = try Segment(file: try LocalFileSystem().map(built), id: "fedcba9876543210", schema: schema)
+        #expect(current.sketches != nil && current.codes == nil)
+        let path = directory.appending("0123456789abcdef.seg")
+        try LocalFileSystem().writeNewFile(path, olderVersion(try LocalFileSystem().readFile(built), version: 3, dropping: 1))
+        let segment = try Segment(file: try LocalFileSystem().map(path), id: "0123456789abcdef", schema: schema)
+        #expect(segment.sketches == nil && segment.searchBytes.sketchBytes == 0)
+        let hits = try #require(segment.graph).search(segment.vector(at: 7), k: 1, ef: 32, sketches: segment.sketches)
         #expect(hits.first?.row == 7 && hits.first?.distance == 0)
     }
 

@@ -43,8 +43,8 @@ struct PowerLossTests {
             attempted = nil
         }
 
-        func objects(_ count: Int) -> [NewObject] {
-            (0..<count).map { _ in NewObject(vector: generator.vector(4)) }
+        func objects(_ count: Int, dimensions: Int = 4) -> [NewObject] {
+            (0..<count).map { _ in NewObject(vector: generator.vector(dimensions)) }
         }
 
         /// Runs `body` on the database, closing it also when `body` fails.
@@ -302,7 +302,7 @@ struct PowerLossTests {
         }
     }
 
-    @Test("a power cut at any file operation while quantized segments (graph and int8 codes) are flushed and compacted, and search settings change, loses nothing")
+    @Test("a power cut at any file operation while segments with a graph and int8 codes or sign sketches are flushed and compacted, and search settings change, loses nothing")
     func quantizedSegments() async throws {
         let key = "q/_default"
         let work: (Workload, EngineOptions) async throws -> Void = { workload, options in
@@ -311,13 +311,14 @@ struct PowerLossTests {
                     $0.partitions[key] = [:]
                     $0.searchSettings["q"] = Contents.settings(efSearch: HNSWParameters().efSearch, quantization: .int8)
                 }) {
-                    try await engine.createCollection(CollectionSchema(name: "q", dimensions: 4, metric: .l2, quantization: .int8))
+                    try await engine.createCollection(CollectionSchema(name: "q", dimensions: 32, metric: .l2, quantization: .int8))
                 }
                 // 2,100 objects: the flush writes a graph and codes. Quantization is turned off
-                // and on again around 100 more, then a flush (and the compaction after it, and
-                // an explicit one) builds graph and codes over the merged rows.
+                // for 100 more: the flush (and the compaction after it) writes a graph and sketches
+                // over the merged rows. Turned on again for 100 more, a flush and an explicit
+                // compaction write graph and codes.
                 func put(_ count: Int) async throws {
-                    let batch = workload.objects(count)
+                    let batch = workload.objects(count, dimensions: 32)
                     try await workload.step({ contents in for object in batch { contents.partitions[key, default: [:]][object.id] = object.vector } }) {
                         try await engine.put(batch, collection: "q")
                     }
@@ -331,7 +332,11 @@ struct PowerLossTests {
                 try await workload.step { try await engine.flush() }
                 try await tune(efSearch: 50, quantization: nil)
                 try await put(100)
+                try await workload.step { try await engine.flush() }
+                #expect(engine.stats().searchMemory.sketchBytes > 0 && engine.stats().searchMemory.codeBytes == 0,
+                        "the merged segment carries sketches")
                 try await tune(efSearch: 60, quantization: .int8)
+                try await put(100)
                 try await workload.step { try await engine.flush() }
                 try await workload.step { try await engine.compact() }
                 #expect(engine.stats().searchMemory.codeBytes > 0, "the compacted segment carries codes")

@@ -20,6 +20,7 @@ extension Engine {
         do {
             try round.bytes.bytes.withUnsafeBytes { try commits.wal.append($0) }
             if options.durability == .synchronous { try commits.wal.sync() }
+            options.reachedStep("wal-synced")
         } catch {
             let failure = CairnError.writesDisabled(reason: "\(error)")
             // Every waiting writer gets the error; the log only notes why later writes are refused.

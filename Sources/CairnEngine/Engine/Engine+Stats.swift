@@ -54,17 +54,29 @@ public struct SearchMemory: Sendable, Codable, Hashable {
     public var graphBytes = 0
     /// Quantized codes (walks of collections that quantize).
     public var codeBytes = 0
+    /// Sign sketches (walks over full vectors).
+    public var sketchBytes = 0
 
     /// No bytes, or the given ones.
-    public init(vectorBytes: Int = 0, graphBytes: Int = 0, codeBytes: Int = 0) {
+    public init(vectorBytes: Int = 0, graphBytes: Int = 0, codeBytes: Int = 0, sketchBytes: Int = 0) {
         self.vectorBytes = vectorBytes
         self.graphBytes = graphBytes
         self.codeBytes = codeBytes
+        self.sketchBytes = sketchBytes
+    }
+
+    /// Decodes stats from servers that predate sketches too (their `sketchBytes` is 0).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        vectorBytes = try container.decode(Int.self, forKey: .vectorBytes)
+        graphBytes = try container.decode(Int.self, forKey: .graphBytes)
+        codeBytes = try container.decode(Int.self, forKey: .codeBytes)
+        sketchBytes = try container.decodeIfPresent(Int.self, forKey: .sketchBytes) ?? 0
     }
 
     static func + (lhs: SearchMemory, rhs: SearchMemory) -> SearchMemory {
         SearchMemory(vectorBytes: lhs.vectorBytes + rhs.vectorBytes, graphBytes: lhs.graphBytes + rhs.graphBytes,
-                     codeBytes: lhs.codeBytes + rhs.codeBytes)
+                     codeBytes: lhs.codeBytes + rhs.codeBytes, sketchBytes: lhs.sketchBytes + rhs.sketchBytes)
     }
 }
 

@@ -93,7 +93,7 @@ struct PartitionSearch {
                SearchPlan.usesGraph(allowed: segment.rowCount - view.deadCount, rows: segment.rowCount) {
                 // No filter: skip building an allow-list; only dead rows are stepped over.
                 let dead = view.deadRows
-                let hits = graph.search(query, k: limit, ef: ef, codes: codes,
+                let hits = graph.search(query, k: limit, ef: ef, codes: codes, sketches: segment.sketches,
                                         isAllowed: view.deadCount == 0 ? nil : { !dead[Int($0)] })
                 for hit in hits {
                     segment.prefetchID(at: hit.row)
@@ -110,7 +110,7 @@ struct PartitionSearch {
             }
             if !exact, let graph = segment.graph, SearchPlan.usesGraph(allowed: allowedCount, rows: segment.rowCount) {
                 let mask = allowed
-                for hit in graph.search(query, k: limit, ef: ef, codes: codes, isAllowed: { mask[Int($0)] },
+                for hit in graph.search(query, k: limit, ef: ef, codes: codes, sketches: segment.sketches, isAllowed: { mask[Int($0)] },
                                         allowedBound: allowedBound(allowed: allowedCount, rows: segment.rowCount)) {
                     offer(hit.distance, source: source, row: hit.row)
                 }

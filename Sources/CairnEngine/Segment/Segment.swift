@@ -31,11 +31,14 @@ final class Segment: @unchecked Sendable {
 
     /// The HNSW graph over the rows, or nil for a small segment (searched exactly).
     let graph: HNSWIndex?
-    /// The bytes of the blocks a graph search reads: vectors, graph, codes.
+    /// The bytes of the blocks a graph search reads: vectors, graph, codes, sketches.
     let searchBytes: SearchMemory
     /// The rows' quantized codes, which graph walks compare instead of the vectors (nil when
     /// the collection does not quantize, or the segment predates it).
     let codes: QuantizedVectors?
+    /// The rows' sign sketches, which let walks over full vectors skip most of them (nil when the
+    /// collection quantizes or uses the inner product, or the segment predates them).
+    let sketches: SignSketches?
 
     /// Checks the mapped segment `file` (every block's checksum) against `schema`.
     init(file: MappedFile, id: String, schema: CollectionSchema) throws {
@@ -131,7 +134,19 @@ final class Segment: @unchecked Sendable {
         } else {
             codes = nil
         }
-        searchBytes = SearchMemory(vectorBytes: blocks[.vectors]!.count, graphBytes: graphBlock.count, codeBytes: codes == nil ? 0 : blocks[.codes]!.count)
+        if version >= 4 {
+            let sketchBlock = try block(.sketches, expected: nil)
+            do {
+                sketches = graph == nil ? nil : try SegmentSketches.map(sketchBlock, rows: rowCount, dimensions: dimensions)
+            } catch {
+                throw corrupt(sketchBlock.baseAddress.map { $0 - bytes.baseAddress! } ?? 0, "malformed sign sketches")
+            }
+        } else {
+            sketches = nil
+        }
+        searchBytes = SearchMemory(vectorBytes: blocks[.vectors]!.count, graphBytes: graphBlock.count,
+                                   codeBytes: codes == nil ? 0 : blocks[.codes]!.count,
+                                   sketchBytes: sketches == nil ? 0 : blocks[.sketches]!.count)
         // Checking read every page; searches bring back the ones they use.
         file.evictResidentPages()
     }

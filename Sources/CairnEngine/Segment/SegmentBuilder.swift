@@ -21,7 +21,8 @@ final class SegmentBuilder {
     let hnsw: HNSWParameters?
     /// The properties that get an inverted index.
     let indexedProperties: [String]
-    /// How the graph walk codes vectors (a codes block is written with the graph), or nil.
+    /// How the graph walk codes vectors (a codes block is written with the graph), or nil (a
+    /// sketches block is written with the graph instead, for cosine and L2).
     let quantization: VectorQuantization?
     /// A graph already built over exactly these rows in this order (a memtable's live graph),
     /// written instead of building one.
@@ -225,6 +226,14 @@ final class SegmentBuilder {
                                    quantizer: ScalarQuantizer(minimum: minimum, maximum: maximum), metric: metric, to: append)
         }
         reachedStep("segment-codes-written")
+        try streamedBlock(.sketches) { append in
+            guard let graph, SegmentSketches.apply(to: metric, quantization: quantization) else { return }
+            try scales.bytes.withUnsafeBytes { scaleBytes in
+                try SegmentSketches.write(vectors: graph.vectors, rows: rowCount, dimensions: dimensions, graph: graph.index, order: graph.order,
+                                          scale: { metric == .cosine ? scaleBytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) : 1 },
+                                          to: append)
+            }
+        }
 
         try vectors.append(footer.bytes)
         var trailer = ByteWriter(capacity: SegmentFormat.trailerSize)

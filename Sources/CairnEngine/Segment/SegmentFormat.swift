@@ -1,6 +1,6 @@
 import Foundation
 
-/// The on-disk format of a segment file (`segments/<collection>/<tenant>/<id>.seg`), version 3.
+/// The on-disk format of a segment file (`segments/<collection>/<tenant>/<id>.seg`), version 4.
 ///
 /// ```
 /// header (64 bytes): "CAIRNSEG" | u32 version | u32 dimensions | u32 rows | u32 tombstones | zero padding
@@ -25,13 +25,18 @@ import Foundation
 ///               u32 dimensions, u32 rows, u32 hasNorms (1 for L2), lower (dimensions × f32), step
 ///               (dimensions × f32), L2 only: each decoded vector's squared length (rows × f32),
 ///               zero padding to a 64-byte boundary of the block, codes (rows × dimensions × u8)
+///   sketches    empty unless the segment has a graph, the collection does not quantize and its
+///               metric is cosine or L2; sign sketches (`SignSketches`): u32 kind (1), u32
+///               dimensions, u32 rows, u32 stride, center (dimensions rounded up to 32 × f32),
+///               zero padding to a 64-byte boundary of the block, records (rows × stride bytes)
 /// footer: per block u32 kind | u64 offset | u64 length | u32 CRC32C;
 ///         then u32 block count | u32 CRC32C of the footer entries | "CAIRNEND"
 /// ```
 /// A segment is written once, fsynced, then only read and eventually deleted. Version 1 had no
 /// scales block and stored cosine vectors normalised; it is still read (its vectors are unit
 /// length, so their scale is 1). Version 2 had no codes block; it is still read (walks compare
-/// its full vectors).
+/// its full vectors). Version 3 had no sketches block; it is still read (walks over full vectors
+/// read every neighbour's).
 enum SegmentFormat {
     /// Whether `name` is a segment file as the engine names them: 16 hex digits and `.seg`.
     static func isSegmentFileName(_ name: String) -> Bool {
@@ -49,7 +54,7 @@ enum SegmentFormat {
 
     static let magic: [UInt8] = Array("CAIRNSEG".utf8)
     static let endMagic: [UInt8] = Array("CAIRNEND".utf8)
-    static let version: UInt32 = 3
+    static let version: UInt32 = 4
     static let headerSize = 64
     static let alignment = 64
     static let footerEntrySize = 24
@@ -58,15 +63,16 @@ enum SegmentFormat {
     static let graphThreshold = 2048
 
     enum Block: UInt32, CaseIterable {
-        case vectors = 1, ids, idOrder, timestamps, propertyOffsets, propertyData, tombstones, invertedIndex, graph, scales, codes
+        case vectors = 1, ids, idOrder, timestamps, propertyOffsets, propertyData, tombstones, invertedIndex, graph, scales, codes, sketches
     }
 
     /// The blocks a file of `version` has.
     static func blockCount(version: UInt32) -> Int? {
         switch version {
-        case 1: Block.allCases.count - 2
-        case 2: Block.allCases.count - 1
-        case 3: Block.allCases.count
+        case 1: Block.allCases.count - 3
+        case 2: Block.allCases.count - 2
+        case 3: Block.allCases.count - 1
+        case 4: Block.allCases.count
         default: nil
         }
     }
