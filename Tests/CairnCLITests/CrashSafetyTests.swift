@@ -78,13 +78,7 @@ struct CrashSafetyTests {
         defer { directory.remove() }
         let data = directory.appending("data")
         let cli = CLIRunner(dataDirectory: data)
-        #expect(try cli.run(["collection", "create", "docs", "--dimensions", "8", "--metric", "cosine", "--quantization", "int8",
-                            "--property", "title:text", "--property", "year:int", "--property", "lang:keyword"]).status == 0)
-        let objects = SampleData.objects(count: 2_500, dimensions: 8, seed: 78)
-        let file = directory.appending("objects.jsonl")
-        try SampleData.jsonl(objects).write(toFile: file, atomically: true, encoding: .utf8)
-        let imported = try cli.run(["import", "docs", file, "--memtable-flush-bytes", "1000000000"])
-        #expect(imported.status == 0, "\(imported.stderr)")
+        let objects = try Self.importQuantized(2_500, seed: 78, in: directory, cli: cli)
 
         let flush = try cli.start(["flush"], environment: ["CAIRN_CRASH_AT": point])
         flush.waitUntilExit()
@@ -111,12 +105,7 @@ struct CrashSafetyTests {
         defer { directory.remove() }
         let data = directory.appending("data")
         let cli = CLIRunner(dataDirectory: data)
-        #expect(try cli.run(["collection", "create", "docs", "--dimensions", "8", "--metric", "cosine", "--quantization", "int8",
-                            "--property", "title:text", "--property", "year:int", "--property", "lang:keyword"]).status == 0)
-        let objects = SampleData.objects(count: 600, dimensions: 8, seed: 79)
-        let file = directory.appending("objects.jsonl")
-        try SampleData.jsonl(objects).write(toFile: file, atomically: true, encoding: .utf8)
-        #expect(try cli.run(["import", "docs", file, "--memtable-flush-bytes", "1000000000"]).status == 0)
+        let objects = try Self.importQuantized(600, seed: 79, in: directory, cli: cli)
 
         let tune = try cli.start(["collection", "set", "docs", "--ef-search", "50", "--quantization", "none"],
                                  environment: ["CAIRN_CRASH_AT": "wal-synced"])
@@ -133,6 +122,19 @@ struct CrashSafetyTests {
         #expect(hits.first?.object.id == objects[7].id)
         await db.close()
         #expect(try cli.run(["verify"]).status == 0)
+    }
+
+    /// Creates the int8 cosine collection `docs` (8-d) and imports `count` seeded objects into its
+    /// memtable (no flush); returns them.
+    static func importQuantized(_ count: Int, seed: UInt64, in directory: TemporaryDirectory, cli: CLIRunner) throws -> [NewObject] {
+        #expect(try cli.run(["collection", "create", "docs", "--dimensions", "8", "--metric", "cosine", "--quantization", "int8",
+                            "--property", "title:text", "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        let objects = SampleData.objects(count: count, dimensions: 8, seed: seed)
+        let file = directory.appending("objects.jsonl")
+        try SampleData.jsonl(objects).write(toFile: file, atomically: true, encoding: .utf8)
+        let imported = try cli.run(["import", "docs", file, "--memtable-flush-bytes", "1000000000"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        return objects
     }
 
     /// The number of input lines the import reported as committed.

@@ -30,6 +30,22 @@ struct FormatCompatibilityTests {
         return file.bytes
     }
 
+    /// A current segment of `schema` over `vectors` (enough rows for a graph), in `directory`.
+    private func graphSegment(_ schema: CollectionSchema, _ vectors: [Float], in directory: TemporaryDirectory) throws -> String {
+        let built = directory.appending("fedcba9876543210.seg")
+        let builder = try SegmentBuilder(schema: schema, path: built, fs: LocalFileSystem())
+        var generator = SeededGenerator(seed: 6)
+        let dimensions = schema.dimensions
+        try vectors.withUnsafeBufferPointer { base in
+            for row in 0..<(vectors.count / dimensions) {
+                try builder.addRow(id: generator.uuid(), createdAt: 1, updatedAt: 2, properties: [:],
+                                   vector: UnsafeBufferPointer(rebasing: base[row * dimensions..<(row + 1) * dimensions]))
+            }
+        }
+        _ = try builder.finish()
+        return built
+    }
+
     @Test("a version 1 segment opens, its rows and vectors intact, searched with scale 1")
     func segmentVersionOne() throws {
         let directory = TemporaryDirectory()
@@ -63,17 +79,7 @@ struct FormatCompatibilityTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let schema = CollectionSchema(name: "c", dimensions: 16, metric: .l2, quantization: .int8)
-        let built = directory.appending("fedcba9876543210.seg")
-        let builder = try SegmentBuilder(schema: schema, path: built, fs: LocalFileSystem())
-        let vectors = ClusteredData.vectors(count: SegmentFormat.graphThreshold, dimensions: 16, seed: 3)
-        var generator = SeededGenerator(seed: 6)
-        try vectors.withUnsafeBufferPointer { base in
-            for row in 0..<SegmentFormat.graphThreshold {
-                try builder.addRow(id: generator.uuid(), createdAt: 1, updatedAt: 2, properties: [:],
-                                   vector: UnsafeBufferPointer(rebasing: base[row * 16..<(row + 1) * 16]))
-            }
-        }
-        _ = try builder.finish()
+        let built = try graphSegment(schema, ClusteredData.vectors(count: SegmentFormat.graphThreshold, dimensions: 16, seed: 3), in: directory)
         let current = try Segment(file: try LocalFileSystem().map(built), id: "fedcba9876543210", schema: schema)
         #expect(current.codes != nil && current.graph != nil)
         let path = directory.appending("0123456789abcdef.seg")
@@ -89,17 +95,8 @@ struct FormatCompatibilityTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let schema = CollectionSchema(name: "c", dimensions: 16, metric: .l2)
-        let built = directory.appending("fedcba9876543210.seg")
-        let builder = try SegmentBuilder(schema: schema, path: built, fs: LocalFileSystem())
-        let vectors = ClusteredData.vectors(count: SegmentFormat.graphThreshold, dimensions: 16, clusters: 200, spread: 1.0, seed: 4)
-        var generator = SeededGenerator(seed: 7)
-        try vectors.withUnsafeBufferPointer { base in
-            for row in 0..<SegmentFormat.graphThreshold {
-                try builder.addRow(id: generator.uuid(), createdAt: 1, updatedAt: 2, properties: [:],
-                                   vector: UnsafeBufferPointer(rebasing: base[row * 16..<(row + 1) * 16]))
-            }
-        }
-        _ = try builder.finish()
+        let spread = ClusteredData.vectors(count: SegmentFormat.graphThreshold, dimensions: 16, clusters: 200, spread: 1.0, seed: 4)
+        let built = try graphSegment(schema, spread, in: directory)
         let current = try Segment(file: try LocalFileSystem().map(built), id: "fedcba9876543210", schema: schema)
         #expect(current.sketches != nil && current.codes == nil)
         let path = directory.appending("0123456789abcdef.seg")

@@ -32,6 +32,16 @@ struct VectorIndexTests {
         return scored.sorted { $0.distance < $1.distance }.prefix(k).map(\.id)
     }
 
+    /// How many of an L2 search's `hits` are among the true 10 nearest of `objects`, after
+    /// checking that each hit's distance is exact, whatever the walk compared.
+    private func checkedHits(_ hits: [SearchHit], query: [Float], among objects: [NewObject]) -> Int {
+        for hit in hits {
+            let exact = zip(hit.object.vector, query).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+            #expect(abs(hit.distance - exact) <= 1e-4 * max(1, exact))
+        }
+        return Set(hits.map(\.object.id)).intersection(exact(query, among: objects, k: 10)).count
+    }
+
     @Test("a persisted graph (and its codes) gives identical results after reopen, and recall@10 stays at least 0.95",
           arguments: [nil, VectorQuantization.int8])
     func persistedGraphRoundTrips(quantization: VectorQuantization?) async throws {
@@ -56,12 +66,7 @@ struct VectorIndexTests {
                 let query = Array(queries[q * Self.dimensions..<(q + 1) * Self.dimensions])
                 let hits = try db.search(query, in: "docs", limit: 10)
                 before.append(hits)
-                // Distances are exact, whatever the walk compared.
-                for hit in hits {
-                    let exact = zip(hit.object.vector, query).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-                    #expect(abs(hit.distance - exact) <= 1e-4 * max(1, exact))
-                }
-                found += Set(hits.map(\.object.id)).intersection(exact(query, among: all, k: 10)).count
+                found += checkedHits(hits, query: query, among: all)
             }
             #expect(Double(found) / 500 >= 0.95)
             await db.close()
@@ -98,11 +103,7 @@ struct VectorIndexTests {
             for query in queries {
                 let hits = try db.search(query, in: "docs", limit: 10)
                 before.append(hits)
-                for hit in hits {
-                    let exact = zip(hit.object.vector, query).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-                    #expect(abs(hit.distance - exact) <= 1e-4 * max(1, exact))
-                }
-                found += Set(hits.map(\.object.id)).intersection(exact(query, among: all, k: 10)).count
+                found += checkedHits(hits, query: query, among: all)
             }
             #expect(Double(found) / 500 >= 0.95)
             // Few clusters, each tight around a point far from the mean: bounds rule out little.
