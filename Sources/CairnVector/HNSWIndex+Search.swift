@@ -207,32 +207,29 @@ extension HNSWIndex {
                 locks?.lock(closest.node)
                 let list = links(closest.node, level: level)
                 var freshCount = 0
+                // Screening applies once a neighbour must beat a known distance to be of use: it
+                // could otherwise enter the results, or (bounded) the candidates, whatever its distance.
+                let screenNow = screening && results.count >= ef && (!bounded || results.count >= minimumAllowed)
                 for index in 0..<Int(list[0]) {
                     let neighbor = list[1 + index]
                     guard visitedBase[Int(neighbor)] != generation else { continue }
                     visitedBase[Int(neighbor)] = generation
-                    if screening, let screen { screen.prefetch(neighbor) } else if freshCount < ahead { distance.prefetch(neighbor) }
+                    if screenNow, let screen { screen.prefetch(neighbor) } else if freshCount < ahead { distance.prefetch(neighbor) }
                     fresh[freshCount] = neighbor
                     freshCount += 1
                 }
                 locks?.unlock(closest.node)
-                if screening, let screen {
-                    // A neighbour is of use if it could enter the results, or (bounded) the candidates.
-                    let mayEnter = results.count < ef || (bounded && results.count < minimumAllowed)
-                    let limit = mayEnter ? Float.infinity : bounded ? max(threshold, results.top.distance) : results.top.distance
+                if screenNow, let screen {
+                    let limit = bounded ? max(threshold, results.top.distance) : results.top.distance
                     var survivors = 0
-                    for index in 0..<freshCount where mayEnter || screen.lowerBound(fresh[index]) < limit {
+                    for index in 0..<freshCount where screen.lowerBound(fresh[index]) < limit {
                         if survivors < ahead { distance.prefetch(fresh[index]) }
                         fresh[survivors] = fresh[index]
                         survivors += 1
                     }
-                    if !mayEnter {
-                        screened += freshCount
-                        kept += survivors
-                        if screened >= HNSWIndex.screenTrial && kept * 4 > screened * 3 {
-                            screening = false
-                        }
-                    }
+                    screened += freshCount
+                    kept += survivors
+                    if screened >= HNSWIndex.screenTrial && kept * 4 > screened * 3 { screening = false }
                     freshCount = survivors
                 }
                 for index in 0..<freshCount {
@@ -260,7 +257,7 @@ extension HNSWIndex {
                 // The next node to expand is known now: its unvisited neighbours' sketches start
                 // loading, so its screening finds them in cache (+10% on 384-d). Not while other
                 // threads link: the list may change under the read.
-                if screening, let screen, locks == nil, !candidates.isEmpty {
+                if screening, let screen, locks == nil, !candidates.isEmpty, results.count >= ef, !bounded || results.count >= minimumAllowed {
                     let next = links(candidates.top.node, level: level)
                     for index in 0..<Int(next[0]) where visitedBase[Int(next[1 + index])] != generation { screen.prefetch(next[1 + index]) }
                 }
