@@ -122,19 +122,21 @@ struct SketchBound {
     /// Fills `table` (`tableCount` floats the caller owns for the walk) for `query` (unit length for cosine).
     @inlinable init(_ query: UnsafePointer<Float>, sketches: SignSketches, metric: DistanceMetric, table: UnsafeMutablePointer<Float>) {
         var squared: Float = 0
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4) { offset in
-            for group in 0..<(sketches.paddedDimensions / 4) {
-                for i in 0..<4 {
-                    let d = group * 4 + i
-                    offset[i] = d < sketches.dimensions ? query[d] - sketches.center[d] : 0
-                    squared += offset[i] * offset[i]
-                }
-                let entries = table + group * 16
-                for pattern in 0..<16 {
-                    var sum: Float = 0
-                    for i in 0..<4 { sum += (pattern >> i) & 1 == 1 ? offset[i] : -offset[i] }
-                    entries[pattern] = sum
-                }
+        for group in 0..<(sketches.paddedDimensions / 4) {
+            // Pattern 0 subtracts all four; each set bit turns one subtraction into an addition,
+            // so a pattern is the one without its highest bit plus twice that component.
+            let entries = table + group * 16
+            entries[0] = 0
+            for i in 0..<4 {
+                let d = group * 4 + i
+                let offset = d < sketches.dimensions ? query[d] - sketches.center[d] : 0
+                squared += offset * offset
+                entries[0] -= offset
+                for pattern in (1 << i)..<(2 << i) { entries[pattern] = 2 * offset }
+            }
+            for pattern in 1..<16 {
+                let highest = 1 << (Int.bitWidth - 1 - pattern.leadingZeroBitCount)
+                entries[pattern] += entries[pattern - highest]
             }
         }
         self.table = UnsafePointer(table)
