@@ -99,6 +99,37 @@ struct CrashSafetyTests {
         #expect(try cli.run(["verify"]).status == 0)
     }
 
+    @Test("SIGKILL while a flush writes a segment's blocks before its sign sketches loses nothing; the next flush writes them whole")
+    func killBeforeSketchesWritten() async throws {
+        let directory = TemporaryDirectory("cairn-crash")
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        let cli = CLIRunner(dataDirectory: data)
+        #expect(try cli.run(["collection", "create", "docs", "--dimensions", "32", "--metric", "l2",
+                            "--property", "title:text", "--property", "year:int", "--property", "lang:keyword"]).status == 0)
+        let objects = SampleData.objects(count: 2_500, dimensions: 32, seed: 80)
+        let file = directory.appending("objects.jsonl")
+        try SampleData.jsonl(objects).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["import", "docs", file, "--memtable-flush-bytes", "1000000000"]).status == 0)
+
+        let flush = try cli.start(["flush"], environment: ["CAIRN_CRASH_AT": "segment-codes-written"])
+        flush.waitUntilExit()
+        #expect(flush.terminationReason == .uncaughtSignal)
+        do {
+            let db = try await Database.open(at: data)
+            #expect(try db.count("docs") == 2_500, "every acknowledged object is replayed from the WAL")
+            #expect(db.stats().searchMemory.sketchBytes == 0, "the half-written segment is not used")
+            await db.close()
+        }
+        #expect(try cli.run(["flush"]).status == 0)
+        let db = try await Database.open(at: data)
+        #expect(db.stats().searchMemory.sketchBytes > 0, "the segment carries its sketches")
+        let hits = try db.search(objects[42].vector, in: "docs", limit: 1, fields: [])
+        #expect(hits.first?.object.id == objects[42].id)
+        await db.close()
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     @Test("SIGKILL after a search-settings change reached the WAL, before it applied or answered: the reopened catalog holds it, and the next flush follows it")
     func killAfterTuneLogged() async throws {
         let directory = TemporaryDirectory("cairn-crash")
