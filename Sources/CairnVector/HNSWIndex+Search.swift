@@ -209,7 +209,8 @@ extension HNSWIndex {
                 var freshCount = 0
                 // Screening applies once a neighbour must beat a known distance to be of use: it
                 // could otherwise enter the results, or (bounded) the candidates, whatever its distance.
-                let screenNow = screening && results.count >= ef && (!bounded || results.count >= minimumAllowed)
+                let screenNow = screening && HNSWIndex.mayScreen(bounded: bounded, found: results.count, ef: ef,
+                                                                 minimumAllowed: minimumAllowed, threshold: threshold)
                 for index in 0..<Int(list[0]) {
                     let neighbor = list[1 + index]
                     guard visitedBase[Int(neighbor)] != generation else { continue }
@@ -220,15 +221,23 @@ extension HNSWIndex {
                 }
                 locks?.unlock(closest.node)
                 if screenNow, let screen {
-                    let limit = bounded ? max(threshold, results.top.distance) : results.top.distance
-                    var survivors = 0
-                    for index in 0..<freshCount where screen.lowerBound(fresh[index]) < limit {
-                        if survivors < ahead { distance.prefetch(fresh[index]) }
-                        fresh[survivors] = fresh[index]
+                    // Bounded, a node that is not allowed is of use only as a candidate (below
+                    // `threshold`); an allowed one also while the results are not full.
+                    let limit = results.count < ef ? .infinity : bounded ? max(threshold, results.top.distance) : results.top.distance
+                    var survivors = 0, bounds = 0
+                    for index in 0..<freshCount {
+                        let neighbor = fresh[index]
+                        let neighborLimit = bounded && !isAllowed!(neighbor) ? threshold : limit
+                        if neighborLimit < .infinity {
+                            bounds += 1
+                            guard screen.lowerBound(neighbor) < neighborLimit else { continue }
+                        }
+                        if survivors < ahead { distance.prefetch(neighbor) }
+                        fresh[survivors] = neighbor
                         survivors += 1
                     }
-                    screened += freshCount
-                    kept += survivors
+                    screened += bounds
+                    kept += survivors - (freshCount - bounds)
                     if screened >= HNSWIndex.screenTrial && kept * 4 > screened * 3 { screening = false }
                     freshCount = survivors
                 }
@@ -257,11 +266,20 @@ extension HNSWIndex {
                 // The next node to expand is known now: its unvisited neighbours' sketches start
                 // loading, so its screening finds them in cache (+4% on 384-d at ef 24). Not while other
                 // threads link: the list may change under the read.
-                if screening, let screen, locks == nil, !candidates.isEmpty, results.count >= ef, !bounded || results.count >= minimumAllowed {
+                if screening, let screen, locks == nil, !candidates.isEmpty,
+                   HNSWIndex.mayScreen(bounded: bounded, found: results.count, ef: ef, minimumAllowed: minimumAllowed, threshold: threshold) {
                     let next = links(candidates.top.node, level: level)
                     for index in 0..<Int(next[0]) where visitedBase[Int(next[1 + index])] != generation { screen.prefetch(next[1 + index]) }
                 }
             }
         }
+    }
+
+    /// Whether a walk that has `found` allowed nodes may screen neighbours: once every one must
+    /// beat a known distance to be of use (unbounded: the results are full; bounded: the walk has
+    /// its minimum and a stopping threshold).
+    @inlinable @inline(__always)
+    static func mayScreen(bounded: Bool, found: Int, ef: Int, minimumAllowed: Int, threshold: Float) -> Bool {
+        bounded ? found >= minimumAllowed && threshold < .infinity : found >= ef
     }
 }

@@ -68,8 +68,12 @@ struct SketchTests {
         #expect(abs(lower - exact) < 1e-3 * exact, "bound \(lower), distance \(exact)")
     }
 
-    @Test("a screened walk keeps recall@10 within 0.01 of the plain one and returns exact distances", arguments: [DistanceMetric.l2, .cosine])
-    func screenedWalk(metric: DistanceMetric) {
+    @Test("a screened walk keeps recall@10 within 0.01 of the plain one and returns exact distances, with and without a filter",
+          arguments: [DistanceMetric.l2, .cosine], [false, true])
+    func screenedWalk(metric: DistanceMetric, filtered: Bool) {
+        // Filtered: a tenth of the rows, with the walk bounded as the engine bounds it.
+        let isAllowed: ((UInt32) -> Bool)? = filtered ? { $0 % 10 == 3 } : nil
+        let allowedBound: Double? = filtered ? 4.8 : nil
         let data = Self.vectors(spread: true, count: Self.count + 100, seed: 12)
         let sketched = Sketched(data, count: Self.count, metric: metric)
         var plainFound = 0, screenedFound = 0
@@ -78,13 +82,16 @@ struct SketchTests {
                 let query = unitIfCosine(Array(data[(Self.count + q) * Self.dimensions..<(Self.count + q + 1) * Self.dimensions]), metric)
                 query.withUnsafeBufferPointer { query in
                     var top = TopK(k: 10)
-                    for row in 0..<Self.count {
+                    for row in 0..<Self.count where isAllowed?(UInt32(row)) ?? true {
                         top.offer(distance: metric.distance(query.baseAddress!, sketched.index.vector(row), count: Self.dimensions,
                                                             scale: sketched.index.scale(row)), row: row)
                     }
                     let truth = Set(top.sorted().map(\.row))
-                    plainFound += sketched.index.search(query.baseAddress!, k: 10, ef: 48).filter { truth.contains($0.row) }.count
-                    let screened = sketched.index.search(query.baseAddress!, k: 10, ef: 48, sketches: sketches)
+                    plainFound += sketched.index.search(query.baseAddress!, k: 10, ef: 48, isAllowed: isAllowed, allowedBound: allowedBound)
+                        .filter { truth.contains($0.row) }.count
+                    let screened = sketched.index.search(query.baseAddress!, k: 10, ef: 48, sketches: sketches,
+                                                         isAllowed: isAllowed, allowedBound: allowedBound)
+                    #expect(screened.count == 10 && screened.allSatisfy { isAllowed?(UInt32($0.row)) ?? true })
                     screenedFound += screened.filter { truth.contains($0.row) }.count
                     for hit in screened {
                         let distance = metric.distance(query.baseAddress!, sketched.index.vector(hit.row), count: Self.dimensions,
@@ -94,7 +101,7 @@ struct SketchTests {
                 }
             }
         }
-        #expect(Double(plainFound) / 1000 >= 0.9, "plain recall@10 \(Double(plainFound) / 1000)")
+        #expect(Double(plainFound) / 1000 >= (filtered ? 0.75 : 0.9), "plain recall@10 \(Double(plainFound) / 1000)")
         #expect(Double(screenedFound) >= Double(plainFound) - 10, "screened \(screenedFound) against plain \(plainFound) of 1000")
     }
 
