@@ -1,4 +1,5 @@
 import CCairnSupport
+import Dispatch
 
 /// One bit per component of each vector (the sign of its offset from the data's mean) and three
 /// numbers that turn a query's sum over those bits into a lower bound on the exact distance,
@@ -179,42 +180,61 @@ struct SketchBound {
 }
 
 extension HNSWIndex {
-    /// The share of the nodes a walk would measure but sketches against `center` rule out,
-    /// estimated from up to `samples` nodes taken as queries: for each, the nodes two links away
-    /// on layer 0 farther than the `rank`th closest of them, and how many of those their lower
-    /// bound already places beyond it. Data whose clusters are tight around points far from the
-    /// mean get little from sketches (clustered synthetic data: about 1%; text embeddings: 70%).
-    public func sketchScreeningShare(center: UnsafePointer<Float>, samples: Int = 200, rank: Int = 24) -> Double {
-        guard count > 0, SignSketches.supports(metric) else { return 0 }
-        let stride = SignSketches.stride(dimensions: dimensions)
-        let record = UnsafeMutableRawPointer.allocate(byteCount: stride, alignment: 64)
+    /// Sketches every node, in node order, against the mean of the vectors as compared: writes
+    /// the mean to `center` (`SignSketches.paddedDimensions` floats) and the records to `records`
+    /// (`count` × `SignSketches.stride` bytes), encoding on `threads` threads. Whether they pay
+    /// for a walk is `sketchScreeningShare`'s to say.
+    public func encodeSketches(center: UnsafeMutablePointer<Float>, records: UnsafeMutableRawPointer, threads: Int = 1) {
+        SignSketches.center(of: vector(0), rows: count, dimensions: dimensions, scale: scale, into: center)
+        let stride = SignSketches.stride(dimensions: dimensions), dimensions = dimensions, count = count
+        let slices = max(1, min(threads, count / 1024)), sliceRows = (count + slices - 1) / slices
+        nonisolated(unsafe) let records = records, center = UnsafePointer(center)
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            for node in slice * sliceRows..<min(count, (slice + 1) * sliceRows) {
+                SignSketches.encode(vector(node), scale: scale(node), center: center, dimensions: dimensions, into: records + node * stride)
+            }
+        }
+    }
+
+    /// The share of the nodes a walk would measure but `sketches` (this graph's, in node order)
+    /// rule out, estimated from up to `samples` nodes taken as queries: for each, the nodes two
+    /// links away on layer 0 farther than the `rank`th closest of them, and how many of those
+    /// their lower bound already places beyond it. Data whose clusters are tight around points
+    /// far from the mean get little from sketches (clustered synthetic data: about 1%; text
+    /// embeddings: 70%); below `SignSketches.minimumScreeningShare` a graph is better walked without.
+    public func sketchScreeningShare(_ sketches: SignSketches, samples: Int = 200, rank: Int = 24) -> Double {
+        guard count > 0, sketches.count == count, SignSketches.supports(metric) else { return 0 }
         let query = UnsafeMutablePointer<Float>.allocate(capacity: dimensions)
-        let table = UnsafeMutablePointer<Float>.allocate(capacity: SignSketches.paddedDimensions(dimensions) * 4)
+        let table = UnsafeMutablePointer<Float>.allocate(capacity: SketchBound.tableCount(sketches))
         defer {
-            record.deallocate()
             query.deallocate()
             table.deallocate()
         }
-        let sketch = SignSketches(center: center, records: UnsafeRawPointer(record), dimensions: dimensions, count: 1)
         var farther = 0, ruledOut = 0
+        var reached: [UInt32] = [], distances: [Float] = []
         for sample in Swift.stride(from: 0, to: count, by: max(1, count / samples)) {
             for d in 0..<dimensions { query[d] = vector(sample)[d] * scale(sample) }
-            var reached = Set<UInt32>()
+            reached.removeAll(keepingCapacity: true)
             let list = links(UInt32(sample), level: 0)
             for slot in 0..<Int(list[0]) {
                 let second = links(list[1 + slot], level: 0)
-                for next in 0..<Int(second[0]) where Int(second[1 + next]) != sample { reached.insert(second[1 + next]) }
+                for next in 0..<Int(second[0]) where Int(second[1 + next]) != sample { reached.append(second[1 + next]) }
             }
+            reached.sort()
+            var unique = 0
+            for index in reached.indices where unique == 0 || reached[unique - 1] != reached[index] {
+                reached[unique] = reached[index]
+                unique += 1
+            }
+            reached.removeLast(reached.count - unique)
             guard reached.count > rank else { continue }
-            let bound = SketchBound(UnsafePointer(query), sketches: sketch, metric: metric, table: table)
+            let bound = SketchBound(UnsafePointer(query), sketches: sketches, metric: metric, table: table)
             let exact = ExactDistance(UnsafePointer(query), in: self)
-            let nodes = Array(reached)
-            let distances = nodes.map { exact.distance(to: $0) }
+            distances = reached.map { exact.distance(to: $0) }
             let threshold = distances.sorted()[rank - 1]
-            for (node, distance) in zip(nodes, distances) where distance > threshold {
-                SignSketches.encode(vector(Int(node)), scale: scale(Int(node)), center: center, dimensions: dimensions, into: record)
+            for (node, distance) in zip(reached, distances) where distance > threshold {
                 farther += 1
-                if bound.lowerBound(0) >= threshold { ruledOut += 1 }
+                if bound.lowerBound(node) >= threshold { ruledOut += 1 }
             }
         }
         return farther == 0 ? 0 : Double(ruledOut) / Double(farther)

@@ -196,7 +196,7 @@ struct ANNBenchmark: AsyncParsableCommand {
     /// and the path's cost per query.
     private func comparePaths(_ db: Database, base: [Float], rows: Int, queries: [[Float]], dimensions: Int, metric: DistanceMetric) throws {
         let (index, order) = bareIndex(base, rows: rows, dimensions: dimensions, metric: metric)
-        let sketches = BareSketches(index)
+        let sketches = BareSketches(index, threads: buildThreads)
         for beam in beams {
             var databaseSeconds = 0.0, bareSeconds = 0.0, passes = 0, differing = 0
             repeat {
@@ -259,7 +259,7 @@ struct ANNBenchmark: AsyncParsableCommand {
                              metric: DistanceMetric, truth: (rows: Int, dimensions: Int, values: [Int32])) throws {
         let started = ContinuousClock.now
         let (index, order) = bareIndex(base, rows: rows, dimensions: dimensions, metric: metric)
-        let sketches = BareSketches(index)
+        let sketches = BareSketches(index, threads: buildThreads)
         let buildSeconds = (ContinuousClock.now - started).seconds
         print(String(format: "cairn: build %.1fs (%.0f vec/s, %d threads, bare index)", buildSeconds, Double(rows) / buildSeconds, buildThreads))
         let queryArrays = (0..<queryCount).map { Array(queries[$0 * dimensions..<($0 + 1) * dimensions]) }
@@ -282,7 +282,7 @@ struct ANNBenchmark: AsyncParsableCommand {
         private let center: UnsafeMutablePointer<Float>
         private let records: UnsafeMutableRawPointer
 
-        init(_ index: HNSWIndex) {
+        init(_ index: HNSWIndex, threads: Int) {
             let dimensions = index.dimensions, stride = SignSketches.stride(dimensions: dimensions)
             center = .allocate(capacity: SignSketches.paddedDimensions(dimensions))
             records = .allocate(byteCount: max(1, index.count * stride), alignment: 64)
@@ -290,16 +290,9 @@ struct ANNBenchmark: AsyncParsableCommand {
                 view = nil
                 return
             }
-            SignSketches.center(of: index.vector(0), rows: index.count, dimensions: dimensions, scale: index.scale, into: center)
-            guard index.sketchScreeningShare(center: center) >= SignSketches.minimumScreeningShare else {
-                view = nil
-                return
-            }
-            for row in 0..<index.count {
-                SignSketches.encode(index.vector(row), scale: index.scale(row), center: center, dimensions: dimensions,
-                                    into: records + row * stride)
-            }
-            view = SignSketches(center: center, records: records, dimensions: dimensions, count: index.count)
+            index.encodeSketches(center: center, records: records, threads: threads)
+            let sketches = SignSketches(center: center, records: records, dimensions: dimensions, count: index.count)
+            view = index.sketchScreeningShare(sketches) >= SignSketches.minimumScreeningShare ? sketches : nil
         }
 
         deinit {

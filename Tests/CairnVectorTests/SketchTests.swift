@@ -109,8 +109,8 @@ struct SketchTests {
     func screeningShare() {
         let spread = Sketched(Self.vectors(spread: true, count: Self.count, seed: 13), count: Self.count, metric: .l2)
         let tight = Sketched(Self.vectors(spread: false, count: Self.count, seed: 13), count: Self.count, metric: .l2)
-        let spreadShare = spread.center.withUnsafeBufferPointer { spread.index.sketchScreeningShare(center: $0.baseAddress!) }
-        let tightShare = tight.center.withUnsafeBufferPointer { tight.index.sketchScreeningShare(center: $0.baseAddress!) }
+        let spreadShare = spread.withSketches { spread.index.sketchScreeningShare($0) }
+        let tightShare = tight.withSketches { tight.index.sketchScreeningShare($0) }
         #expect(spreadShare >= SignSketches.minimumScreeningShare, "spread-out data: \(spreadShare)")
         #expect(tightShare < SignSketches.minimumScreeningShare, "tight clusters: \(tightShare)")
     }
@@ -129,13 +129,9 @@ private final class Sketched {
         }
         let dimensions = SketchTests.dimensions, stride = SignSketches.stride(dimensions: dimensions)
         var center = [Float](repeating: 0, count: SignSketches.paddedDimensions(dimensions))
-        center.withUnsafeMutableBufferPointer { SignSketches.center(of: index.vector(0), rows: count, dimensions: dimensions, scale: index.scale, into: $0.baseAddress!) }
         var records = [UInt8](repeating: 0, count: count * stride)
-        records.withUnsafeMutableBytes { raw in
-            for row in 0..<count {
-                SignSketches.encode(index.vector(row), scale: index.scale(row), center: center, dimensions: dimensions,
-                                    into: raw.baseAddress! + row * stride)
-            }
+        center.withUnsafeMutableBufferPointer { center in
+            records.withUnsafeMutableBytes { index.encodeSketches(center: center.baseAddress!, records: $0.baseAddress!, threads: 2) }
         }
         self.index = index
         self.center = center

@@ -228,11 +228,7 @@ final class SegmentBuilder {
         reachedStep("segment-codes-written")
         try streamedBlock(.sketches) { append in
             guard let graph, SegmentSketches.apply(to: metric, quantization: quantization) else { return }
-            try scales.bytes.withUnsafeBytes { scaleBytes in
-                try SegmentSketches.write(vectors: graph.vectors, rows: rowCount, dimensions: dimensions, graph: graph.index, order: graph.order,
-                                          scale: { metric == .cosine ? scaleBytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) : 1 },
-                                          to: append)
-            }
+            try SegmentSketches.write(graph: graph.index, order: graph.order, threads: graphBuildThreads, to: append)
         }
 
         try vectors.append(footer.bytes)

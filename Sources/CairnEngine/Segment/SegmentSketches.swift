@@ -13,18 +13,21 @@ enum SegmentSketches {
         quantization == nil && SignSketches.supports(metric)
     }
 
-    /// Writes the block for `rows` vectors through `append`, a slice of rows at a time, unless
-    /// sketches would rule out too few of `graph`'s reads (`SignSketches.minimumScreeningShare`;
-    /// the block then stays empty). Row `i` is the vector at `order[i]`; `scale(j)` is what the
-    /// vector at `vectors + j·dimensions` (node `j` of `graph`) is multiplied by before comparing
-    /// (its inverse norm for cosine, 1 otherwise).
-    static func write(vectors: UnsafePointer<Float>, rows: Int, dimensions: Int, graph: HNSWIndex, order: [UInt32],
-                      scale: (Int) -> Float, to append: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Writes the block for `graph`'s nodes through `append`, a slice of rows at a time (row `i`
+    /// is node `order[i]`), unless sketches would rule out too few of its walks' reads
+    /// (`SignSketches.minimumScreeningShare`; the block then stays empty). Encodes on `threads` threads.
+    static func write(graph: HNSWIndex, order: [UInt32], threads: Int, to append: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let dimensions = graph.dimensions, rows = graph.count
         let padded = SignSketches.paddedDimensions(dimensions), stride = SignSketches.stride(dimensions: dimensions)
         let center = UnsafeMutablePointer<Float>.allocate(capacity: padded)
-        defer { center.deallocate() }
-        SignSketches.center(of: vectors, rows: rows, dimensions: dimensions, scale: scale, into: center)
-        guard graph.sketchScreeningShare(center: center) >= SignSketches.minimumScreeningShare else { return }
+        let records = UnsafeMutableRawPointer.allocate(byteCount: max(1, rows * stride), alignment: 64)
+        defer {
+            center.deallocate()
+            records.deallocate()
+        }
+        graph.encodeSketches(center: center, records: records, threads: threads)
+        let sketches = SignSketches(center: center, records: records, dimensions: dimensions, count: rows)
+        guard graph.sketchScreeningShare(sketches) >= SignSketches.minimumScreeningShare else { return }
         var header = ByteWriter(capacity: headerSize + padded * 4 + 64)
         header.write(signKind)
         header.write(UInt32(dimensions))
@@ -34,16 +37,14 @@ enum SegmentSketches {
         header.pad(toMultipleOf: SegmentFormat.alignment)
         try header.bytes.withUnsafeBytes(append)
         let sliceRows = max(1, (1 << 20) / stride)
-        let records = UnsafeMutableRawPointer.allocate(byteCount: sliceRows * stride, alignment: 64)
-        defer { records.deallocate() }
+        let slice = UnsafeMutableRawPointer.allocate(byteCount: sliceRows * stride, alignment: 64)
+        defer { slice.deallocate() }
         for first in Swift.stride(from: 0, to: rows, by: sliceRows) {
             let count = min(sliceRows, rows - first)
             for row in 0..<count {
-                let source = Int(order[first + row])
-                SignSketches.encode(vectors + source * dimensions, scale: scale(source), center: center,
-                                    dimensions: dimensions, into: records + row * stride)
+                (slice + row * stride).copyMemory(from: records + Int(order[first + row]) * stride, byteCount: stride)
             }
-            try append(UnsafeRawBufferPointer(start: records, count: count * stride))
+            try append(UnsafeRawBufferPointer(start: slice, count: count * stride))
         }
     }
 
