@@ -162,8 +162,8 @@ struct ANNBenchmark: AsyncParsableCommand {
         try await db.flush()
         let buildSeconds = (ContinuousClock.now - started).seconds
         let flushPeak = PeakMemory.mebibytes()
-        print(String(format: "cairn: build %.1fs (%.0f vec/s, %d graph threads: puts %.1fs, index ready (flushed) at %.1fs)",
-                     buildSeconds, Double(rows) / buildSeconds, options.graphBuildThreads, ingestSeconds, buildSeconds))
+        print(String(format: "cairn: build %.1fs (%.0f vec/s, %d graph threads: puts %.1fs, index ready (flushed) at %.1fs, %.1fs after the last batch)",
+                     buildSeconds, Double(rows) / buildSeconds, options.graphBuildThreads, ingestSeconds, buildSeconds, buildSeconds - ingestSeconds))
         let memory = db.stats().searchMemory
         let index = Double(memory.vectorBytes + memory.graphBytes + memory.codeBytes + memory.sketchBytes) / 1_048_576
         print(String(format: "cairn: search memory %.0f MiB vectors, %.0f MiB graph, %.0f MiB codes, %.1f MiB sketches (mapped segment blocks)",
