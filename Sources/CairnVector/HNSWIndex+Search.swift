@@ -189,6 +189,8 @@ extension HNSWIndex {
             }
         }
         let ahead = HNSWIndex.prefetchAhead
+        // A whole neighbour list: at 33 slots it spans three cache lines.
+        let listBytes = (level == 0 ? layer0Stride : upperStride) * MemoryLayout<UInt32>.stride
         var screening = screen != nil, screened = 0, kept = 0
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: parameters.maxNeighborsLayer0) { buffer in
             let fresh = buffer.baseAddress!
@@ -199,7 +201,7 @@ extension HNSWIndex {
                 } else if results.count >= ef && closest.distance > results.top.distance {
                     break
                 }
-                if !candidates.isEmpty { cairn_prefetch(links(candidates.top.node, level: level)) }
+                if !candidates.isEmpty { prefetchRange(links(candidates.top.node, level: level), bytes: listBytes) }
                 // First pass (under the node's lock while other threads link): keep the
                 // unvisited neighbours and start loading the first few vectors; the second pass
                 // keeps loading `ahead` neighbours in front of the one it compares, so cache
