@@ -17,6 +17,8 @@ final class GraphIndexer: @unchecked Sendable {
     /// its time (measured: on 2 cores, linking at full speed cost single-put ingest 35–40%).
     static let busyDutyCycle = 0.25
     static let busyWindow = Duration.milliseconds(20)
+    /// How long the thread leaves a graph alone that another thread is linking.
+    static let busyLinkerPause = Duration.milliseconds(20)
 
     private var lastWrite = ContinuousClock.now - .seconds(1)
     /// Threads that link while writes pause.
@@ -60,16 +62,20 @@ final class GraphIndexer: @unchecked Sendable {
             let linkers = ContinuousClock.now - lastWrite < GraphIndexer.busyWindow ? 1 : threads
             condition.unlock()
             let started = ContinuousClock.now
-            let more = graph.linkQueued(limit: GraphIndexer.batchSize * linkers, threads: linkers)
+            let linked = graph.linkQueuedUnlessLinking(limit: GraphIndexer.batchSize * linkers, threads: linkers)
             let ended = ContinuousClock.now
             condition.lock()
-            if ended - lastWrite < GraphIndexer.busyWindow {
+            if linked == nil {
+                // A flush is linking this graph on every core: look again later rather than
+                // wait for its lock.
+                _ = condition.wait(until: Date().addingTimeInterval(GraphIndexer.busyLinkerPause.milliseconds / 1000))
+            } else if ended - lastWrite < GraphIndexer.busyWindow {
                 let rest = (ended - started) * ((1 - GraphIndexer.busyDutyCycle) / GraphIndexer.busyDutyCycle)
                 _ = condition.wait(until: Date().addingTimeInterval(rest.milliseconds / 1000))
             }
             // Re-checked under the lock: a vector queued after `linkQueued` returned finds the
             // graph either still scheduled here or unscheduled, and schedules it again.
-            if more || graph.hasQueuedVectors {
+            if linked ?? true || graph.hasQueuedVectors {
                 waiting.append(graph)
             } else {
                 scheduled.remove(ObjectIdentifier(graph))

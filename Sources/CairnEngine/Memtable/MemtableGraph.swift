@@ -61,27 +61,38 @@ final class MemtableGraph: Sendable {
     /// meanwhile (they scan these vectors exactly until the call ends); a write that has to move
     /// the vectors waits for it. Returns whether more are queued.
     func linkQueued(limit: Int, threads: Int = 1) -> Bool {
-        linking.withLock { _ in
-            let batch = queue.withLock { queue -> ArraySlice<Int> in
-                let end = min(queue.slots.count, queue.head + limit)
-                let batch = queue.slots[queue.head..<end]
-                queue.head = end
-                if queue.head > 4096 && queue.head * 2 > queue.slots.count {
-                    queue.slots.removeFirst(queue.head)
-                    queue.head = 0
-                }
-                return batch
-            }
-            guard let last = batch.last else { return }
-            storage.writing {
-                index.addNodes(upTo: last + 1)
-                index.reserveLinkLocks()
-            }
-            storage.reading { index.link(batch, threads: threads, alongsideSearches: true) }
-            linkedCount.add(batch.count, ordering: .relaxed)
-            coveredSlots.store(last + 1, ordering: .releasing)
-        }
+        linking.withLock { _ in linkBatch(limit: limit, threads: threads) }
         return hasQueuedVectors
+    }
+
+    /// `linkQueued`, or nil at once when another thread (a flush) is linking this graph. The
+    /// indexer asks this way: waiting on the lock spins a core in the kernel (the lock is a
+    /// priority-inheriting futex) that the linking thread needs.
+    func linkQueuedUnlessLinking(limit: Int, threads: Int) -> Bool? {
+        guard linking.withLockIfAvailable({ _ in linkBatch(limit: limit, threads: threads) }) != nil else { return nil }
+        return hasQueuedVectors
+    }
+
+    /// Links the next `limit` queued vectors (the caller holds `linking`).
+    private func linkBatch(limit: Int, threads: Int) {
+        let batch = queue.withLock { queue -> ArraySlice<Int> in
+            let end = min(queue.slots.count, queue.head + limit)
+            let batch = queue.slots[queue.head..<end]
+            queue.head = end
+            if queue.head > 4096 && queue.head * 2 > queue.slots.count {
+                queue.slots.removeFirst(queue.head)
+                queue.head = 0
+            }
+            return batch
+        }
+        guard let last = batch.last else { return }
+        storage.writing {
+            index.addNodes(upTo: last + 1)
+            index.reserveLinkLocks()
+        }
+        storage.reading { index.link(batch, threads: threads, alongsideSearches: true) }
+        linkedCount.add(batch.count, ordering: .relaxed)
+        coveredSlots.store(last + 1, ordering: .releasing)
     }
 
     /// Forgets the queued vectors (the memtable was dropped with its partition, or its flush
