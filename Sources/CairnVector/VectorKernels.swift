@@ -125,6 +125,24 @@ public enum VectorKernels {
         return true
     }
 
+    /// Whether every component is finite: `x·0` is 0 for a finite `x` and NaN otherwise, so
+    /// the sum of those products is 0 exactly when all are (one vector pass, no branch per component).
+    public static func allFinite(_ vector: UnsafeBufferPointer<Float>) -> Bool {
+        guard let base = vector.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base), count = vector.count
+        var acc = SIMD16<Float>(), i = 0
+        while i + 16 <= count {
+            acc += raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self) * 0
+            i &+= 16
+        }
+        var rest: Float = 0
+        while i < count {
+            rest += base[i] * 0
+            i &+= 1
+        }
+        return acc.sum() + rest == 0
+    }
+
     @inlinable @inline(__always)
     static func horizontalSum(_ v: SIMD8<Float>) -> Float {
         let half = v.lowHalf + v.highHalf

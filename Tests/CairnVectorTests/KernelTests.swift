@@ -36,6 +36,19 @@ struct KernelTests {
         #expect(zero.allSatisfy { $0 == 0 })
     }
 
+    @Test("allFinite finds a NaN or an infinity at any position, and passes extreme finite values", arguments: [1, 15, 16, 17, 96, 384])
+    func allFinite(length: Int) {
+        let finite = (0..<length).map { Float($0 % 2 == 0 ? 1 : -1) * .greatestFiniteMagnitude }
+        #expect(finite.withUnsafeBufferPointer(VectorKernels.allFinite))
+        for position in [0, length / 2, length - 1] {
+            for bad in [Float.nan, .infinity, -.infinity] {
+                var vector = finite
+                vector[position] = bad
+                #expect(!vector.withUnsafeBufferPointer(VectorKernels.allFinite), "\(bad) at \(position) of \(length)")
+            }
+        }
+    }
+
     @Test("TopK keeps the k smallest distances in order")
     func topK() {
         var generator = SeededGenerator(seed: 5)

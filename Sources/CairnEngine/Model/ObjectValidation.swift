@@ -25,7 +25,7 @@ extension CollectionSchema {
         guard vector.count == dimensions else {
             throw CairnError.dimensionMismatch(expected: dimensions, actual: vector.count)
         }
-        if let bad = vector.firstIndex(where: { !$0.isFinite }) {
+        if !vector.withUnsafeBufferPointer(VectorKernels.allFinite), let bad = vector.firstIndex(where: { !$0.isFinite }) {
             throw CairnError.invalidVector("component \(bad) is \(vector[bad]) (NaN and infinity are not allowed)")
         }
         guard metric.normalizesVectors else { return vector }
