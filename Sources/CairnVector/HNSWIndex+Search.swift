@@ -40,7 +40,7 @@ extension HNSWIndex {
                 return walk(exact, from: start, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound, screen: screen, locks: locks)
             }
         }
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: dimensions) { weights in
+        return withUnsafeTemporaryAllocation(of: Int16.self, capacity: dimensions) { weights in
             let quantized = QuantizedDistance(query, codes: codes, in: self, weights: weights.baseAddress!)
             return walk(quantized, from: start, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound, reranking: exact, locks: locks)
         }

@@ -51,12 +51,15 @@ struct ExactDistance: NodeDistance {
     }
 }
 
-/// Distances to 8-bit codes (`QuantizedVectors`), asymmetric: the query stays in floats. The
-/// inner product with a decoded vector is `bias + Σ weight[d]·code[d]`, where
-/// `weight[d] = q[d]·step[d]` and `bias = Σ q[d]·lower[d]`; cosine and L2 are built from it.
+/// Distances to 8-bit codes (`QuantizedVectors`). The inner product with a decoded vector is
+/// `bias + Σ weight[d]·code[d]`, where `weight[d] = q[d]·step[d]` and `bias = Σ q[d]·lower[d]`;
+/// cosine and L2 are built from it. The weights are rounded to 16-bit integers in steps of
+/// `weightStep`, so the sum is one integer multiply-add per pair of components
+/// (`cairn_dot_i16_u8`), exact in 32 bits.
 @usableFromInline
 struct QuantizedDistance: NodeDistance {
-    @usableFromInline let weights: UnsafePointer<Float>
+    @usableFromInline let weights: UnsafePointer<Int16>
+    @usableFromInline let weightStep: Float
     @usableFromInline let bias: Float
     /// `‖q‖²`, for L2.
     @usableFromInline let querySquaredNorm: Float
@@ -64,38 +67,54 @@ struct QuantizedDistance: NodeDistance {
     @usableFromInline let scales: UnsafePointer<Float>?
     @usableFromInline let metric: DistanceMetric
     @usableFromInline let prefetchBytes: Int
-    /// How far the query's inner product with a decoded vector can be from that with the vector
-    /// itself: each component was rounded by at most half a step, so `Σ |q[d]|·step[d] / 2`.
+    /// How far the computed inner product can be from that with a decoded vector: each weight
+    /// was rounded by at most half a `weightStep`, times a code of at most 255.
+    @usableFromInline let weightError: Float
+    /// How far the computed inner product can be from that with the vector itself: each
+    /// component was rounded by at most half a step, so `Σ |q[d]|·step[d] / 2`, plus `weightError`.
     @usableFromInline let productError: Float
     /// How far a decoded vector can be from the vector itself: `√(Σ step[d]²) / 2`.
     @usableFromInline let decodingError: Float
 
-    /// Fills `weights` (`dimensions` floats the caller owns for the walk) for `query`.
+    /// The largest integer weight for `dimensions` components: below 2¹⁴, and small enough that
+    /// `dimensions` products with codes up to 255 stay within 32 bits.
+    @inlinable static func largestWeight(dimensions: Int) -> Int {
+        min(16383, Int(Int32.max) / (255 * max(1, dimensions)))
+    }
+
+    /// Fills `weights` (`dimensions` integers the caller owns for the walk) for `query`.
     @inlinable init(_ query: UnsafePointer<Float>, codes: QuantizedVectors, in index: HNSWIndex,
-                    weights: UnsafeMutablePointer<Float>) {
-        var bias: Float = 0, norm: Float = 0, roundings: Float = 0, squaredSteps: Float = 0
-        for d in 0..<codes.dimensions {
-            weights[d] = query[d] * codes.step[d]
+                    weights: UnsafeMutablePointer<Int16>) {
+        let dimensions = codes.dimensions
+        var bias: Float = 0, norm: Float = 0, roundings: Float = 0, squaredSteps: Float = 0, largest: Float = 0
+        for d in 0..<dimensions {
+            let weight = query[d] * codes.step[d]
             bias += query[d] * codes.lower[d]
             norm += query[d] * query[d]
-            roundings += abs(weights[d])
+            roundings += abs(weight)
+            largest = max(largest, abs(weight))
             squaredSteps += codes.step[d] * codes.step[d]
         }
+        let limit = Float(Self.largestWeight(dimensions: dimensions))
+        let step = largest > 0 ? largest / limit : 1
+        for d in 0..<dimensions { weights[d] = Int16(max(-limit, min(limit, (query[d] * codes.step[d] / step).rounded()))) }
         // A little more than the rounding alone, for the floating-point error of the sums.
         let slack: Float = 1.001
-        productError = roundings / 2 * slack + 1e-6
+        weightError = step / 2 * 255 * Float(dimensions) * slack + 1e-6
+        productError = roundings / 2 * slack + weightError + 1e-6
         decodingError = squaredSteps.squareRoot() / 2 * slack + 1e-6
         self.weights = UnsafePointer(weights)
+        weightStep = step
         self.bias = bias
         querySquaredNorm = norm
         self.codes = codes
         scales = index.isScaled ? UnsafePointer(index.scales.base) : nil
         metric = index.metric
-        prefetchBytes = min(codes.dimensions, HNSWIndex.prefetchLines * 64)
+        prefetchBytes = min(dimensions, HNSWIndex.prefetchLines * 64)
     }
 
     @inlinable @inline(__always) func distance(to node: UInt32) -> Float {
-        let product = bias + VectorKernels.dot(weights, codes: codes.code(Int(node)), count: codes.dimensions)
+        let product = bias + weightStep * Float(cairn_dot_i16_u8(weights, codes.code(Int(node)), codes.dimensions))
         switch metric {
         case .cosine: return 1 - product * (scales?[Int(node)] ?? 1)
         case .dot: return -product
@@ -104,14 +123,15 @@ struct QuantizedDistance: NodeDistance {
     }
 
     /// Cosine and dot: the inner product is off by at most `productError` (times the node's
-    /// scale). L2: the distance between the vectors, off by at most `decodingError` (the triangle
-    /// inequality), squared.
+    /// scale). L2: the squared distance to the decoded vector is off by at most twice
+    /// `weightError`, and the distance between the vectors by at most `decodingError` (the
+    /// triangle inequality).
     @inlinable @inline(__always) func lowestExact(_ approximate: Float, node: UInt32) -> Float {
         switch metric {
         case .cosine: return approximate - productError * (scales?[Int(node)] ?? 1)
         case .dot: return approximate - productError
         case .l2:
-            let distance = max(0, approximate).squareRoot() - decodingError
+            let distance = max(0, approximate - 2 * weightError).squareRoot() - decodingError
             return distance > 0 ? distance * distance : 0
         }
     }

@@ -76,43 +76,6 @@ public enum VectorKernels {
         return result
     }
 
-    /// The inner product of float `weights` with 8-bit `codes` (each widened to a float), over
-    /// `count` components: the core of a distance to a quantized vector. Sixteen lanes: codes
-    /// sit in cache more often than full vectors, so the widening and multiplying show; with
-    /// AVX-512 each step is one instruction, otherwise two of eight lanes.
-    @inlinable
-    public static func dot(_ weights: UnsafePointer<Float>, codes: UnsafePointer<UInt8>, count: Int) -> Float {
-        var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>(), acc2 = SIMD16<Float>(), acc3 = SIMD16<Float>()
-        var i = 0
-        let rawW = UnsafeRawPointer(weights), rawC = UnsafeRawPointer(codes)
-        // Two halves of eight: the standard library's sixteen-lane conversions are not inlined.
-        @inline(__always) func widened(_ offset: Int) -> SIMD16<Float> {
-            SIMD16(lowHalf: SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: rawC.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))),
-                   highHalf: SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: rawC.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))))
-        }
-        @inline(__always) func weight(_ offset: Int) -> SIMD16<Float> {
-            rawW.loadUnaligned(fromByteOffset: offset &* 4, as: SIMD16<Float>.self)
-        }
-        while i + 64 <= count {
-            acc0 += weight(i) * widened(i)
-            acc1 += weight(i &+ 16) * widened(i &+ 16)
-            acc2 += weight(i &+ 32) * widened(i &+ 32)
-            acc3 += weight(i &+ 48) * widened(i &+ 48)
-            i &+= 64
-        }
-        while i + 16 <= count {
-            acc0 += weight(i) * widened(i)
-            i &+= 16
-        }
-        let total = (acc0 + acc1) + (acc2 + acc3)
-        var result = horizontalSum(total.lowHalf + total.highHalf)
-        while i < count {
-            result += weights[i] * Float(codes[i])
-            i &+= 1
-        }
-        return result
-    }
-
     /// Scales `vector` in place to unit length. Returns false (and leaves it unchanged) when its
     /// norm is zero or not finite.
     @inlinable

@@ -1,3 +1,4 @@
+import CCairnSupport
 import CairnTestSupport
 @testable import CairnVector
 import Testing
@@ -71,14 +72,22 @@ struct QuantizationTests {
         #expect(flat.step[0] == 1 && flat.step[1] > 0)
     }
 
-    @Test("the code kernel equals a scalar loop at every length", arguments: [1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 384])
+    @Test("the code kernel equals an integer loop at every length, up to the largest weights and codes",
+          arguments: [1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 384, 8192])
     func kernel(count: Int) {
         var generator = SeededGenerator(seed: UInt64(count))
-        let weights = (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
+        let largest = QuantizedDistance.largestWeight(dimensions: count)
+        let weights = (0..<count).map { _ in Int16(Int.random(in: -largest...largest, using: &generator)) }
         let codes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let expected = zip(weights, codes).reduce(Float(0)) { $0 + $1.0 * Float($1.1) }
-        let got = weights.withUnsafeBufferPointer { w in codes.withUnsafeBufferPointer { VectorKernels.dot(w.baseAddress!, codes: $0.baseAddress!, count: count) } }
-        #expect(abs(got - expected) <= 1e-3 * max(1, abs(expected)))
+        let top = [UInt8](repeating: 255, count: count)
+        // Every path this CPU can run (AVX-512BW, AVX2, portable), not only the one it takes.
+        for level in 0...cairn_dot_i16_u8_level() {
+            func dot(_ weights: [Int16], _ codes: [UInt8]) -> Int32 { cairn_dot_i16_u8_using(level, weights, codes, count) }
+            #expect(dot(weights, codes) == Int32(zip(weights, codes).reduce(0) { $0 + Int($1.0) * Int($1.1) }), "path \(level)")
+            // The extremes: every product at its largest, of either sign.
+            #expect(dot([Int16](repeating: Int16(largest), count: count), top) == Int32(largest * 255 * count), "path \(level)")
+            #expect(dot([Int16](repeating: Int16(-largest), count: count), top) == Int32(-largest * 255 * count), "path \(level)")
+        }
     }
 
     @Test("a walk over codes keeps recall@10 ≥ 0.95 and returns exact distances", arguments: DistanceMetric.allCases)
@@ -114,7 +123,7 @@ struct QuantizationTests {
         let vectors = ClusteredData.vectors(count: count + 20, dimensions: Self.dimensions, seed: 13)
         var below = 0, beyondTenth = 0
         forEachQuery(vectors, count: count, queries: 20, metric: metric, parameters: HNSWParameters(M: 8, efConstruction: 32)) { index, codes, q in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.dimensions) { weights in
+            withUnsafeTemporaryAllocation(of: Int16.self, capacity: Self.dimensions) { weights in
                 let approximate = QuantizedDistance(q, codes: codes, in: index, weights: weights.baseAddress!)
                 let exact = (0..<count).map { metric.distance(q, index.vector($0), count: Self.dimensions, scale: index.scale($0)) }
                 let tenth = exact.sorted()[9]
