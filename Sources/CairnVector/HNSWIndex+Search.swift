@@ -35,9 +35,8 @@ extension HNSWIndex {
             guard let sketches, sketches.count == count, sketches.dimensions == dimensions, SignSketches.supports(metric) else {
                 return walk(exact, from: start, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound, locks: locks)
             }
-            return withUnsafeTemporaryAllocation(of: Float.self, capacity: SketchBound.tableCount(sketches)) { table in
-                let screen = SketchBound(query, sketches: sketches, metric: metric, table: table.baseAddress!)
-                return walk(exact, from: start, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound, screen: screen, locks: locks)
+            return sketches.withBounds(for: query, metric: metric) { screen in
+                walk(exact, from: start, k: k, ef: beam, isAllowed: isAllowed, allowedBound: bound, screen: screen, locks: locks)
             }
         }
         return withUnsafeTemporaryAllocation(of: Int16.self, capacity: dimensions) { weights in

@@ -102,11 +102,21 @@ public struct SignSketches: @unchecked Sendable {
     }
 }
 
+extension SignSketches {
+    /// Calls `body` with `query`'s lower bounds on its distances to these rows (`query` unit
+    /// length for cosine; `metric` cosine or L2), the bounds' table on the stack.
+    @inlinable
+    public func withBounds<Result>(for query: UnsafePointer<Float>, metric: DistanceMetric, _ body: (SketchBound) throws -> Result) rethrows -> Result {
+        try withUnsafeTemporaryAllocation(of: Float.self, capacity: SketchBound.tableCount(self)) { table in
+            try body(SketchBound(query, sketches: self, metric: metric, table: table.baseAddress!))
+        }
+    }
+}
+
 /// A query's side of `SignSketches`: per group of 4 components, the 16 sums `Σ ±q'_d` (`+` where
 /// the bit is set), so `⟨b, q'⟩` takes one table lookup per 4 bits (plain loads and adds: the
 /// masked SIMD forms measured 4× slower, as the compiler lowers them lane by lane).
-@usableFromInline
-struct SketchBound {
+public struct SketchBound {
     @usableFromInline let table: UnsafePointer<Float>
     @usableFromInline let records: UnsafeRawPointer
     @usableFromInline let stride: Int
@@ -150,7 +160,7 @@ struct SketchBound {
     }
 
     /// A lower bound on the distance from the query to `node` (with high probability).
-    @inlinable @inline(__always) func lowerBound(_ node: UInt32) -> Float {
+    @inlinable @inline(__always) public func lowerBound(_ node: UInt32) -> Float {
         let record = records + Int(node) &* stride
         var a0: Float = 0, a1: Float = 0, a2: Float = 0, a3: Float = 0
         var entries = table, byte = 0
@@ -172,7 +182,7 @@ struct SketchBound {
     }
 
     /// Starts loading `node`'s record.
-    @inlinable @inline(__always) func prefetch(_ node: UInt32) {
+    @inlinable @inline(__always) public func prefetch(_ node: UInt32) {
         let record = records + Int(node) &* stride
         cairn_prefetch(record)
         if stride > 64 { cairn_prefetch(record + 64) }

@@ -127,6 +127,37 @@ struct VectorIndexTests {
         await db.close()
     }
 
+    @Test("a selective filter's scan of a sketched segment skips the rows the sketches rule out: only allowed objects, exact distances, recall@10 ≥ 0.95")
+    func screenedFilteredScan() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let vectors = ClusteredData.vectors(count: 10_050, dimensions: Self.dimensions, clusters: 200, spread: 1.0, seed: 31)
+        var generator = SeededGenerator(seed: 32)
+        let all = (0..<10_000).map { row in
+            NewObject(id: generator.uuid(), properties: ["year": .int(Int64(row % 25))],
+                      vector: Array(vectors[row * Self.dimensions..<(row + 1) * Self.dimensions]))
+        }
+        var options = EngineOptions()
+        options.screenedScanBytes = 0 // every scan of a sketched segment screens
+        let db = try await Database.open(at: directory.path, options: options)
+        try await db.createCollection(schema())
+        try await db.put(all, into: "docs")
+        try await db.flush()
+        #expect(db.stats().searchMemory.sketchBytes > 0)
+        // 400 rows, 4%: below the share where walks take over, so scanned.
+        let allowed = all.filter { $0.properties["year"] == .int(7) }
+        let filter = try db.parseFilter("year = 7", for: "docs")
+        var found = 0
+        for q in 10_000..<10_050 {
+            let query = Array(vectors[q * Self.dimensions..<(q + 1) * Self.dimensions])
+            let hits = try db.search(query, in: "docs", limit: 10, filter: filter)
+            #expect(hits.count == 10 && hits.allSatisfy { $0.object.properties["year"] == .int(7) })
+            found += checkedHits(hits, query: query, among: allowed)
+        }
+        #expect(Double(found) / 500 >= 0.95, "recall@10 \(Double(found) / 500)")
+        await db.close()
+    }
+
     @Test("search settings change through an alias: efSearch at once, quantization for the segments written afterwards; both survive reopen")
     func tunedSearchSettings() async throws {
         let directory = TemporaryDirectory()

@@ -35,19 +35,21 @@ extension PartitionView {
     /// Begins a search for the `limit` objects closest to `vector` that satisfy `filter`; call
     /// under the state lock, then `finish()` after it. `exact` scans every row instead of
     /// walking graphs (the answer depends on the data only, not on how the graphs were built).
-    /// Hits carry the parts of their objects that `fields` names.
+    /// Hits carry the parts of their objects that `fields` names. `screenedScanBytes`: see
+    /// `EngineOptions.screenedScanBytes` (never, by default).
     ///
     /// With an `ef` from the caller, a filtered walk stops by about `ef` times the share of rows
     /// the filter allows: it costs about what an unfiltered one of `ef` does. Without one, it
     /// walks until it has `efSearch` allowed rows: the recall of an unfiltered search or better,
     /// at a cost that grows as the filter narrows (below 5% an exact scan takes over).
     func beginSearch(_ vector: [Float], limit: Int, filter: Filter?, ef: Int?, exact: Bool = false,
-                     fields: ResultFields = .all) throws -> CapturedSearch {
+                     fields: ResultFields = .all, screenedScanBytes: Int = .max) throws -> CapturedSearch {
         let schema = schema
         var search = PartitionSearch(query: try schema.checkedVector(vector, isQuery: true), schema: schema,
                                      filter: try filter.map { try BoundFilter($0, schema: schema) },
                                      limit: limit, ef: max(ef ?? schema.hnsw.efSearch, limit),
-                                     sharesBeamWithFilter: ef != nil, exact: exact)
+                                     sharesBeamWithFilter: ef != nil, exact: exact,
+                                     screenedScanBytes: screenedScanBytes)
         let tables = memtablesNewestFirst
         for (source, table) in tables.enumerated() { search.search(table, source: source) }
         var objects: [Int: StoredObject] = [:]

@@ -46,7 +46,8 @@ extension Engine {
         guard (1...10_000).contains(limit) else { throw CairnError.invalidArgument("limit must be between 1 and 10000, got \(limit)") }
         if let ef, !(1...4096).contains(ef) { throw CairnError.invalidArgument("ef must be between 1 and 4096, got \(ef)") }
         return try state.withLock { state in
-            try state.partition(collection, tenant: tenant).beginSearch(vector, limit: limit, filter: filter, ef: ef, fields: fields)
+            try state.partition(collection, tenant: tenant).beginSearch(vector, limit: limit, filter: filter, ef: ef, fields: fields,
+                                                                        screenedScanBytes: options.screenedScanBytes)
         }.finish()
     }
 

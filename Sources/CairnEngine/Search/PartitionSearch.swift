@@ -19,6 +19,9 @@ struct PartitionSearch {
     let sharesBeamWithFilter: Bool
     /// Scan every allowed row instead of walking graphs (letting the pages read go as it passes).
     let exact: Bool
+    /// Above this many bytes of vectors, a scan of a filter's rows (not `exact`) skips the rows
+    /// the segment's sketches rule out (`EngineOptions.screenedScanBytes`).
+    let screenedScanBytes: Int
     /// Whether walks compare the segments' codes: the collection quantizes now (segments
     /// written before quantization was turned off keep theirs unused).
     let usesCodes: Bool
@@ -26,9 +29,10 @@ struct PartitionSearch {
     private(set) var top: TopK
 
     init(query: [Float], schema: CollectionSchema, filter: BoundFilter?, limit: Int, ef: Int, sharesBeamWithFilter: Bool,
-         exact: Bool = false) {
+         exact: Bool = false, screenedScanBytes: Int = .max) {
         self.query = query
         self.exact = exact
+        self.screenedScanBytes = screenedScanBytes
         dimensions = schema.dimensions
         metric = schema.metric
         usesCodes = schema.quantization != nil
@@ -113,6 +117,17 @@ struct PartitionSearch {
                 for hit in graph.search(query, k: limit, ef: ef, codes: codes, sketches: segment.sketches, isAllowed: { mask[Int($0)] },
                                         allowedBound: allowedBound(allowed: allowedCount, rows: segment.rowCount)) {
                     offer(hit.distance, source: source, row: hit.row)
+                }
+            } else if !exact, allowedCount * dimensions * MemoryLayout<Float>.stride > screenedScanBytes,
+                      let sketches = segment.sketches, SignSketches.supports(metric) {
+                // Vectors that outgrow a core's cache between queries: a row is read only when
+                // its sketch does not already place it beyond the `limit`th hit so far.
+                sketches.withBounds(for: query, metric: metric) { bounds in
+                    allowed.forEachSet { row in
+                        guard bounds.lowerBound(UInt32(row)) < top.threshold else { return }
+                        offer(metric.distance(query, segment.vector(at: row), count: dimensions, scale: segment.scale(at: row)),
+                              source: source, row: row)
+                    }
                 }
             } else {
                 allowed.forEachSet { row in
