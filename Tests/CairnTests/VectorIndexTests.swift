@@ -17,6 +17,16 @@ struct VectorIndexTests {
         }
     }
 
+    /// `count` objects spread over 200 loose clusters (data sign sketches pay on), with
+    /// `properties(row)`, and 50 queries from the same distribution.
+    private func spreadOut(_ count: Int, seed: UInt64, properties: (Int) -> [String: PropertyValue]) -> ([NewObject], [[Float]]) {
+        let vectors = ClusteredData.vectors(count: count + 50, dimensions: Self.dimensions, clusters: 200, spread: 1.0, seed: seed)
+        func vector(_ row: Int) -> [Float] { Array(vectors[row * Self.dimensions..<(row + 1) * Self.dimensions]) }
+        var generator = SeededGenerator(seed: seed &+ 1)
+        let objects = (0..<count).map { NewObject(id: generator.uuid(), properties: properties($0), vector: vector($0)) }
+        return (objects, (count..<count + 50).map(vector))
+    }
+
     private func schema(_ metric: DistanceMetric = .l2, quantization: VectorQuantization? = nil) -> CollectionSchema {
         CollectionSchema(name: "docs", dimensions: Self.dimensions, metric: metric,
                          properties: [PropertyDefinition(name: "year", type: PropertyType(.int))], quantization: quantization)
@@ -85,12 +95,8 @@ struct VectorIndexTests {
     func signSketches() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let vectors = ClusteredData.vectors(count: 5_050, dimensions: Self.dimensions, clusters: 200, spread: 1.0, seed: 21)
-        var generator = SeededGenerator(seed: 22)
-        let all = (0..<5_000).map { row in
-            NewObject(id: generator.uuid(), properties: [:], vector: Array(vectors[row * Self.dimensions..<(row + 1) * Self.dimensions]))
-        }
-        let queries = (5_000..<5_050).map { Array(vectors[$0 * Self.dimensions..<($0 + 1) * Self.dimensions]) }
+        let (all, queries) = spreadOut(5_000, seed: 21) { _ in [:] }
+        var generator = SeededGenerator(seed: 24)
         var before: [[SearchHit]] = []
         do {
             let db = try await Database.open(at: directory.path)
@@ -131,12 +137,7 @@ struct VectorIndexTests {
     func screenedFilteredScan() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let vectors = ClusteredData.vectors(count: 10_050, dimensions: Self.dimensions, clusters: 200, spread: 1.0, seed: 31)
-        var generator = SeededGenerator(seed: 32)
-        let all = (0..<10_000).map { row in
-            NewObject(id: generator.uuid(), properties: ["year": .int(Int64(row % 25))],
-                      vector: Array(vectors[row * Self.dimensions..<(row + 1) * Self.dimensions]))
-        }
+        let (all, queries) = spreadOut(10_000, seed: 31) { row in ["year": .int(Int64(row % 25))] }
         var options = EngineOptions()
         options.screenedScanBytes = 0 // every scan of a sketched segment screens
         let db = try await Database.open(at: directory.path, options: options)
@@ -148,8 +149,7 @@ struct VectorIndexTests {
         let allowed = all.filter { $0.properties["year"] == .int(7) }
         let filter = try db.parseFilter("year = 7", for: "docs")
         var found = 0
-        for q in 10_000..<10_050 {
-            let query = Array(vectors[q * Self.dimensions..<(q + 1) * Self.dimensions])
+        for query in queries {
             let hits = try db.search(query, in: "docs", limit: 10, filter: filter)
             #expect(hits.count == 10 && hits.allSatisfy { $0.object.properties["year"] == .int(7) })
             found += checkedHits(hits, query: query, among: allowed)
